@@ -1,0 +1,41 @@
+# serve-launch build and test entry points. `make test` is the test command CI runs.
+GO      ?= go
+BIN     := bin/serve-launch
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# FUZZTIME is how long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 20s
+
+.PHONY: build test vet fmt-check bench demo fuzz clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/serve-launch
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# test runs everything, including the end-to-end tests against the real haproxy.
+test: fmt-check vet build
+	$(GO) test -count=1 -timeout 15m ./...
+
+bench:
+	@echo "make bench: not yet (see the benchmarks issue)"; exit 2
+
+demo:
+	@echo "make demo: not yet (see the emulator issue)"; exit 2
+
+# fuzz runs every fuzz target for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,65 @@
+// Command serve-launch runs Ray Serve with its built-in HAProxy while letting the
+// user own the HAProxy configuration through override snippets.
+//
+// The same binary is also the haproxy shim: when it is invoked as `haproxy` (the
+// name Ray runs) it patches the generated config and execs the real haproxy.
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr))
+}
+
+// run is main without the process exit, so tests can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	out := newOutput(stdout, stderr)
+	if isShim(args) {
+		return runShim(ctx, args, out)
+	}
+	app := newApp(out)
+	if err := app.RunContext(ctx, args); err != nil {
+		return out.exit(err)
+	}
+	return 0
+}
+
+// newApp builds the command tree. Each command lives in its own cmd_*.go file.
+func newApp(out *output) *cli.App {
+	return &cli.App{
+		Name:  "serve-launch",
+		Usage: "run Ray Serve with its built-in HAProxy, patched by your overrides.d snippets",
+		Description: `serve-launch replaces "serve run" in a start script. It checks the
+RAY_SERVE_HAPROXY_* settings, loads override snippets from overrides.d/*.toml, and
+stands in for the haproxy binary that Ray runs, so that every haproxy start and
+reload Ray makes runs on the generated config with the snippets applied.
+
+Example:
+   serve-launch run --env-file serve.env --overrides overrides.d -- serve run app.yaml`,
+		Version:              version,
+		Writer:               out.stdout,
+		ErrWriter:            out.stderr,
+		HideHelpCommand:      true,
+		EnableBashCompletion: true,
+		ExitErrHandler:       func(*cli.Context, error) {}, // run() owns exit codes
+		Commands: []*cli.Command{
+			runCommand(out),
+			renderCommand(out),
+			diffCommand(out),
+			checkCommand(out),
+			envCommand(out),
+			statusCommand(out),
+			reloadCommand(out),
+			migrateCommand(out),
+		},
+	}
+}
