@@ -1,0 +1,199 @@
+package patch
+
+import (
+	"bytes"
+	"strings"
+)
+
+// sectionKeywords are the words that open a section in HAProxy (2.6 to 3.x).
+// HAProxy recognises them by the first word of a line, whatever its indentation.
+var sectionKeywords = map[string]bool{
+	"global": true, "defaults": true, "frontend": true, "backend": true, "listen": true,
+	"peers": true, "resolvers": true, "userlist": true, "program": true, "mailers": true,
+	"http-errors": true, "ring": true, "cache": true, "fcgi-app": true, "log-forward": true,
+	"dynamic-update": true, "namespace_list": true, "crt-store": true, "traces": true,
+	"acme": true, "http-client": true,
+}
+
+// IsSectionKeyword reports whether word opens a section.
+func IsSectionKeyword(word string) bool { return sectionKeywords[word] }
+
+// Line is one line of a configuration file.
+type Line struct {
+	// Raw is the line's exact bytes, including its terminator ("\n", "\r\n" or
+	// none on a last line without one).
+	Raw string
+	// Pos is where the line came from. Lines written by the engine carry the
+	// position of the snippet that wrote them.
+	Pos Position
+	// Words are the line's words as HAProxy reads them; empty for blank and
+	// comment-only lines, and for a line whose quotes do not close.
+	Words []string
+	// Comment is the line's unquoted comment, without the '#'.
+	Comment string
+	// Err is the tokenizer error, if any.
+	Err error
+}
+
+// NewLine builds a line from its raw bytes and position.
+func NewLine(raw string, pos Position) *Line {
+	l := &Line{Raw: raw, Pos: pos}
+	t, err := Tokenize(l.Text())
+	if err != nil {
+		l.Err = err
+		if te, ok := err.(*tokenError); ok {
+			l.Pos.Col = te.col
+		}
+		return l
+	}
+	l.Words = t.Words
+	l.Comment = t.Comment
+	return l
+}
+
+// Text is the line without its terminator.
+func (l *Line) Text() string { return strings.TrimSuffix(strings.TrimSuffix(l.Raw, "\n"), "\r") }
+
+// EOL is the line's terminator: "\n", "\r\n" or "".
+func (l *Line) EOL() string { return l.Raw[len(l.Text()):] }
+
+// Indent is the whitespace that starts the line.
+func (l *Line) Indent() string {
+	t := l.Text()
+	return t[:len(t)-len(strings.TrimLeft(t, " \t"))]
+}
+
+// IsDirective reports whether the line has words (it is not blank or only a comment).
+func (l *Line) IsDirective() bool { return len(l.Words) > 0 }
+
+// Section is a section header and the lines that follow it up to the next header.
+type Section struct {
+	Header *Line
+	// Kind is the header's keyword: global, defaults, frontend, backend, ...
+	Kind string
+	// Name is the section's name, empty for global and unnamed defaults.
+	Name string
+	// From is the defaults section named after "from", if any.
+	From string
+	Body []*Line
+}
+
+// Title is the kind and name, as in "backend http-app1".
+func (s *Section) Title() string {
+	if s.Name == "" {
+		return s.Kind
+	}
+	return s.Kind + " " + s.Name
+}
+
+// Indent is the indentation of the section's first directive, or four spaces
+// (the indentation Ray uses) when the section has none.
+func (s *Section) Indent() string {
+	for _, l := range s.Body {
+		if l.IsDirective() {
+			return l.Indent()
+		}
+	}
+	return "    "
+}
+
+// EOL is the line terminator the section uses, so that lines written into a
+// CRLF file are CRLF too.
+func (s *Section) EOL() string {
+	if eol := s.Header.EOL(); eol != "" {
+		return eol
+	}
+	for _, l := range s.Body {
+		if eol := l.EOL(); eol != "" {
+			return eol
+		}
+	}
+	return "\n"
+}
+
+// File is a parsed configuration file.
+type File struct {
+	Name string
+	// Preamble holds the lines before the first section header.
+	Preamble []*Line
+	Sections []*Section
+}
+
+// Parse splits data into lines and sections. It always returns a file that
+// renders back to data; the error lists lines whose quotes do not close.
+func Parse(name string, data []byte) (*File, error) {
+	f := &File{Name: name}
+	var errs ErrorList
+	var cur *Section
+	num := 0
+	for len(data) > 0 {
+		num++
+		i := bytes.IndexByte(data, '\n')
+		var raw string
+		if i < 0 {
+			raw, data = string(data), nil
+		} else {
+			raw, data = string(data[:i+1]), data[i+1:]
+		}
+		l := NewLine(raw, Position{File: name, Line: num})
+		if l.Err != nil {
+			errs = append(errs, &Error{Pos: l.Pos, Err: l.Err})
+		}
+		if len(l.Words) > 0 && sectionKeywords[l.Words[0]] {
+			cur = newSection(l)
+			f.Sections = append(f.Sections, cur)
+			continue
+		}
+		if cur == nil {
+			f.Preamble = append(f.Preamble, l)
+		} else {
+			cur.Body = append(cur.Body, l)
+		}
+	}
+	return f, errs.Err()
+}
+
+func newSection(header *Line) *Section {
+	s := &Section{Header: header, Kind: header.Words[0]}
+	rest := header.Words[1:]
+	if len(rest) > 0 && rest[0] != "from" {
+		s.Name = rest[0]
+		rest = rest[1:]
+	}
+	if len(rest) > 1 && rest[0] == "from" {
+		s.From = rest[1]
+	}
+	return s
+}
+
+// Render returns the file's bytes: every line's raw bytes, in order.
+func (f *File) Render() []byte {
+	n := 0
+	f.eachLine(func(l *Line) { n += len(l.Raw) })
+	b := make([]byte, 0, n)
+	f.eachLine(func(l *Line) { b = append(b, l.Raw...) })
+	return b
+}
+
+func (f *File) eachLine(fn func(*Line)) {
+	for _, l := range f.Preamble {
+		fn(l)
+	}
+	for _, s := range f.Sections {
+		fn(s.Header)
+		for _, l := range s.Body {
+			fn(l)
+		}
+	}
+}
+
+// Find returns the sections of the given kind and name.
+func (f *File) Find(kind, name string) []*Section {
+	var out []*Section
+	for _, s := range f.Sections {
+		if s.Kind == kind && s.Name == name {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,97 @@
+package patch
+
+import "strings"
+
+// keyWords says how many words of a directive form its key, for keywords whose
+// key is longer than the keyword itself. A line's key decides which lines a
+// `set` of it replaces: "timeout connect 5s" replaces "timeout connect 10s" but
+// not "timeout client 1m".
+var keyWords = map[string]int{
+	"timeout":         2, // timeout NAME
+	"option":          2, // option NAME (and "no option NAME")
+	"errorfile":       2, // errorfile CODE
+	"errorloc":        2,
+	"errorloc302":     2,
+	"errorloc303":     2,
+	"acl":             2, // acl NAME
+	"server":          2, // server NAME
+	"server-template": 2, // server-template PREFIX
+	"bind":            2, // bind ADDRESS
+	"peer":            2, // peer NAME (peers)
+	"nameserver":      2, // nameserver NAME (resolvers)
+	"mailer":          2, // mailer NAME (mailers)
+	"setenv":          2, // setenv NAME
+	"presetenv":       2,
+	"cpu-map":         2,
+	"compression":     2, // compression algo|type|offload
+	"email-alert":     2,
+	"h1-case-adjust":  2,
+	"stats":           2, // stats enable, stats uri, stats refresh... (stats socket: 3)
+}
+
+// listKeywords are ordered, cumulative rule lists: each line is a rule of its
+// own, so they are edited with add, insert and delete, never with set.
+var listKeywords = map[string]bool{
+	"http-request": true, "http-response": true, "http-after-response": true,
+	"tcp-request": true, "tcp-response": true, "use_backend": true, "use-server": true,
+	"log": true, "http-check": true, "tcp-check": true, "redirect": true, "stick": true,
+	"filter": true, "capture": true, "declare": true, "http-error": true,
+	"lua-load": true, "lua-load-per-thread": true, "lua-prepend-path": true,
+	"unsetenv": true, "force-persist": true, "ignore-persist": true, "monitor": true,
+	"stats http-request": true, "stats auth": true,
+}
+
+// Key returns the key of a directive given its words, or "" for no words.
+// "no option X" and "option X" share the key "option X"; "stats socket PATH"
+// is keyed by its path; other keywords are keyed by the words keyWords says.
+func Key(words []string) string {
+	if len(words) == 0 {
+		return ""
+	}
+	if words[0] == "no" && len(words) > 1 {
+		words = words[1:]
+	}
+	n := keyWords[words[0]]
+	if words[0] == "stats" && len(words) > 1 && words[1] == "socket" {
+		n = 3
+	}
+	if n == 0 {
+		n = 1
+	}
+	if n > len(words) {
+		n = len(words)
+	}
+	return strings.Join(words[:n], " ")
+}
+
+// Key is the line's key; "" for blank and comment lines.
+func (l *Line) Key() string { return Key(l.Words) }
+
+// IsListKey reports whether lines with this key form an ordered rule list.
+func IsListKey(key string) bool {
+	if listKeywords[key] {
+		return true
+	}
+	first, _, _ := strings.Cut(key, " ")
+	return listKeywords[first]
+}
+
+// IsList reports whether line l of section s is a rule of an ordered list:
+// its keyword is a list keyword, or it is an acl whose name is repeated in
+// the section (HAProxy ORs repeated acl lines together).
+func (s *Section) IsList(l *Line) bool {
+	key := l.Key()
+	if IsListKey(key) {
+		return true
+	}
+	if len(l.Words) > 0 && l.Words[0] == "acl" {
+		n := 0
+		for _, o := range s.Body {
+			if o.Key() == key {
+				n++
+			}
+		}
+		return n > 1
+	}
+	return false
+}

@@ -1,0 +1,165 @@
+package patch
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Tokens is one line split into words the way HAProxy's parser does it.
+type Tokens struct {
+	// Words are the decoded words: quotes removed, escapes resolved, ${VAR}
+	// kept verbatim (it is expanded by haproxy at load time, not by us).
+	Words []string
+	// Cols holds the 1-based column where each word starts.
+	Cols []int
+	// Comment is the text after an unquoted '#', without the '#'; HasComment
+	// tells an empty comment from none.
+	Comment    string
+	HasComment bool
+}
+
+// tokenError is an unterminated quote, at a 1-based column.
+type tokenError struct {
+	col int
+	msg string
+}
+
+func (e *tokenError) Error() string { return e.msg }
+
+// Tokenize splits one line (without its line terminator) into words.
+//
+// It follows HAProxy's parse_line: words are separated by spaces and tabs; a
+// '#' outside quotes starts a comment; outside quotes and inside double quotes a
+// backslash escapes the next character (\\, \ , \#, \', \", and \r \n \t \xHH);
+// inside single quotes nothing is special. Quotes may appear inside a word
+// (ab"c d" is the one word "abc d"). An unterminated quote is an error whose
+// column is that of the opening quote.
+func Tokenize(s string) (Tokens, error) {
+	var t Tokens
+	var word strings.Builder
+	inWord := false
+	start := 0
+	emit := func() {
+		if inWord {
+			t.Words = append(t.Words, word.String())
+			t.Cols = append(t.Cols, start+1)
+			word.Reset()
+			inWord = false
+		}
+	}
+	begin := func(i int) {
+		if !inWord {
+			inWord = true
+			start = i
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			emit()
+		case c == '#':
+			emit()
+			t.Comment = s[i+1:]
+			t.HasComment = true
+			return t, nil
+		case c == '\\':
+			begin(i)
+			n := unescape(s, i, &word)
+			i += n - 1
+		case c == '\'':
+			begin(i)
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return t, &tokenError{col: i + 1, msg: "unterminated single quote"}
+			}
+			word.WriteString(s[i+1 : i+1+end])
+			i += end + 1
+		case c == '"':
+			begin(i)
+			j := i + 1
+			for ; j < len(s) && s[j] != '"'; j++ {
+				if s[j] == '\\' {
+					n := unescape(s, j, &word)
+					j += n - 1
+					continue
+				}
+				word.WriteByte(s[j])
+			}
+			if j >= len(s) {
+				return t, &tokenError{col: i + 1, msg: "unterminated double quote"}
+			}
+			i = j
+		default:
+			begin(i)
+			word.WriteByte(c)
+		}
+	}
+	emit()
+	return t, nil
+}
+
+// unescape decodes the backslash sequence at s[i] into w and returns how many
+// bytes it used. An unknown escape keeps the backslash, as HAProxy does not
+// reject it here and we must not lose bytes.
+func unescape(s string, i int, w *strings.Builder) int {
+	if i+1 >= len(s) {
+		w.WriteByte('\\')
+		return 1
+	}
+	switch c := s[i+1]; c {
+	case '\\', ' ', '#', '\'', '"', '$':
+		w.WriteByte(c)
+		return 2
+	case 'r':
+		w.WriteByte('\r')
+		return 2
+	case 'n':
+		w.WriteByte('\n')
+		return 2
+	case 't':
+		w.WriteByte('\t')
+		return 2
+	case 'x':
+		if i+3 < len(s) && isHex(s[i+2]) && isHex(s[i+3]) {
+			var b byte
+			fmt.Sscanf(s[i+2:i+4], "%02x", &b)
+			w.WriteByte(b)
+			return 4
+		}
+	}
+	w.WriteByte('\\')
+	return 1
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// Quote returns w as one HAProxy word: unchanged when it needs no quoting,
+// otherwise in double quotes with the characters that are special inside them
+// escaped. ${VAR} references stay expandable.
+func Quote(w string) string {
+	if w != "" && !strings.ContainsAny(w, " \t\r\n#'\"\\") {
+		return w
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(w); i++ {
+		switch c := w[i]; c {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
