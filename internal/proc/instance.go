@@ -1,0 +1,262 @@
+package proc
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Results recorded in [Instance].Result.
+const (
+	ResultPatched      = "patched"       // the shim patched and exec'd haproxy
+	ResultPassthrough  = "passthrough"   // patching failed; haproxy runs the unpatched file
+	ResultPatchFailed  = "patch-failed"  // patching failed; nothing was started
+	ResultReloaded     = "reloaded"      // a hot reload re-patched and SIGUSR2'd the master
+	ResultReloadFailed = "reload-failed" // a hot reload changed nothing (see LastError)
+)
+
+// Instance is what the state directory knows about one haproxy started
+// through the shim: one per generated configuration path. It is stored as
+// instance.json; the fields marked "live" are filled in by [Status].
+type Instance struct {
+	// ID is the instance directory's name (see [InstanceID]).
+	ID string `json:"id"`
+	// Dir is the instance directory.
+	Dir string `json:"dir"`
+	// Generated is the configuration file Ray generated (the first one when
+	// haproxy loads several).
+	Generated string `json:"generated"`
+	// Patched is the copy haproxy runs (patched.cfg in Dir).
+	Patched string `json:"patched"`
+	// Files pairs every generated file with its patched copy, in load order.
+	Files []FilePair `json:"files"`
+	// Running is the file haproxy's -f names: Patched, or Generated after a
+	// passthrough.
+	Running []string `json:"running"`
+	// MasterPID is the PID Ray started, which became haproxy's master. After a
+	// failed patch it stays the PID of the haproxy already running, if any.
+	MasterPID int `json:"master_pid"`
+	// LauncherPID is the `serve-launch run` this haproxy was started under.
+	LauncherPID int `json:"launcher_pid,omitempty"`
+	// Argv is the argv the real haproxy was exec'd with (without argv[0]).
+	Argv []string `json:"argv"`
+	// RayArgv is the argv Ray passed to the shim.
+	RayArgv []string `json:"ray_argv"`
+	// RealHAProxy is the real haproxy binary.
+	RealHAProxy string `json:"real_haproxy"`
+	// OverridesDir is the snippet directory.
+	OverridesDir string `json:"overrides_dir,omitempty"`
+	// Snippets are the snippet files applied, with their SHA-256.
+	Snippets []Snippet `json:"snippets"`
+	// PatchedAt is when the shim or a reload last patched.
+	PatchedAt time.Time `json:"patched_at"`
+	// Result is one of the Result* constants.
+	Result string `json:"result"`
+	// LastError is the last patch or reload error, empty after a success.
+	LastError string `json:"last_error,omitempty"`
+	// AdminSocket is the `stats socket ... level admin` path of the patched
+	// configuration, when it has one.
+	AdminSocket string `json:"admin_socket,omitempty"`
+	// Listeners are the `bind` addresses of the running configuration.
+	Listeners []string `json:"listeners,omitempty"`
+
+	// Alive reports whether MasterPID is a live haproxy running this
+	// instance's file (live).
+	Alive bool `json:"alive"`
+	// WorkerPIDs are the master's child processes (live).
+	WorkerPIDs []int `json:"worker_pids,omitempty"`
+}
+
+// FilePair is one generated file and its patched copy.
+type FilePair struct {
+	Generated string `json:"generated"`
+	Patched   string `json:"patched"`
+}
+
+// Snippet is one snippet file and its content hash.
+type Snippet struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}
+
+// Status lists every instance recorded in the state directory, with
+// liveness and worker PIDs filled in. Instances whose master is dead are
+// listed too (Alive false), so a failed start's error stays visible.
+func Status(s *StateDir) ([]Instance, error) {
+	dirs, err := s.instanceDirs()
+	if err != nil {
+		return nil, err
+	}
+	var out []Instance
+	var errs []error
+	for _, dir := range dirs {
+		in, err := s.loadInstance(dir)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if in == nil {
+			continue
+		}
+		in.Alive = isHAProxyRunning(in.MasterPID, in.Running)
+		if in.Alive {
+			in.WorkerPIDs = childPIDs(in.MasterPID)
+		}
+		out = append(out, *in)
+	}
+	return out, errors.Join(errs...)
+}
+
+// pidAlive reports whether pid exists (a zombie counts as dead).
+func pidAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	st, err := procStat(pid)
+	return err == nil && st.state != 'Z' && st.state != 'X'
+}
+
+// isHAProxyRunning reports whether pid is alive and its command line names
+// one of the files (so a recycled PID is never taken for our haproxy).
+func isHAProxyRunning(pid int, files []string) bool {
+	if !pidAlive(pid) {
+		return false
+	}
+	cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		return false
+	}
+	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+	for _, a := range args {
+		for _, f := range files {
+			if f != "" && a == f {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type procStatus struct {
+	state byte
+	ppid  int
+	pgrp  int
+}
+
+// procStat reads state, parent and process group from /proc/PID/stat.
+func procStat(pid int) (procStatus, error) {
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return procStatus{}, err
+	}
+	// The command name is in parentheses and may contain spaces.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 || i+2 >= len(data) {
+		return procStatus{}, errors.New("bad /proc stat")
+	}
+	f := strings.Fields(string(data[i+2:]))
+	if len(f) < 3 {
+		return procStatus{}, errors.New("bad /proc stat")
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	pgrp, _ := strconv.Atoi(f[2])
+	return procStatus{state: f[0][0], ppid: ppid, pgrp: pgrp}, nil
+}
+
+// allPIDs lists the numeric entries of /proc.
+func allPIDs() []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// childPIDs lists the live children of pid.
+func childPIDs(pid int) []int {
+	var kids []int
+	for _, p := range allPIDs() {
+		st, err := procStat(p)
+		if err == nil && st.ppid == pid && st.state != 'Z' {
+			kids = append(kids, p)
+		}
+	}
+	return kids
+}
+
+// configFacts are what hot reload and status need from a configuration: the
+// admin socket, the server-state file and the listeners.
+type configFacts struct {
+	adminSocket     string
+	serverStateFile string // absolute, after server-state-base
+	listeners       []string
+}
+
+// scanConfig extracts [configFacts] from a configuration with a plain line
+// scan: the full model lives in internal/patch, and these few global
+// keywords need no more than word splitting.
+func scanConfig(data []byte) configFacts {
+	var f configFacts
+	var base, file string
+	section := ""
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		words := strings.Fields(line)
+		if len(words) == 0 {
+			continue
+		}
+		indented := line[0] == ' ' || line[0] == '\t'
+		switch words[0] {
+		case "global", "defaults", "frontend", "backend", "listen", "peers", "resolvers", "userlist", "program", "mailers", "cache", "ring", "http-errors":
+			if !indented || section == "" {
+				section = words[0]
+				continue
+			}
+		}
+		switch {
+		case section == "global" && words[0] == "stats" && len(words) >= 3 && words[1] == "socket":
+			addr := strings.TrimPrefix(words[2], "unix@")
+			if strings.HasPrefix(addr, "/") && strings.Contains(line, "level admin") && f.adminSocket == "" {
+				f.adminSocket = addr
+			}
+		case section == "global" && words[0] == "server-state-base" && len(words) >= 2:
+			base = words[1]
+		case section == "global" && words[0] == "server-state-file" && len(words) >= 2:
+			file = words[1]
+		case (section == "frontend" || section == "listen") && words[0] == "bind" && len(words) >= 2:
+			f.listeners = append(f.listeners, words[1])
+		}
+	}
+	if file != "" {
+		if !strings.HasPrefix(file, "/") && base != "" {
+			file = filepath.Join(base, file)
+		}
+		f.serverStateFile = file
+	}
+	return f
+}
+
+// signalPID sends sig to pid, ignoring "no such process".
+func signalPID(pid int, sig syscall.Signal) error {
+	if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,350 @@
+package proc
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Environment variables the launcher sets for the shim (and that the CLI
+// reads).
+const (
+	// EnvStateDir is the state directory ([DefaultStateDir] when unset).
+	EnvStateDir = "SERVE_LAUNCH_STATE_DIR"
+	// EnvOverrides is the overrides directory holding the snippets.
+	EnvOverrides = "SERVE_LAUNCH_OVERRIDES"
+	// EnvRealHAProxy is the path of the real haproxy binary.
+	EnvRealHAProxy = "SERVE_LAUNCH_REAL_HAPROXY"
+	// EnvOnPatchError is "fail" (default) or "passthrough".
+	EnvOnPatchError = "SERVE_LAUNCH_ON_PATCH_ERROR"
+	// EnvNoProvenance set to "1" turns off provenance comments in patched files.
+	EnvNoProvenance = "SERVE_LAUNCH_NO_PROVENANCE"
+	// EnvLauncherPID is the PID of the `serve-launch run` that started the
+	// child, recorded in instance.json so the launcher can stop every haproxy
+	// started under it.
+	EnvLauncherPID = "SERVE_LAUNCH_PID"
+)
+
+// Names of the files in an instance directory.
+const (
+	GeneratedFile = "generated.cfg"
+	PatchedFile   = "patched.cfg"
+	ShimLogFile   = "shim.log"
+	InstanceFile  = "instance.json"
+	// checkFile is where `haproxy -c` runs and reload candidates go, so that
+	// a check never overwrites the file a running master re-reads.
+	checkFile = "check.cfg"
+	lockName  = "lock"
+)
+
+// DefaultStateDir is $SERVE_LAUNCH_STATE_DIR, else $XDG_RUNTIME_DIR/serve-launch,
+// else /tmp/serve-launch-<uid>.
+func DefaultStateDir() string {
+	if d := os.Getenv(EnvStateDir); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "serve-launch")
+	}
+	return filepath.Join(os.TempDir(), "serve-launch-"+strconv.Itoa(os.Getuid()))
+}
+
+// StateDir is the launcher's private state directory: mode 0700, owned by
+// the current user, never a symlink, with one subdirectory per generated
+// configuration path. Nothing in it is opened through a symlink, and every
+// file is replaced atomically, so a reader (status, a reload, haproxy's
+// master re-reading patched.cfg) never sees a partial file.
+type StateDir struct {
+	path string
+	uid  int
+}
+
+// OpenStateDir opens the state directory at path, creating it with mode 0700
+// when missing. It refuses a directory that is a symlink, is not owned by the
+// current user, or is writable by group or others, because the shim execs
+// haproxy on files it finds there.
+func OpenStateDir(path string) (*StateDir, error) {
+	return openStateDir(path, os.Geteuid())
+}
+
+func openStateDir(path string, uid int) (*StateDir, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("state dir %s: %w", path, err)
+	}
+	if _, err := os.Lstat(abs); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(abs, 0o700); err != nil {
+			return nil, fmt.Errorf("state dir %s: %w", abs, cleanPathErr(err))
+		}
+	}
+	if err := checkPrivateDir(abs, uid); err != nil {
+		return nil, err
+	}
+	return &StateDir{path: abs, uid: uid}, nil
+}
+
+// checkPrivateDir verifies that path is a real directory owned by uid and not
+// writable by group or others.
+func checkPrivateDir(path string, uid int) error {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return fmt.Errorf("state dir %s: %w", path, cleanPathErr(err))
+	}
+	if st.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("state dir %s is a symlink; refusing to use it (remove it or choose another with %s)", path, EnvStateDir)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("state dir %s is not a directory", path)
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if ok && int(sys.Uid) != uid {
+		return fmt.Errorf("state dir %s is owned by uid %d, not by the current user (uid %d); refusing to use it", path, sys.Uid, uid)
+	}
+	if st.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("state dir %s is writable by group or others (mode %04o); refusing to use it (chmod 700 it)", path, st.Mode().Perm())
+	}
+	return nil
+}
+
+// Path is the absolute path of the state directory.
+func (s *StateDir) Path() string { return s.path }
+
+// InstanceID names the instance directory for a set of generated
+// configuration files: the first 16 hex digits of the SHA-256 of their
+// absolute paths. Ray passes one file, so this is the hash of its path.
+func InstanceID(configPaths []string) string {
+	var abs []string
+	for _, p := range configPaths {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			a = p
+		}
+		abs = append(abs, a)
+	}
+	sum := sha256.Sum256([]byte(strings.Join(abs, "\n")))
+	return hex.EncodeToString(sum[:8])
+}
+
+// instanceDir returns the directory of instance id, creating it (0700) when
+// missing and checking it like the state directory itself.
+func (s *StateDir) instanceDir(id string) (string, error) {
+	if id == "" || strings.ContainsAny(id, "/.") {
+		return "", fmt.Errorf("bad instance id %q", id)
+	}
+	dir := filepath.Join(s.path, id)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", fmt.Errorf("state dir: %w", err)
+	}
+	if err := checkPrivateDir(dir, s.uid); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// WriteFile atomically replaces dir/name (dir is an instance directory)
+// with data: a new temp file in the same directory (O_EXCL|O_NOFOLLOW, mode
+// 0600), fsync, rename over the target, fsync of the directory. A symlink
+// planted at dir/name is replaced, never followed.
+func (s *StateDir) WriteFile(dir, name string, data []byte) error {
+	if err := s.inside(dir); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, name), data, 0o600)
+}
+
+func writeAtomic(target string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(target)
+	var f *os.File
+	var tmp string
+	for i := 0; ; i++ {
+		tmp = filepath.Join(dir, fmt.Sprintf(".%s.%d.%d.tmp", filepath.Base(target), os.Getpid(), time.Now().UnixNano()+int64(i)))
+		var err error
+		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, mode)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrExist) || i > 10 {
+			return fmt.Errorf("write %s: %w", target, cleanPathErr(err))
+		}
+	}
+	_, err := f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, target)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", target, cleanPathErr(err))
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // makes the rename durable; best effort
+		d.Close()
+	}
+	return nil
+}
+
+// ReadFile reads dir/name without following a symlink at name.
+func (s *StateDir) ReadFile(dir, name string) ([]byte, error) {
+	if err := s.inside(dir); err != nil {
+		return nil, err
+	}
+	f, err := openNoFollow(filepath.Join(dir, name), os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// openNoFollow opens a regular file without following a symlink in its last
+// component and rejects anything else (a FIFO could block us forever).
+func openNoFollow(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0o600)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("%s is a symlink; refusing to follow it", path)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, cleanPathErr(err))
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return f, nil
+}
+
+// OpenLog opens dir/shim.log for appending, without following symlinks.
+func (s *StateDir) OpenLog(dir string) (*os.File, error) {
+	if err := s.inside(dir); err != nil {
+		return nil, err
+	}
+	f, err := openNoFollow(filepath.Join(dir, ShimLogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != s.uid {
+			f.Close()
+			return nil, fmt.Errorf("%s is not owned by the current user", f.Name())
+		}
+	}
+	return f, nil
+}
+
+// inside checks that dir is a direct subdirectory of the state directory.
+func (s *StateDir) inside(dir string) error {
+	if filepath.Dir(filepath.Clean(dir)) != s.path {
+		return fmt.Errorf("%s is not an instance directory of %s", dir, s.path)
+	}
+	return nil
+}
+
+// lockInstance takes the instance's own lock (exclusive), which serialises
+// a shim writing patched.cfg with a hot reload doing the same.
+func (s *StateDir) lockInstance(dir string, wait time.Duration) (func(), error) {
+	if err := s.inside(dir); err != nil {
+		return nil, err
+	}
+	name := filepath.Join(dir, lockName)
+	if st, err := os.Lstat(name); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file; refusing to use it", name)
+	}
+	return lockFile(name, syscall.LOCK_EX, wait, nil)
+}
+
+// saveInstance writes dir/instance.json atomically.
+func (s *StateDir) saveInstance(dir string, in *Instance) error {
+	data, err := json.MarshalIndent(in, "", "  ")
+	if err != nil {
+		return err
+	}
+	return s.WriteFile(dir, InstanceFile, append(data, '\n'))
+}
+
+// loadInstance reads dir/instance.json; a missing file gives (nil, nil).
+func (s *StateDir) loadInstance(dir string) (*Instance, error) {
+	data, err := s.ReadFile(dir, InstanceFile)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var in Instance
+	if err := json.Unmarshal(data, &in); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, InstanceFile), err)
+	}
+	in.ID = filepath.Base(dir)
+	in.Dir = dir
+	return &in, nil
+}
+
+// instanceDirs lists the instance directories, skipping anything that is not
+// a real directory (a planted symlink is ignored, not followed).
+func (s *StateDir) instanceDirs() ([]string, error) {
+	entries, err := os.ReadDir(s.path)
+	if err != nil {
+		return nil, fmt.Errorf("state dir %s: %w", s.path, cleanPathErr(err))
+	}
+	var dirs []string
+	for _, e := range entries {
+		if !e.IsDir() || e.Type()&os.ModeSymlink != 0 || e.Name() == "bin" || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		dirs = append(dirs, filepath.Join(s.path, e.Name()))
+	}
+	sort.Strings(dirs)
+	return dirs, nil
+}
+
+// ShimDir creates `<state>/bin/haproxy`, a symlink to the running
+// executable, and returns `<state>/bin`: the directory the launcher puts
+// first on PATH and whose haproxy it sets as RAY_SERVE_HAPROXY_BINARY_PATH.
+// The symlink keeps argv[0]'s base name `haproxy`, which is how the binary
+// knows to act as the shim.
+func ShimDir(s *StateDir) (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("shim: %w", err)
+	}
+	if r, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = r
+	}
+	bin := filepath.Join(s.path, "bin")
+	if err := os.Mkdir(bin, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", fmt.Errorf("shim: %w", err)
+	}
+	if err := checkPrivateDir(bin, s.uid); err != nil {
+		return "", err
+	}
+	link := filepath.Join(bin, "haproxy")
+	if cur, err := os.Readlink(link); err == nil && cur == exe {
+		return bin, nil
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", link, os.Getpid())
+	os.Remove(tmp)
+	if err := os.Symlink(exe, tmp); err != nil {
+		return "", fmt.Errorf("shim: %w", err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("shim: %w", err)
+	}
+	return bin, nil
+}

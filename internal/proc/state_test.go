@@ -1,0 +1,151 @@
+package proc
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOpenStateDirSafety(t *testing.T) {
+	uid := os.Geteuid()
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T, path string)
+		uid     int
+		wantErr string
+	}{
+		{name: "created 0700 when missing", setup: func(*testing.T, string) {}, uid: uid},
+		{name: "existing private dir", setup: func(t *testing.T, p string) { require.NoError(t, os.Mkdir(p, 0o700)) }, uid: uid},
+		{name: "wrong owner", setup: func(t *testing.T, p string) { require.NoError(t, os.Mkdir(p, 0o700)) },
+			uid: uid + 4242, wantErr: "not by the current user"},
+		{name: "group writable", setup: func(t *testing.T, p string) {
+			require.NoError(t, os.Mkdir(p, 0o700))
+			require.NoError(t, os.Chmod(p, 0o770))
+		}, uid: uid, wantErr: "writable by group or others (mode 0770)"},
+		{name: "other writable", setup: func(t *testing.T, p string) {
+			require.NoError(t, os.Mkdir(p, 0o700))
+			require.NoError(t, os.Chmod(p, 0o703))
+		}, uid: uid, wantErr: "writable by group or others"},
+		{name: "symlink", setup: func(t *testing.T, p string) {
+			target := p + "-target"
+			require.NoError(t, os.Mkdir(target, 0o700))
+			require.NoError(t, os.Symlink(target, p))
+		}, uid: uid, wantErr: "is a symlink"},
+		{name: "a file", setup: func(t *testing.T, p string) { writeFile(t, p, "x") }, uid: uid, wantErr: "not a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state")
+			tt.setup(t, path)
+			s, err := openStateDir(path, tt.uid)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				assert.Contains(t, err.Error(), path)
+				return
+			}
+			require.NoError(t, err)
+			st, err := os.Lstat(s.Path())
+			require.NoError(t, err)
+			assert.True(t, st.IsDir())
+			assert.Equal(t, os.FileMode(0o700), st.Mode().Perm())
+		})
+	}
+}
+
+func TestStateDirNeverFollowsPlantedSymlinks(t *testing.T) {
+	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
+	require.NoError(t, err)
+	victim := filepath.Join(t.TempDir(), "victim")
+	writeFile(t, victim, "precious\n")
+
+	dir, err := s.instanceDir(InstanceID([]string{"/tmp/haproxy-serve/haproxy.cfg"}))
+	require.NoError(t, err)
+
+	t.Run("write replaces a symlink, never writes through it", func(t *testing.T) {
+		require.NoError(t, os.Symlink(victim, filepath.Join(dir, PatchedFile)))
+		require.NoError(t, s.WriteFile(dir, PatchedFile, []byte("patched\n")))
+		got, err := os.ReadFile(victim)
+		require.NoError(t, err)
+		assert.Equal(t, "precious\n", string(got))
+		st, err := os.Lstat(filepath.Join(dir, PatchedFile))
+		require.NoError(t, err)
+		assert.True(t, st.Mode().IsRegular())
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	})
+	t.Run("read refuses a symlink", func(t *testing.T) {
+		require.NoError(t, os.Symlink(victim, filepath.Join(dir, InstanceFile)))
+		_, err := s.ReadFile(dir, InstanceFile)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "symlink")
+		require.NoError(t, os.Remove(filepath.Join(dir, InstanceFile)))
+	})
+	t.Run("log refuses a symlink", func(t *testing.T) {
+		require.NoError(t, os.Symlink(victim, filepath.Join(dir, ShimLogFile)))
+		_, err := s.OpenLog(dir)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "symlink")
+	})
+	t.Run("instance dir symlink refused and skipped", func(t *testing.T) {
+		other := t.TempDir()
+		require.NoError(t, os.Symlink(other, filepath.Join(s.Path(), "planted")))
+		_, err := s.instanceDir("planted")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "symlink")
+		dirs, err := s.instanceDirs()
+		require.NoError(t, err)
+		assert.Equal(t, []string{dir}, dirs)
+	})
+	t.Run("outside the state dir refused", func(t *testing.T) {
+		require.Error(t, s.WriteFile(t.TempDir(), "x", nil))
+		require.Error(t, s.WriteFile(s.Path(), "x", nil))
+	})
+}
+
+func TestDefaultStateDir(t *testing.T) {
+	t.Setenv(EnvStateDir, "/x/state")
+	assert.Equal(t, "/x/state", DefaultStateDir())
+	t.Setenv(EnvStateDir, "")
+	t.Setenv("XDG_RUNTIME_DIR", "/run/user/7")
+	assert.Equal(t, "/run/user/7/serve-launch", DefaultStateDir())
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	assert.Contains(t, DefaultStateDir(), "serve-launch-")
+}
+
+func TestShimDir(t *testing.T) {
+	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
+	require.NoError(t, err)
+	bin, err := ShimDir(s)
+	require.NoError(t, err)
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	exe, err = filepath.EvalSymlinks(exe)
+	require.NoError(t, err)
+	got, err := os.Readlink(filepath.Join(bin, "haproxy"))
+	require.NoError(t, err)
+	assert.Equal(t, exe, got)
+	// Idempotent.
+	_, err = ShimDir(s)
+	require.NoError(t, err)
+}
+
+func TestScanConfig(t *testing.T) {
+	cfg := `global
+    stats socket /tmp/hs/admin.sock mode 666 level admin expose-fd listeners
+    server-state-base /tmp/hs
+    server-state-file server-state
+defaults
+    mode http
+frontend http_frontend
+    bind *:8000
+listen stats
+  bind *:8404
+`
+	f := scanConfig([]byte(cfg))
+	assert.Equal(t, "/tmp/hs/admin.sock", f.adminSocket)
+	assert.Equal(t, "/tmp/hs/server-state", f.serverStateFile)
+	assert.Equal(t, []string{"*:8000", "*:8404"}, f.listeners)
+}
