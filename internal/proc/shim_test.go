@@ -1,0 +1,214 @@
+package proc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// execRecorder stands in for syscall.Exec.
+type execRecorder struct {
+	called bool
+	argv0  string
+	argv   []string
+}
+
+func (r *execRecorder) exec(argv0 string, argv, env []string) error {
+	r.called, r.argv0, r.argv = true, argv0, argv
+	return nil
+}
+
+// replacePatcher patches by replacing old with new; a generated file that
+// contains "#FAIL" fails like a snippet that no longer matches.
+func replacePatcher(old, new string) Patcher {
+	return func(name string, gen []byte) ([]byte, error) {
+		if strings.Contains(string(gen), "#FAIL") {
+			return nil, errors.New("overrides.d/20-backpressure.toml:4: edit 1: section \"backend *\" matches nothing in " + name)
+		}
+		return []byte(strings.ReplaceAll(string(gen), old, new)), nil
+	}
+}
+
+func fakeHAProxy(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "haproxy")
+	writeFile(t, p, "#!/bin/sh\nexit 0\n")
+	require.NoError(t, os.Chmod(p, 0o755))
+	return p
+}
+
+func TestRunShim(t *testing.T) {
+	real := fakeHAProxy(t)
+	overrides := t.TempDir()
+	writeFile(t, filepath.Join(overrides, "10-a.toml"), "a")
+	writeFile(t, filepath.Join(overrides, "20-b.toml"), "b")
+
+	setup := func(t *testing.T, content string) (*StateDir, string) {
+		s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
+		require.NoError(t, err)
+		cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+		writeFile(t, cfg, content)
+		return s, cfg
+	}
+	run := func(s *StateDir, argv []string, onErr string, rec *execRecorder) error {
+		return RunShim(context.Background(), ShimConfig{
+			Argv: argv, RealHAProxy: real, StateDir: s, Patcher: replacePatcher("maxconn 1000", "maxconn 1500"),
+			OnPatchError: onErr, OverridesDir: overrides, LauncherPID: 4242, Exec: rec.exec,
+		})
+	}
+
+	t.Run("start patches and execs with -W and the patched copy", func(t *testing.T) {
+		s, cfg := setup(t, "global\n    maxconn 1000\n    stats socket /tmp/x/admin.sock mode 666 level admin expose-fd listeners\nfrontend f\n    bind *:8000\n")
+		var rec execRecorder
+		require.NoError(t, run(s, []string{"-db", "-f", cfg, "-dR"}, "", &rec))
+		dir := filepath.Join(s.Path(), InstanceID([]string{cfg}))
+		patched := filepath.Join(dir, PatchedFile)
+		assert.Equal(t, real, rec.argv0)
+		assert.Equal(t, []string{real, "-W", "-db", "-f", patched, "-dR"}, rec.argv)
+		got, err := os.ReadFile(patched)
+		require.NoError(t, err)
+		assert.Contains(t, string(got), "maxconn 1500")
+		gen, err := os.ReadFile(filepath.Join(dir, GeneratedFile))
+		require.NoError(t, err)
+		assert.Contains(t, string(gen), "maxconn 1000")
+
+		var in Instance
+		data, err := os.ReadFile(filepath.Join(dir, InstanceFile))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(data, &in))
+		assert.Equal(t, os.Getpid(), in.MasterPID)
+		assert.Equal(t, 4242, in.LauncherPID)
+		assert.Equal(t, cfg, in.Generated)
+		assert.Equal(t, patched, in.Patched)
+		assert.Equal(t, ResultPatched, in.Result)
+		assert.Equal(t, "/tmp/x/admin.sock", in.AdminSocket)
+		assert.Equal(t, []string{"*:8000"}, in.Listeners)
+		require.Len(t, in.Snippets, 2)
+		assert.Equal(t, "10-a.toml", in.Snippets[0].Name)
+		assert.Len(t, in.Snippets[0].SHA256, 64)
+		assert.FileExists(t, filepath.Join(dir, ShimLogFile))
+	})
+
+	t.Run("reload argv keeps -sf and -x", func(t *testing.T) {
+		s, cfg := setup(t, "global\n    maxconn 1000\n")
+		var rec execRecorder
+		require.NoError(t, run(s, []string{"-db", "-f", cfg, "-dR", "-sf", "99", "-x", "/tmp/a.sock"}, "", &rec))
+		patched := filepath.Join(s.Path(), InstanceID([]string{cfg}), PatchedFile)
+		assert.Equal(t, []string{real, "-W", "-db", "-f", patched, "-dR", "-sf", "99", "-x", "/tmp/a.sock"}, rec.argv)
+	})
+
+	t.Run("version passes straight through", func(t *testing.T) {
+		s, _ := setup(t, "")
+		var rec execRecorder
+		require.NoError(t, run(s, []string{"-vv"}, "", &rec))
+		assert.Equal(t, []string{real, "-vv"}, rec.argv)
+	})
+
+	t.Run("check patches into check.cfg and leaves the record alone", func(t *testing.T) {
+		s, cfg := setup(t, "global\n    maxconn 1000\n")
+		var rec execRecorder
+		require.NoError(t, run(s, []string{"-c", "-f", cfg}, "", &rec))
+		dir := filepath.Join(s.Path(), InstanceID([]string{cfg}))
+		assert.Equal(t, []string{real, "-c", "-f", filepath.Join(dir, checkFile)}, rec.argv)
+		assert.NoFileExists(t, filepath.Join(dir, InstanceFile))
+		assert.NoFileExists(t, filepath.Join(dir, PatchedFile))
+	})
+
+	t.Run("patch failure fails, never execs, keeps the running master", func(t *testing.T) {
+		s, cfg := setup(t, "global\n    maxconn 1000\n")
+		var rec execRecorder
+		require.NoError(t, run(s, []string{"-db", "-f", cfg}, "", &rec))
+		writeFile(t, cfg, "global\n    maxconn 1000\n#FAIL\n")
+		var rec2 execRecorder
+		err := run(s, []string{"-db", "-f", cfg, "-sf", "1"}, OnPatchErrorFail, &rec2)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "overrides.d/20-backpressure.toml:4")
+		assert.False(t, rec2.called)
+		in, err := s.loadInstance(filepath.Join(s.Path(), InstanceID([]string{cfg})))
+		require.NoError(t, err)
+		assert.Equal(t, ResultPatchFailed, in.Result)
+		assert.Equal(t, os.Getpid(), in.MasterPID, "the running haproxy stays recorded")
+		assert.Contains(t, in.LastError, "20-backpressure.toml")
+		patched, err := os.ReadFile(in.Patched)
+		require.NoError(t, err)
+		assert.NotContains(t, string(patched), "#FAIL", "patched.cfg untouched")
+	})
+
+	t.Run("passthrough runs the unpatched file and says so loudly", func(t *testing.T) {
+		s, cfg := setup(t, "global\n    maxconn 1000\n#FAIL\n")
+		var rec execRecorder
+		require.NoError(t, run(s, []string{"-db", "-f", cfg}, OnPatchErrorPassthrough, &rec))
+		assert.Equal(t, []string{real, "-W", "-db", "-f", cfg}, rec.argv)
+		dir := filepath.Join(s.Path(), InstanceID([]string{cfg}))
+		log, err := os.ReadFile(filepath.Join(dir, ShimLogFile))
+		require.NoError(t, err)
+		assert.Contains(t, string(log), "WARNING: on-patch-error=passthrough")
+		in, err := s.loadInstance(dir)
+		require.NoError(t, err)
+		assert.Equal(t, ResultPassthrough, in.Result)
+		assert.Equal(t, []string{cfg}, in.Running)
+	})
+
+	t.Run("no -W when disabled", func(t *testing.T) {
+		s, cfg := setup(t, "global\n")
+		var rec execRecorder
+		err := RunShim(context.Background(), ShimConfig{Argv: []string{"-db", "-f", cfg}, RealHAProxy: real, StateDir: s,
+			Patcher: replacePatcher("x", "y"), NoMasterWorker: true, Exec: rec.exec})
+		require.NoError(t, err)
+		assert.Equal(t, "-db", rec.argv[1])
+	})
+
+	t.Run("missing config names the file", func(t *testing.T) {
+		s, _ := setup(t, "")
+		var rec execRecorder
+		err := run(s, []string{"-db", "-f", "/nonexistent/haproxy.cfg"}, "", &rec)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "/nonexistent/haproxy.cfg")
+		assert.False(t, rec.called)
+	})
+
+	t.Run("real haproxy must not be the shim", func(t *testing.T) {
+		s, cfg := setup(t, "global\n")
+		exe, err := os.Executable()
+		require.NoError(t, err)
+		link := filepath.Join(t.TempDir(), "haproxy")
+		require.NoError(t, os.Symlink(exe, link))
+		var rec execRecorder
+		err = RunShim(context.Background(), ShimConfig{Argv: []string{"-f", cfg}, RealHAProxy: link, StateDir: s,
+			Patcher: replacePatcher("x", "y"), Exec: rec.exec})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "is serve-launch itself")
+		assert.False(t, rec.called)
+	})
+}
+
+func TestResolveRealHAProxy(t *testing.T) {
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	shimDir := t.TempDir()
+	require.NoError(t, os.Symlink(exe, filepath.Join(shimDir, "haproxy")))
+	real := fakeHAProxy(t)
+	realDir := filepath.Dir(real)
+
+	got, err := ResolveRealHAProxy("", shimDir+":"+realDir)
+	require.NoError(t, err)
+	assert.Equal(t, real, got, "the shim on PATH is skipped")
+
+	_, err = ResolveRealHAProxy(filepath.Join(shimDir, "haproxy"), "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "serve-launch itself")
+
+	_, err = ResolveRealHAProxy("", shimDir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not found")
+
+	got, err = ResolveRealHAProxy(real, "")
+	require.NoError(t, err)
+	assert.Equal(t, real, got)
+}
