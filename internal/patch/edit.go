@@ -1,0 +1,477 @@
+package patch
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// ApplyOptions controls how overrides are applied.
+type ApplyOptions struct {
+	// NoProvenance leaves out the "# serve-launch: FILE:LINE" comment that
+	// otherwise ends every line a snippet writes.
+	NoProvenance bool
+	// Getenv looks up variables for the env template function; nil means the
+	// process environment.
+	Getenv func(string) (string, bool)
+}
+
+// provenanceRE finds our own provenance comment at the end of a line's comment,
+// so that re-applying overrides to a patched file replaces it instead of
+// stacking another.
+var provenanceRE = regexp.MustCompile(`\s*#?\s*serve-launch: \S+\s*$`)
+
+// Patch parses generated, applies the overrides and renders the result.
+func (o *Overrides) Patch(name string, generated []byte, opt ApplyOptions) ([]byte, error) {
+	f, err := Parse(name, generated)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Apply(f, opt); err != nil {
+		return nil, err
+	}
+	return f.Render(), nil
+}
+
+// Apply edits f in place: every snippet in order, and in each snippet its new
+// sections first, then its edits in order. All errors are returned together;
+// f is only meaningful when the error is nil.
+func (o *Overrides) Apply(f *File, opt ApplyOptions) error {
+	if opt.Getenv == nil {
+		opt.Getenv = os.LookupEnv
+	}
+	a := &applier{f: f, opt: opt}
+	for _, sn := range o.Snippets {
+		for _, ns := range sn.sections {
+			a.addSection(sn, ns)
+		}
+		for _, e := range sn.edits {
+			a.edit(sn, e)
+		}
+	}
+	a.errs.Sort()
+	return a.errs.Err()
+}
+
+type applier struct {
+	f    *File
+	opt  ApplyOptions
+	errs ErrorList
+}
+
+func (a *applier) context(s *Section) TemplateContext {
+	ctx := TemplateContext{Servers: serverCount(a.f.Sections)}
+	for _, x := range a.f.Sections {
+		if x.Kind == "backend" && x.Name != "default_backend" {
+			ctx.Backends++
+		}
+	}
+	if s != nil {
+		ctx.Section = SectionContext{Kind: s.Kind, Name: s.Name, Servers: serverCount([]*Section{s})}
+	}
+	return ctx
+}
+
+// render runs a line's template and checks the result is one directive.
+func (a *applier) render(tl tmplLine, s *Section) (string, bool) {
+	text := tl.text
+	if tl.tmpl != nil {
+		var b bytes.Buffer
+		t, err := tl.tmpl.Clone()
+		if err == nil {
+			t = t.Funcs(templateFuncs(a.opt.Getenv))
+			err = t.Execute(&b, a.context(s))
+		}
+		if err != nil {
+			a.errs.Add(tl.pos, "template %q: %s", tl.text, cleanTemplateErr(err))
+			return "", false
+		}
+		text = b.String()
+		if err := checkBodyLine(text); err != nil {
+			a.errs.Add(tl.pos, "template %q gave %v", tl.text, err)
+			return "", false
+		}
+	}
+	return text, true
+}
+
+// newLine builds a line the engine writes into s, with s's indentation and line
+// terminator and, unless turned off, a provenance comment.
+func (a *applier) newLine(s *Section, indent, text string, pos Position) *Line {
+	raw := indent + strings.TrimSpace(text)
+	if !a.opt.NoProvenance {
+		raw += " # serve-launch: " + fmt.Sprintf("%s:%d", pos.File, pos.Line)
+	}
+	return NewLine(raw+s.EOL(), pos)
+}
+
+// sameWords reports whether two lines say the same thing to haproxy.
+func sameWords(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *applier) edit(sn *Snippet, e *edit) {
+	var matched []*Section
+	for _, s := range a.f.Sections {
+		if e.sel.match(s) && !excluded(e.exclude, s.Name) {
+			matched = append(matched, s)
+		}
+	}
+	if len(matched) == 0 {
+		if !e.optional {
+			a.errs.Add(e.pos, "section %q matches no section; the config has: %s (set optional = true if that is fine)",
+				e.sel.String(), a.titles())
+		}
+		return
+	}
+	before := guardFacts(a.f)
+	n := len(a.errs)
+	for _, s := range matched {
+		a.editSection(e, s)
+	}
+	if len(a.errs) > n || e.force {
+		return
+	}
+	if lost := lostFacts(before, guardFacts(a.f)); len(lost) > 0 {
+		a.errs.Add(e.pos, "edit of %q removes or changes what Ray depends on: %s; set force = true on the edit if you mean it",
+			e.sel.String(), strings.Join(lost, "; "))
+	}
+}
+
+func excluded(globs []*glob, name string) bool {
+	for _, g := range globs {
+		if g.match(name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *applier) titles() string {
+	var t []string
+	for _, s := range a.f.Sections {
+		t = append(t, s.Title())
+	}
+	if len(t) == 0 {
+		return "no sections"
+	}
+	return strings.Join(t, ", ")
+}
+
+func (a *applier) editSection(e *edit, s *Section) {
+	for _, d := range e.delete {
+		a.delete(s, d)
+	}
+	for _, tl := range e.set {
+		if text, ok := a.render(tl, s); ok {
+			a.set(s, text, tl.pos)
+		}
+	}
+	for _, tl := range e.add {
+		if text, ok := a.render(tl, s); ok {
+			a.add(s, text, tl.pos)
+		}
+	}
+	for _, op := range e.insert {
+		a.insert(e, s, op)
+	}
+	for _, op := range e.params {
+		a.params(e, s, op)
+	}
+}
+
+// lastDirective is the index after which set and add append: after the last
+// line with words, so trailing blank lines and comments stay at the end.
+func lastDirective(s *Section) int {
+	for i := len(s.Body) - 1; i >= 0; i-- {
+		if s.Body[i].IsDirective() {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *Section) insertAt(i int, lines ...*Line) {
+	if len(lines) == 0 {
+		return
+	}
+	// The line before the insertion may be a file's last line without a
+	// terminator; give it one so the new lines do not run into it.
+	prev := s.Header
+	if i > 0 {
+		prev = s.Body[i-1]
+	}
+	if prev.EOL() == "" {
+		prev.Raw += s.EOL()
+	}
+	s.Body = append(s.Body[:i], append(lines, s.Body[i:]...)...)
+}
+
+func (a *applier) set(s *Section, text string, pos Position) {
+	tok, _ := Tokenize(text)
+	key := Key(tok.Words)
+	if IsListKey(key) {
+		a.errs.Add(pos, "set: %q lines form an ordered rule list; use add, insert or delete", tok.Words[0])
+		return
+	}
+	first := -1
+	kept := s.Body[:0:0]
+	for _, l := range s.Body {
+		if l.Key() == key {
+			if first >= 0 {
+				continue // later lines with the key are removed
+			}
+			first = len(kept)
+			if !sameWords(l.Words, tok.Words) {
+				l = a.newLine(s, l.Indent(), text, pos)
+			}
+		}
+		kept = append(kept, l)
+	}
+	s.Body = kept
+	if first < 0 {
+		s.insertAt(lastDirective(s)+1, a.newLine(s, s.Indent(), text, pos))
+	}
+}
+
+func (a *applier) add(s *Section, text string, pos Position) {
+	tok, _ := Tokenize(text)
+	if s.Kind == "global" && firstWins[tok.Words[0]] {
+		a.errs.Add(pos, "add: global %s is first-wins in HAProxy (a second line is ignored); use set to replace it", tok.Words[0])
+		return
+	}
+	at := lastDirective(s) + 1
+	key := Key(tok.Words)
+	for i, l := range s.Body {
+		if sameWords(l.Words, tok.Words) {
+			return // already there: add is idempotent
+		}
+		// A rule joins the end of its own list, so that it keeps rule order
+		// (an http-request after a use_backend draws a warning from haproxy).
+		if IsListKey(key) && l.IsDirective() && l.Words[0] == tok.Words[0] {
+			at = i + 1
+		}
+	}
+	s.insertAt(at, a.newLine(s, s.Indent(), text, pos))
+}
+
+func (a *applier) delete(s *Section, g *glob) {
+	kept := s.Body[:0:0]
+	for _, l := range s.Body {
+		if l.IsDirective() && (g.match(l.Key()) || (s.IsList(l) && g.match(strings.Join(l.Words, " ")))) {
+			continue
+		}
+		kept = append(kept, l)
+	}
+	s.Body = kept
+}
+
+func (a *applier) insert(e *edit, s *Section, op insertOp) {
+	at := -1
+	for i, l := range s.Body {
+		if l.IsDirective() && op.anchor.match(strings.Join(l.Words, " ")) {
+			if op.before {
+				at = i
+				break
+			}
+			at = i + 1
+		}
+	}
+	if at < 0 {
+		if !e.optional {
+			where := "after"
+			if op.before {
+				where = "before"
+			}
+			a.errs.Add(op.pos, "insert %s %q: no line of %s matches", where, op.anchor.pattern, s.Title())
+		}
+		return
+	}
+	var lines []*Line
+	for _, tl := range op.lines {
+		text, ok := a.render(tl, s)
+		if !ok {
+			continue
+		}
+		tok, _ := Tokenize(text)
+		if a.has(s, tok.Words) {
+			continue // already inserted by an earlier run: insert is idempotent
+		}
+		indent := s.Indent()
+		if at < len(s.Body) && s.Body[at].IsDirective() {
+			indent = s.Body[at].Indent()
+		}
+		lines = append(lines, a.newLine(s, indent, text, tl.pos))
+	}
+	s.insertAt(at, lines...)
+}
+
+func (a *applier) has(s *Section, words []string) bool {
+	for _, l := range s.Body {
+		if sameWords(l.Words, words) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *applier) params(e *edit, s *Section, op paramsOp) {
+	found := false
+	firstServer := -1
+	for i, l := range s.Body {
+		if !l.IsDirective() {
+			continue
+		}
+		kw := l.Words[0]
+		if (kw == "server" || kw == "server-template") && firstServer < 0 {
+			firstServer = i
+		}
+		if _, ok := paramStart[kw]; !ok || !op.on.match(kw) {
+			continue
+		}
+		found = true
+		merged := mergeParams(l.Words, op.set, op.delete)
+		if sameWords(merged, l.Words) {
+			continue
+		}
+		s.Body[i] = a.rewrite(s, l, merged, op.pos)
+	}
+	if found {
+		return
+	}
+	if op.on.literal() && op.on.pattern == "default-server" {
+		// HAProxy applies default-server only to the servers after it.
+		at := firstServer
+		if at < 0 {
+			at = lastDirective(s) + 1
+		}
+		words := mergeParams([]string{"default-server"}, op.set, nil)
+		s.insertAt(at, a.newLine(s, s.Indent(), joinWords(words), op.pos))
+		return
+	}
+	if !e.optional {
+		a.errs.Add(op.pos, "params on %q: %s has no such line", op.on.pattern, s.Title())
+	}
+}
+
+// rewrite renders a directive from words, keeping the line's indentation and
+// its own comment, replacing any older provenance comment.
+func (a *applier) rewrite(s *Section, l *Line, words []string, pos Position) *Line {
+	text := joinWords(words)
+	if c := provenanceRE.ReplaceAllString(l.Comment, ""); strings.TrimSpace(c) != "" {
+		text += " #" + c
+	}
+	return a.newLine(s, l.Indent(), text, pos)
+}
+
+func joinWords(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = Quote(w)
+	}
+	return strings.Join(q, " ")
+}
+
+func (a *applier) addSection(sn *Snippet, ns *addSection) {
+	header, ok := a.render(ns.header, nil)
+	if !ok {
+		return
+	}
+	tok, _ := Tokenize(header)
+	kind, name := ns.kind, ns.name
+	if len(tok.Words) > 1 {
+		name = tok.Words[1]
+	}
+	var lines []string
+	for _, tl := range ns.lines {
+		if text, ok := a.render(tl, nil); ok {
+			lines = append(lines, text)
+		}
+	}
+	for _, s := range a.f.Sections {
+		if s.Name == "" || s.Name != name {
+			continue
+		}
+		if s.Kind == kind && a.sameSection(s, lines) {
+			return // added by an earlier run: nothing to do
+		}
+		if s.Kind == kind || (proxyKinds[kind] && proxyKinds[s.Kind] && (kind == "listen" || s.Kind == "listen")) {
+			a.errs.Add(ns.pos, "[[section]] %q: the config already has %s (line %d); HAProxy refuses duplicate names",
+				header, s.Title(), s.Header.Pos.Line)
+			return
+		}
+	}
+	at := len(a.f.Sections)
+	if ns.before != nil {
+		at = -1
+		for i, s := range a.f.Sections {
+			if ns.before.match(s) {
+				at = i
+				break
+			}
+		}
+		if at < 0 {
+			a.errs.Add(ns.pos, "[[section]] %q: before = %q matches no section; the config has: %s", header, ns.before.String(), a.titles())
+			return
+		}
+	}
+	eol := "\n"
+	if len(a.f.Sections) > 0 {
+		eol = a.f.Sections[0].EOL()
+	}
+	// A file without a final newline must get one before the new section.
+	if at == len(a.f.Sections) {
+		a.terminateLast(eol)
+	}
+	hraw := header
+	if !a.opt.NoProvenance {
+		hraw += fmt.Sprintf(" # serve-launch: %s:%d", ns.header.pos.File, ns.header.pos.Line)
+	}
+	s := newSection(NewLine(hraw+eol, ns.header.pos))
+	for i, text := range lines {
+		s.Body = append(s.Body, a.newLine(s, "    ", text, ns.lines[i].pos))
+	}
+	a.f.Sections = append(a.f.Sections[:at], append([]*Section{s}, a.f.Sections[at:]...)...)
+}
+
+func (a *applier) sameSection(s *Section, lines []string) bool {
+	var have [][]string
+	for _, l := range s.Body {
+		if l.IsDirective() {
+			have = append(have, l.Words)
+		}
+	}
+	if len(have) != len(lines) {
+		return false
+	}
+	for i, text := range lines {
+		tok, _ := Tokenize(text)
+		if !sameWords(have[i], tok.Words) {
+			return false
+		}
+	}
+	return true
+}
+
+// terminateLast gives the file's last line a terminator, so that appended
+// lines do not run into it.
+func (a *applier) terminateLast(eol string) {
+	var last *Line
+	a.f.eachLine(func(l *Line) { last = l })
+	if last != nil && last.EOL() == "" {
+		last.Raw += eol
+	}
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

@@ -1,0 +1,105 @@
+package patch
+
+// param is one server or bind parameter: a name and, unless it is a flag, a value.
+type param struct {
+	name  string
+	value string
+	flag  bool
+}
+
+// paramFlags are server and bind parameters that take no value. Every other
+// parameter takes exactly one word.
+var paramFlags = map[string]bool{
+	// server / default-server / server-template
+	"check": true, "no-check": true, "backup": true, "no-backup": true, "disabled": true,
+	"enabled": true, "ssl": true, "no-ssl": true, "check-ssl": true, "no-check-ssl": true,
+	"send-proxy": true, "no-send-proxy": true, "send-proxy-v2": true, "no-send-proxy-v2": true,
+	"send-proxy-v2-ssl": true, "no-send-proxy-v2-ssl": true, "send-proxy-v2-ssl-cn": true,
+	"no-send-proxy-v2-ssl-cn": true, "check-send-proxy": true, "agent-check": true,
+	"no-agent-check": true, "non-stick": true, "stick": true, "tfo": true, "no-tfo": true,
+	"allow-0rtt": true, "force-sslv3": true, "force-tlsv10": true, "force-tlsv11": true,
+	"force-tlsv12": true, "force-tlsv13": true, "no-sslv3": true, "no-tlsv10": true,
+	"no-tlsv11": true, "no-tlsv12": true, "no-tlsv13": true, "no-ssl-reuse": true,
+	"ssl-reuse": true, "no-tls-tickets": true, "tls-tickets": true, "no-verifyhost": true,
+	"check-via-socks4": true, "no-check-via-socks4": true,
+	// bind
+	"accept-proxy": true, "defer-accept": true, "transparent": true, "v4v6": true,
+	"v6only": true, "strict-sni": true, "prefer-client-ciphers": true, "no-ca-names": true,
+	"quic-force-retry": true, "generate-certificates": true, "no-alpn": true,
+}
+
+// paramStart is the index of the first parameter word for each keyword that
+// params edits: server NAME ADDR, server-template PREFIX NUM ADDR,
+// default-server, bind ADDR.
+var paramStart = map[string]int{"server": 3, "server-template": 4, "default-server": 1, "bind": 2}
+
+// paramKeywordsMatch reports whether an "on" glob can match a keyword that
+// takes parameters.
+func paramKeywordsMatch(g *glob) bool {
+	for kw := range paramStart {
+		if g.match(kw) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseParams reads parameter words: a flag alone, anything else with a value.
+func parseParams(words []string) []param {
+	var ps []param
+	for i := 0; i < len(words); i++ {
+		if paramFlags[words[i]] || i+1 >= len(words) {
+			ps = append(ps, param{name: words[i], flag: true})
+			continue
+		}
+		ps = append(ps, param{name: words[i], value: words[i+1]})
+		i++
+	}
+	return ps
+}
+
+func (p param) words() []string {
+	if p.flag {
+		return []string{p.name}
+	}
+	return []string{p.name, p.value}
+}
+
+// mergeParams applies set and delete to a directive's words: a parameter that
+// is already there is replaced in place, a new one is appended, deleted ones
+// are removed. The head (keyword, name, address) is kept.
+func mergeParams(words []string, set []param, del []string) []string {
+	start := paramStart[words[0]]
+	if start > len(words) {
+		start = len(words)
+	}
+	have := parseParams(words[start:])
+	deleted := map[string]bool{}
+	for _, d := range del {
+		deleted[d] = true
+	}
+	var out []param
+	for _, p := range have {
+		if !deleted[p.name] {
+			out = append(out, p)
+		}
+	}
+	for _, s := range set {
+		found := false
+		for i := range out {
+			if out[i].name == s.name {
+				out[i] = s
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, s)
+		}
+	}
+	merged := append([]string(nil), words[:start]...)
+	for _, p := range out {
+		merged = append(merged, p.words()...)
+	}
+	return merged
+}

@@ -1,0 +1,634 @@
+package patch
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/template"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
+)
+
+// MaxSnippetSize bounds one snippet file; a larger one is an error, not a
+// slow start of haproxy.
+const MaxSnippetSize = 1 << 20
+
+// The TOML shape of a snippet file. Field names are the user contract
+// documented in the README; keep them.
+type snippetDoc struct {
+	Edit    []editDoc    `toml:"edit"`
+	Section []sectionDoc `toml:"section"`
+}
+
+type editDoc struct {
+	Section  string      `toml:"section"`
+	Exclude  []string    `toml:"exclude"`
+	Optional bool        `toml:"optional"`
+	Force    bool        `toml:"force"`
+	Set      []string    `toml:"set"`
+	Add      []string    `toml:"add"`
+	Delete   []string    `toml:"delete"`
+	Insert   []insertDoc `toml:"insert"`
+	Params   []paramsDoc `toml:"params"`
+}
+
+type insertDoc struct {
+	Before string   `toml:"before"`
+	After  string   `toml:"after"`
+	Lines  []string `toml:"lines"`
+}
+
+type paramsDoc struct {
+	On     string   `toml:"on"`
+	Set    string   `toml:"set"`
+	Delete []string `toml:"delete"`
+}
+
+type sectionDoc struct {
+	Header string   `toml:"header"`
+	Lines  []string `toml:"lines"`
+	Before string   `toml:"before"`
+}
+
+// Snippet is one loaded and validated overrides.d file.
+type Snippet struct {
+	// Name is the file name, as used in messages and provenance comments.
+	Name string
+	// Path is the file's path.
+	Path string
+	// SHA256 is the hex digest of the file's bytes, for status and logs.
+	SHA256   string
+	edits    []*edit
+	sections []*addSection
+}
+
+// tmplLine is a line of a snippet: a template and the position it came from.
+type tmplLine struct {
+	pos  Position
+	text string
+	tmpl *template.Template // nil when the text has no template action
+}
+
+type selector struct {
+	kind string
+	name *glob // nil: every section of the kind
+}
+
+type edit struct {
+	pos      Position
+	sel      selector
+	exclude  []*glob
+	optional bool
+	force    bool
+	set      []tmplLine
+	add      []tmplLine
+	delete   []*glob
+	deletePs []Position
+	insert   []insertOp
+	params   []paramsOp
+}
+
+type insertOp struct {
+	pos    Position
+	before bool
+	anchor *glob
+	lines  []tmplLine
+}
+
+type paramsOp struct {
+	pos    Position
+	on     *glob
+	set    []param
+	delete []string
+}
+
+type addSection struct {
+	pos    Position
+	header tmplLine
+	kind   string
+	name   string
+	lines  []tmplLine
+	before *selector
+}
+
+// positions maps a TOML path such as "edit.0.set.2" to the line it is on.
+type positions map[string]int
+
+// tomlPositions walks the TOML syntax tree of data and records the line of
+// every array-table entry, key and array element, so that errors and
+// provenance comments can name the line a value came from.
+func tomlPositions(data []byte) positions {
+	pos := positions{}
+	counts := map[string]int{}
+	var p unstable.Parser
+	p.Reset(data)
+	line := func(n *unstable.Node) int {
+		if n.Raw.Length == 0 {
+			return 0
+		}
+		return p.Shape(n.Raw).Start.Line
+	}
+	var value func(path string, n *unstable.Node, fallback int)
+	keyValue := func(prefix string, kv *unstable.Node) {
+		var parts []string
+		l := 0
+		it := kv.Key()
+		for it.Next() {
+			parts = append(parts, string(it.Node().Data))
+			if l == 0 {
+				l = line(it.Node())
+			}
+		}
+		path := prefix + strings.Join(parts, ".")
+		pos[path] = l
+		value(path, kv.Value(), l)
+	}
+	value = func(path string, n *unstable.Node, fallback int) {
+		switch n.Kind {
+		case unstable.Array:
+			i := 0
+			it := n.Children()
+			for it.Next() {
+				child := it.Node()
+				p := fmt.Sprintf("%s.%d", path, i)
+				l := line(child)
+				if l == 0 {
+					l = fallback
+				}
+				pos[p] = l
+				value(p, child, l)
+				i++
+			}
+		case unstable.InlineTable:
+			it := n.Children()
+			for it.Next() {
+				if it.Node().Kind == unstable.KeyValue {
+					keyValue(path+".", it.Node())
+				}
+			}
+		}
+	}
+	prefix := ""
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.KeyValue:
+			keyValue(prefix, e)
+		case unstable.Table, unstable.ArrayTable:
+			var parts []string
+			l := 0
+			it := e.Key()
+			for it.Next() {
+				parts = append(parts, string(it.Node().Data))
+				if l == 0 {
+					l = line(it.Node())
+				}
+			}
+			// Resolve every part but the last to the current entry of its array.
+			path := ""
+			for i, part := range parts {
+				if path != "" {
+					path += "."
+				}
+				path += part
+				if i < len(parts)-1 {
+					if n, ok := counts[path]; ok {
+						path += fmt.Sprintf(".%d", n-1)
+					}
+				}
+			}
+			if e.Kind == unstable.ArrayTable {
+				n := counts[path]
+				counts[path] = n + 1
+				path += fmt.Sprintf(".%d", n)
+			}
+			pos[path] = l
+			prefix = path + "."
+		}
+	}
+	return pos
+}
+
+// at returns the position of a TOML path, falling back to its parents.
+func (p positions) at(file, path string) Position {
+	for {
+		if l, ok := p[path]; ok && l > 0 {
+			return Position{File: file, Line: l}
+		}
+		i := strings.LastIndexByte(path, '.')
+		if i < 0 {
+			return Position{File: file}
+		}
+		path = path[:i]
+	}
+}
+
+// LoadSnippet decodes and validates one snippet file. Every problem is
+// reported, each with its file:line.
+func LoadSnippet(name string, data []byte) (*Snippet, error) {
+	sum := sha256.Sum256(data)
+	s := &Snippet{Name: filepath.Base(name), Path: name, SHA256: hex.EncodeToString(sum[:])}
+	file := s.Name
+	var errs ErrorList
+	if len(data) > MaxSnippetSize {
+		errs.Add(Position{File: file}, "snippet is %d bytes, more than the limit of %d", len(data), MaxSnippetSize)
+		return nil, errs
+	}
+	var doc snippetDoc
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, tomlErrors(file, err)
+	}
+	pos := tomlPositions(data)
+	for i, sd := range doc.Section {
+		if ns := s.loadSection(pos, i, sd, &errs); ns != nil {
+			s.sections = append(s.sections, ns)
+		}
+	}
+	for i, ed := range doc.Edit {
+		if e := s.loadEdit(pos, i, ed, &errs); e != nil {
+			s.edits = append(s.edits, e)
+		}
+	}
+	if len(doc.Edit) == 0 && len(doc.Section) == 0 {
+		errs.Add(Position{File: file, Line: 1}, "snippet has no [[edit]] and no [[section]]: nothing to do")
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return s, nil
+}
+
+// tomlErrors turns go-toml's errors into positioned errors.
+func tomlErrors(file string, err error) error {
+	var errs ErrorList
+	var strict *toml.StrictMissingError
+	var de *toml.DecodeError
+	switch {
+	case errors.As(err, &strict):
+		for i := range strict.Errors {
+			row, col := strict.Errors[i].Position()
+			errs.Add(Position{File: file, Line: row, Col: col}, "unknown key %q", strings.Join(strict.Errors[i].Key(), "."))
+		}
+	case errors.As(err, &de):
+		row, col := de.Position()
+		errs.Add(Position{File: file, Line: row, Col: col}, "%s", de.Error())
+	default:
+		errs.Add(Position{File: file}, "%v", err)
+	}
+	return errs
+}
+
+func (s *Snippet) loadSection(pos positions, i int, sd sectionDoc, errs *ErrorList) *addSection {
+	path := fmt.Sprintf("section.%d", i)
+	ns := &addSection{pos: pos.at(s.Name, path)}
+	hpos := pos.at(s.Name, path+".header")
+	if strings.TrimSpace(sd.Header) == "" {
+		errs.Add(ns.pos, "[[section]] needs a header, such as header = \"frontend metrics_local\"")
+		return nil
+	}
+	ns.header = s.loadLine(hpos, sd.Header, errs)
+	if tok, err := Tokenize(sd.Header); err == nil && len(tok.Words) > 0 {
+		if !sectionKeywords[tok.Words[0]] {
+			errs.Add(hpos, "section header %q does not start with a section keyword (global, defaults, frontend, backend, listen, ...)", sd.Header)
+			return nil
+		}
+		ns.kind = tok.Words[0]
+		if len(tok.Words) > 1 {
+			ns.name = tok.Words[1]
+		}
+		if ns.name == "" && proxyKinds[ns.kind] {
+			errs.Add(hpos, "a %s section needs a name", ns.kind)
+		}
+	}
+	for j, l := range sd.Lines {
+		lp := pos.at(s.Name, fmt.Sprintf("%s.lines.%d", path, j))
+		ns.lines = append(ns.lines, s.loadBodyLine(lp, l, errs))
+	}
+	if sd.Before != "" {
+		sel, err := parseSelector(sd.Before)
+		if err != nil {
+			errs.Add(pos.at(s.Name, path+".before"), "%v", err)
+		} else {
+			ns.before = &sel
+		}
+	}
+	return ns
+}
+
+// proxyKinds are the sections that share HAProxy's proxy name space.
+var proxyKinds = map[string]bool{"frontend": true, "backend": true, "listen": true}
+
+func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *ErrorList) *edit {
+	path := fmt.Sprintf("edit.%d", i)
+	e := &edit{pos: pos.at(s.Name, path), optional: ed.Optional, force: ed.Force}
+	if ed.Section == "" {
+		errs.Add(e.pos, "[[edit]] needs section = \"KIND [NAME-GLOB]\", such as section = \"backend *\"")
+		return nil
+	}
+	sel, err := parseSelector(ed.Section)
+	if err != nil {
+		errs.Add(pos.at(s.Name, path+".section"), "%v", err)
+		return nil
+	}
+	e.sel = sel
+	for j, x := range ed.Exclude {
+		g, err := compileGlob(x)
+		if err != nil {
+			errs.Add(pos.at(s.Name, fmt.Sprintf("%s.exclude.%d", path, j)), "exclude: %v", err)
+			continue
+		}
+		e.exclude = append(e.exclude, g)
+	}
+	for j, l := range ed.Set {
+		lp := pos.at(s.Name, fmt.Sprintf("%s.set.%d", path, j))
+		tl := s.loadBodyLine(lp, l, errs)
+		if tl.tmpl == nil {
+			checkSetLine(lp, l, errs)
+		}
+		e.set = append(e.set, tl)
+	}
+	for j, l := range ed.Add {
+		lp := pos.at(s.Name, fmt.Sprintf("%s.add.%d", path, j))
+		tl := s.loadBodyLine(lp, l, errs)
+		if tl.tmpl == nil {
+			checkAddLine(lp, sel.kind, l, errs)
+		}
+		e.add = append(e.add, tl)
+	}
+	for j, d := range ed.Delete {
+		lp := pos.at(s.Name, fmt.Sprintf("%s.delete.%d", path, j))
+		g, err := compileGlob(strings.Join(strings.Fields(d), " "))
+		if err != nil || strings.TrimSpace(d) == "" {
+			errs.Add(lp, "delete: bad key glob %q", d)
+			continue
+		}
+		e.delete = append(e.delete, g)
+		e.deletePs = append(e.deletePs, lp)
+	}
+	for j, in := range ed.Insert {
+		ip := fmt.Sprintf("%s.insert.%d", path, j)
+		op := insertOp{pos: pos.at(s.Name, ip)}
+		anchor := in.After
+		switch {
+		case in.Before != "" && in.After != "":
+			errs.Add(op.pos, "insert: give before or after, not both")
+			continue
+		case in.Before != "":
+			op.before, anchor = true, in.Before
+		case in.After == "":
+			errs.Add(op.pos, "insert: needs before = GLOB or after = GLOB")
+			continue
+		}
+		g, err := compileGlob(strings.Join(strings.Fields(anchor), " "))
+		if err != nil {
+			errs.Add(op.pos, "insert: %v", err)
+			continue
+		}
+		op.anchor = g
+		if len(in.Lines) == 0 {
+			errs.Add(op.pos, "insert: lines is empty")
+		}
+		for k, l := range in.Lines {
+			op.lines = append(op.lines, s.loadBodyLine(pos.at(s.Name, fmt.Sprintf("%s.lines.%d", ip, k)), l, errs))
+		}
+		e.insert = append(e.insert, op)
+	}
+	for j, pd := range ed.Params {
+		pp := pos.at(s.Name, fmt.Sprintf("%s.params.%d", path, j))
+		op := paramsOp{pos: pp, delete: pd.Delete}
+		if pd.On == "" {
+			errs.Add(pp, "params: needs on = KEYWORD, such as on = \"default-server\"")
+			continue
+		}
+		g, err := compileGlob(pd.On)
+		if err != nil {
+			errs.Add(pp, "params: %v", err)
+			continue
+		}
+		if !paramKeywordsMatch(g) {
+			errs.Add(pp, "params: on = %q matches none of server, default-server, server-template, bind", pd.On)
+			continue
+		}
+		op.on = g
+		if pd.Set == "" && len(pd.Delete) == 0 {
+			errs.Add(pp, "params: needs set = \"name value ...\" or delete = [\"name\", ...]")
+			continue
+		}
+		tok, err := Tokenize(pd.Set)
+		if err != nil {
+			errs.Add(pp, "params: set: %v", err)
+			continue
+		}
+		op.set = parseParams(tok.Words)
+		e.params = append(e.params, op)
+	}
+	if len(e.set)+len(e.add)+len(e.delete)+len(e.insert)+len(e.params) == 0 {
+		errs.Add(e.pos, "[[edit]] of %q has nothing to do: give set, add, delete, insert or params", ed.Section)
+	}
+	return e
+}
+
+// parseSelector reads "KIND" or "KIND NAME-GLOB".
+func parseSelector(s string) (selector, error) {
+	f := strings.Fields(s)
+	if len(f) == 0 || len(f) > 2 {
+		return selector{}, fmt.Errorf("bad section selector %q: want KIND or KIND NAME-GLOB, such as \"backend *\"", s)
+	}
+	if !sectionKeywords[f[0]] {
+		return selector{}, fmt.Errorf("bad section selector %q: %q is not a section keyword (global, defaults, frontend, backend, listen, ...)", s, f[0])
+	}
+	sel := selector{kind: f[0]}
+	if len(f) == 2 {
+		g, err := compileGlob(f[1])
+		if err != nil {
+			return selector{}, fmt.Errorf("bad section selector %q: %v", s, err)
+		}
+		sel.name = g
+	}
+	return sel, nil
+}
+
+func (sel selector) String() string {
+	if sel.name == nil {
+		return sel.kind
+	}
+	return sel.kind + " " + sel.name.pattern
+}
+
+func (sel selector) match(s *Section) bool {
+	if s.Kind != sel.kind {
+		return false
+	}
+	return sel.name == nil || sel.name.match(s.Name)
+}
+
+// loadLine parses a snippet value as a template when it has actions.
+func (s *Snippet) loadLine(pos Position, text string, errs *ErrorList) tmplLine {
+	tl := tmplLine{pos: pos, text: text}
+	if strings.Contains(text, "{{") {
+		t, err := template.New(pos.String()).Option("missingkey=error").Funcs(templateFuncs(nil)).Parse(text)
+		if err != nil {
+			errs.Add(pos, "template: %v", cleanTemplateErr(err))
+			return tl
+		}
+		tl.tmpl = t
+	}
+	return tl
+}
+
+// loadBodyLine loads a line meant for a section body and checks what can be
+// checked before templates run.
+func (s *Snippet) loadBodyLine(pos Position, text string, errs *ErrorList) tmplLine {
+	tl := s.loadLine(pos, text, errs)
+	if tl.tmpl == nil {
+		if err := checkBodyLine(text); err != nil {
+			errs.Add(pos, "%v", err)
+		}
+	}
+	return tl
+}
+
+// checkBodyLine refuses lines that would not stay one directive of the section.
+func checkBodyLine(text string) error {
+	if strings.ContainsAny(text, "\r\n") {
+		return fmt.Errorf("line %q holds a line break: give one directive per string", text)
+	}
+	tok, err := Tokenize(text)
+	if err != nil {
+		return fmt.Errorf("line %q: %v", text, err)
+	}
+	if len(tok.Words) == 0 {
+		return fmt.Errorf("line %q has no directive", text)
+	}
+	if sectionKeywords[tok.Words[0]] {
+		return fmt.Errorf("line %q would open a new section: use [[section]] to add one", text)
+	}
+	return nil
+}
+
+// firstWins are global keywords where HAProxy keeps the FIRST line and only
+// logs an alert for later ones, so appending one would silently do nothing.
+var firstWins = map[string]bool{"maxconn": true, "maxconnrate": true, "maxsessrate": true}
+
+func checkSetLine(pos Position, text string, errs *ErrorList) {
+	tok, err := Tokenize(text)
+	if err != nil || len(tok.Words) == 0 {
+		return
+	}
+	if key := Key(tok.Words); IsListKey(key) {
+		errs.Add(pos, "set: %q lines form an ordered rule list; use add, insert or delete", tok.Words[0])
+	}
+}
+
+func checkAddLine(pos Position, kind, text string, errs *ErrorList) {
+	tok, err := Tokenize(text)
+	if err != nil || len(tok.Words) == 0 {
+		return
+	}
+	if kind == "global" && firstWins[tok.Words[0]] {
+		errs.Add(pos, "add: global %s is first-wins in HAProxy (a second line is ignored); use set to replace it", tok.Words[0])
+	}
+}
+
+func cleanTemplateErr(err error) string {
+	msg := err.Error()
+	// text/template prefixes "template: NAME:LINE:COL: "; the name is our position.
+	if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "template: ") {
+		rest := msg[len("template: "):]
+		if j := strings.Index(rest, ": "); j >= 0 {
+			return rest[j+2:]
+		}
+	}
+	return msg
+}
+
+// Overrides is an ordered set of snippets, as loaded from an overrides.d directory.
+type Overrides struct {
+	Dir      string
+	Snippets []*Snippet
+}
+
+// LoadOptions controls LoadDir.
+type LoadOptions struct {
+	// Warn receives a message for each file that is skipped with a warning.
+	Warn func(msg string)
+}
+
+// LoadDir loads every *.toml file of dir in byte order of the file name.
+// Other files are skipped with a warning; hidden files and editor leftovers
+// silently. Every error of every file is returned in one ErrorList.
+func LoadDir(dir string, opt LoadOptions) (*Overrides, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("overrides directory: %v", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names) // byte order, like systemd drop-ins
+	o := &Overrides{Dir: dir}
+	var errs ErrorList
+	for _, name := range names {
+		if ignoredSilently(name) {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		if !strings.HasSuffix(name, ".toml") {
+			if opt.Warn != nil {
+				opt.Warn(fmt.Sprintf("%s: ignored: not a .toml file", path))
+			}
+			continue
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			errs.Add(Position{File: path}, "%v", err)
+			continue
+		}
+		if st.IsDir() {
+			if opt.Warn != nil {
+				opt.Warn(fmt.Sprintf("%s: ignored: a directory", path))
+			}
+			continue
+		}
+		if st.Size() > MaxSnippetSize {
+			errs.Add(Position{File: name}, "snippet is %d bytes, more than the limit of %d", st.Size(), MaxSnippetSize)
+			continue
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs.Add(Position{File: path}, "%v", err)
+			continue
+		}
+		sn, err := LoadSnippet(name, data)
+		if err != nil {
+			var list ErrorList
+			if errors.As(err, &list) {
+				errs = append(errs, list...)
+			} else {
+				errs.Add(Position{File: name}, "%v", err)
+			}
+			continue
+		}
+		sn.Path = path
+		o.Snippets = append(o.Snippets, sn)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return o, nil
+}
+
+// ignoredSilently reports hidden files and editor leftovers.
+func ignoredSilently(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") ||
+		strings.HasSuffix(name, ".swp") || strings.HasSuffix(name, ".swo")
+}
