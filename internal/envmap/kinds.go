@@ -1,0 +1,103 @@
+package envmap
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// haproxyTime matches HAProxy's time format: a number with an optional unit
+// (no unit means milliseconds).
+var haproxyTime = regexp.MustCompile(`^[0-9]+(us|ms|s|m|h|d)?$`)
+
+// check returns why value is not a valid value of v, or "" when it is. The
+// rules are stricter than Ray's own parsing on purpose: Ray's int() accepts
+// "1_000" and " 5", and a flag of "true" is silently off, all of which are
+// mistakes worth stopping for.
+func check(v Var, value string) string {
+	switch v.Kind {
+	case KindInt:
+		n, err := strconv.ParseUint(value, 10, 63)
+		if err != nil || n == 0 && v.Name != "RAY_SERVE_HAPROXY_RETRIES" {
+			return "a positive integer"
+		}
+	case KindSeconds:
+		if _, err := strconv.ParseUint(value, 10, 31); err != nil {
+			return "a whole number of seconds"
+		}
+	case KindPort:
+		n, err := strconv.ParseUint(value, 10, 63)
+		if err != nil || n < 1 || n > 65535 {
+			return "a port from 1 to 65535"
+		}
+	case KindTime:
+		if !haproxyTime.MatchString(value) {
+			return "an HAProxy time such as 250ms, 5s or 1m"
+		}
+	case KindFlag:
+		if value != "0" && value != "1" {
+			return `"1" or "0" (Ray treats anything but "1" as off)`
+		}
+	case KindPath:
+		if !strings.HasPrefix(value, "/") {
+			return "an absolute path"
+		}
+	case KindCommand:
+		if strings.ContainsAny(value, " \t") && !strings.HasPrefix(value, "/") {
+			return "a program name or a path, without arguments"
+		}
+	case KindEnum:
+		return checkBalance(v, value)
+	case KindAddress:
+		host, port, err := net.SplitHostPort(value)
+		if err != nil || host == "" {
+			return "a host:port address"
+		}
+		if n, err := strconv.ParseUint(port, 10, 63); err != nil || n < 1 || n > 65535 {
+			return "a host:port address with a port from 1 to 65535"
+		}
+	case KindKeywords:
+		words := strings.Fields(value)
+		if len(words) == 0 {
+			return "one or more of " + strings.Join(v.Values, ", ")
+		}
+		for _, w := range words {
+			if !slices.Contains(v.Values, w) {
+				return fmt.Sprintf("words from %s (%q is not one)", strings.Join(v.Values, ", "), w)
+			}
+		}
+	}
+	return ""
+}
+
+// checkBalance checks a "balance" argument: an algorithm name, which for
+// hdr and rdp-cookie may carry "(name)", for random "(draws)", and for
+// url_param must be followed by the parameter name.
+func checkBalance(v Var, value string) string {
+	want := "one of " + strings.Join(v.Values, ", ")
+	fields := strings.Fields(value)
+	if len(fields) == 0 {
+		return want
+	}
+	name, arg, hasArg := strings.Cut(fields[0], "(")
+	if !slices.Contains(v.Values, name) {
+		return want
+	}
+	if hasArg && (!strings.HasSuffix(arg, ")") || len(arg) < 2) {
+		return want + `, with a closed "(...)" argument`
+	}
+	switch name {
+	case "hdr":
+		if !hasArg {
+			return `"hdr(<header name>)"`
+		}
+	case "url_param":
+		if len(fields) < 2 {
+			return `"url_param <parameter name>"`
+		}
+	}
+	return ""
+}
