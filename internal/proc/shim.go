@@ -198,7 +198,9 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
 			logf("warning: %v", err)
 		}
-		unlock()
+		// The instance lock stays held until exec closes it (O_CLOEXEC): by
+		// then /proc/PID/cmdline names the patched file, so a concurrent
+		// reload never mistakes this PID for a dead master.
 		logf("exec %s %s", real, strings.Join(argv, " "))
 		return execHAProxy(execFn, real, argv, env)
 	}
@@ -224,7 +226,6 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
 		return fmt.Errorf("shim: %w", err)
 	}
-	unlock()
 	logf("exec %s %s", real, strings.Join(argv, " "))
 	return execHAProxy(execFn, real, argv, env)
 }

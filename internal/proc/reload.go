@@ -1,0 +1,313 @@
+package proc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/serve-launch/serve-launch/internal/admin"
+)
+
+// Bounds for one instance's hot reload.
+const (
+	// reloadCheckTimeout bounds `haproxy -c` on the candidate.
+	reloadCheckTimeout = 15 * time.Second
+	// reloadConfirmTimeout bounds the wait for the new worker after SIGUSR2.
+	reloadConfirmTimeout = 10 * time.Second
+)
+
+// ReloadReport says what [ReloadAll] did to each instance.
+type ReloadReport struct {
+	Instances []ReloadResult `json:"instances"`
+}
+
+// ReloadResult is the outcome for one instance.
+type ReloadResult struct {
+	ID        string `json:"id"`
+	Generated string `json:"generated"`
+	MasterPID int    `json:"master_pid"`
+	// Outcome is "reloaded", "unchanged", "skipped", "pruned" or "failed".
+	Outcome string `json:"outcome"`
+	// Detail explains a skip or failure.
+	Detail string `json:"detail,omitempty"`
+	// OldWorkers and NewWorkers are the master's children before the reload
+	// and the new worker(s) after it.
+	OldWorkers []int `json:"old_workers,omitempty"`
+	NewWorkers []int `json:"new_workers,omitempty"`
+	// ServerStateSaved is the file `show servers state` was saved to.
+	ServerStateSaved string `json:"server_state_saved,omitempty"`
+}
+
+// Outcomes of [ReloadResult].
+const (
+	OutcomeReloaded  = "reloaded"
+	OutcomeUnchanged = "unchanged"
+	OutcomeSkipped   = "skipped"
+	OutcomePruned    = "pruned"
+	OutcomeFailed    = "failed"
+)
+
+// ReloadAll re-patches every live haproxy recorded in the state directory
+// from the latest generated file and reloads it gracefully. For each
+// instance whose master is alive and really is haproxy running its patched
+// file (checked through /proc/PID/cmdline, so a recycled PID is never
+// signalled): read the generated file under Ray's lock, patch it, check the
+// candidate with `<real haproxy> -c` (a candidate that fails never replaces
+// the running config), save `show servers state` to the configured
+// server-state file (Ray's config loads it with load-server-state-from-file,
+// so servers keep their runtime state), write patched.cfg atomically, send
+// SIGUSR2 to the master and wait, bounded, for its new worker. An unchanged
+// patched file is not reloaded. Instances whose master is dead are pruned
+// (except failed starts, kept for status). The error joins every instance's
+// failure; the report has them all.
+func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher) (ReloadReport, error) {
+	var rep ReloadReport
+	dirs, err := s.instanceDirs()
+	if err != nil {
+		return rep, err
+	}
+	var errs []error
+	for _, dir := range dirs {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		res, err := reloadOne(ctx, s, dir, patcher)
+		if res.ID == "" {
+			continue
+		}
+		rep.Instances = append(rep.Instances, res)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s (master %d): %w", res.Generated, res.MasterPID, err))
+		}
+	}
+	return rep, errors.Join(errs...)
+}
+
+func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (ReloadResult, error) {
+	// The instance lock keeps a shim from rewriting the same files meanwhile;
+	// the shim holds it until its exec, so a master never looks dead here
+	// while it is starting.
+	unlock, err := s.lockInstance(dir, LockWait)
+	if err != nil {
+		return ReloadResult{ID: filepath.Base(dir), Outcome: OutcomeFailed, Detail: err.Error()}, err
+	}
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
+	rec, err := s.loadInstance(dir)
+	if err != nil || rec == nil {
+		if err != nil {
+			return ReloadResult{ID: filepath.Base(dir), Outcome: OutcomeFailed, Detail: err.Error()}, err
+		}
+		return ReloadResult{}, nil
+	}
+	res := ReloadResult{ID: rec.ID, Generated: rec.Generated, MasterPID: rec.MasterPID}
+
+	if !isHAProxyRunning(rec.MasterPID, rec.Running) {
+		if rec.Result == ResultPatchFailed && rec.MasterPID == 0 {
+			res.Outcome, res.Detail = OutcomeSkipped, "never started"
+			return res, nil
+		}
+		unlock()
+		locked = false
+		if err := os.RemoveAll(dir); err != nil {
+			res.Outcome, res.Detail = OutcomeFailed, err.Error()
+			return res, err
+		}
+		res.Outcome, res.Detail = OutcomePruned, "master is not running"
+		return res, nil
+	}
+	if rec.Result == ResultPassthrough || len(rec.Files) == 0 || rec.Patched == "" || !slices.Equal(rec.Running, patchedPaths(rec)) {
+		res.Outcome, res.Detail = OutcomeSkipped, "runs the unpatched file (passthrough); it picks up the overrides at Ray's next reload"
+		return res, nil
+	}
+
+	fail := func(err error) (ReloadResult, error) {
+		res.Outcome, res.Detail = OutcomeFailed, err.Error()
+		rec.Result, rec.LastError = ResultReloadFailed, err.Error()
+		if serr := s.saveInstance(dir, rec); serr != nil {
+			err = errors.Join(err, serr)
+		}
+		return res, err
+	}
+
+	// Patch every file from the latest generated copy.
+	var generated, patched [][]byte
+	for _, f := range rec.Files {
+		data, err := ReadLocked(f.Generated)
+		if err != nil {
+			return fail(err)
+		}
+		out, err := patcher(f.Generated, data)
+		if err != nil {
+			return fail(err)
+		}
+		generated = append(generated, data)
+		patched = append(patched, out)
+	}
+	changed := false
+	for i, f := range rec.Files {
+		cur, err := s.ReadFile(dir, filepath.Base(f.Patched))
+		if err != nil || !bytes.Equal(cur, patched[i]) {
+			changed = true
+		}
+	}
+	if !changed {
+		res.Outcome = OutcomeUnchanged
+		return res, nil
+	}
+
+	// Check the candidate before it can replace what the master re-reads.
+	checkArgs := []string{"-c"}
+	for i, p := range patched {
+		name := numbered(checkFile, i)
+		if err := s.WriteFile(dir, name, p); err != nil {
+			return fail(err)
+		}
+		checkArgs = append(checkArgs, "-f", filepath.Join(dir, name))
+	}
+	if err := checkConfig(ctx, rec.RealHAProxy, checkArgs); err != nil {
+		return fail(err)
+	}
+
+	// Save the servers' runtime state where the new worker will load it.
+	facts := scanConfig(bytes.Join(patched, []byte("\n")))
+	if facts.adminSocket != "" && facts.serverStateFile != "" {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		state, err := admin.ShowServersState(sctx, facts.adminSocket)
+		cancel()
+		if err != nil {
+			return fail(fmt.Errorf("save server state: %w", err))
+		}
+		if err := writeAtomic(facts.serverStateFile, []byte(state), 0o644); err != nil {
+			return fail(fmt.Errorf("save server state: %w", err))
+		}
+		res.ServerStateSaved = facts.serverStateFile
+	}
+
+	for i, f := range rec.Files {
+		if err := s.WriteFile(dir, numbered(GeneratedFile, i), generated[i]); err != nil {
+			return fail(err)
+		}
+		if err := s.WriteFile(dir, filepath.Base(f.Patched), patched[i]); err != nil {
+			return fail(err)
+		}
+	}
+	old := childPIDs(rec.MasterPID)
+	res.OldWorkers = old
+	if err := syscall.Kill(rec.MasterPID, syscall.SIGUSR2); err != nil {
+		return fail(fmt.Errorf("signal master %d: %w", rec.MasterPID, err))
+	}
+	rec.Result, rec.LastError = ResultReloaded, ""
+	rec.PatchedAt = time.Now().UTC()
+	rec.Snippets = snippetDigests(rec.OverridesDir)
+	rec.AdminSocket, rec.Listeners = facts.adminSocket, facts.listeners
+	if err := s.saveInstance(dir, rec); err != nil {
+		return fail(err)
+	}
+	unlock()
+	locked = false
+
+	newWorkers, err := confirmReload(ctx, rec.MasterPID, old, facts.adminSocket)
+	res.NewWorkers = newWorkers
+	if err != nil {
+		// Record it under the lock again; the files are already in place.
+		if unlock2, lerr := s.lockInstance(dir, LockWait); lerr == nil {
+			unlock, locked = unlock2, true
+		}
+		return fail(err)
+	}
+	res.Outcome = OutcomeReloaded
+	return res, nil
+}
+
+func patchedPaths(rec *Instance) []string {
+	var out []string
+	for _, f := range rec.Files {
+		out = append(out, f.Patched)
+	}
+	return out
+}
+
+// checkConfig runs `haproxy -c -q -f ...` and returns its alerts as the error.
+func checkConfig(ctx context.Context, haproxy string, args []string) error {
+	if haproxy == "" {
+		return errors.New("instance record has no real haproxy path")
+	}
+	cctx, cancel := context.WithTimeout(ctx, reloadCheckTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(cctx, haproxy, args...).CombinedOutput()
+	if err != nil {
+		// Keep the alerts; NOTICE and WARNING lines only bury them.
+		var lines []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.Contains(l, "[ALERT]") {
+				lines = append(lines, strings.TrimSpace(l))
+			}
+		}
+		msg := strings.Join(lines, "\n")
+		if msg == "" {
+			msg = strings.TrimSpace(string(out))
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("the patched config fails `haproxy -c`, running config left unchanged:\n%s", msg)
+	}
+	return nil
+}
+
+// confirmReload waits until the master has a worker that was not there
+// before SIGUSR2 and, when there is an admin socket, `show info` answers
+// from a new worker.
+func confirmReload(ctx context.Context, master int, old []int, sock string) ([]int, error) {
+	deadline := time.Now().Add(reloadConfirmTimeout)
+	for {
+		if !pidAlive(master) {
+			return nil, fmt.Errorf("master %d died during the reload", master)
+		}
+		var fresh []int
+		for _, k := range childPIDs(master) {
+			if !slices.Contains(old, k) {
+				fresh = append(fresh, k)
+			}
+		}
+		if len(fresh) > 0 && (sock == "" || answersFrom(ctx, sock, fresh)) {
+			return fresh, nil
+		}
+		if time.Now().After(deadline) {
+			return fresh, fmt.Errorf("no new worker answered within %s after SIGUSR2 (see haproxy's output)", reloadConfirmTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return fresh, ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func answersFrom(ctx context.Context, sock string, pids []int) bool {
+	ictx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	info, err := admin.ShowInfo(ictx, sock)
+	if err != nil {
+		return false
+	}
+	for _, p := range pids {
+		if info["Pid"] == fmt.Sprint(p) {
+			return true
+		}
+	}
+	return false
+}

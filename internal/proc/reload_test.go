@@ -1,0 +1,144 @@
+package proc
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/serve-launch/serve-launch/internal/admin"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// serverState returns one server's fields from `show servers state`, keyed
+// by the header's column names.
+func serverState(t *testing.T, sock, backend, server string) map[string]string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	out, err := admin.ShowServersState(ctx, sock)
+	require.NoError(t, err)
+	var header []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "# ") {
+			header = strings.Fields(line[2:])
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 4 || f[1] != backend || f[3] != server {
+			continue
+		}
+		m := map[string]string{}
+		for i, h := range header {
+			if i < len(f) {
+				m[h] = f[i]
+			}
+		}
+		return m
+	}
+	t.Fatalf("server %s/%s not in show servers state:\n%s", backend, server, out)
+	return nil
+}
+
+func adminCmd(t *testing.T, sock, cmd string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	out, err := admin.Command(ctx, sock, cmd)
+	require.NoError(t, err)
+	return out
+}
+
+// TestReloadAll drives a real haproxy started through the shim: a hot
+// reload re-patches from Ray's latest file, keeps the master PID, starts a
+// new worker, and keeps the servers' runtime state; a candidate that fails
+// `haproxy -c` or a patch error changes nothing; a dead master is pruned.
+func TestReloadAll(t *testing.T) {
+	e := newRayEnv(t)
+	stateDir := filepath.Join(t.TempDir(), "state")
+	shim := startShim(t, stateDir, "-db", "-f", e.cfg, "-dR")
+	master := shim.Process.Pid
+	waitReady(t, e.sock())
+	s, err := OpenStateDir(stateDir)
+	require.NoError(t, err)
+	ctx := context.Background()
+	dir := filepath.Join(stateDir, InstanceID([]string{e.cfg}))
+
+	// Runtime changes that a reload must not lose.
+	adminCmd(t, e.sock(), "set server http-app/SERVE_REPLICA_1 weight 7")
+	adminCmd(t, e.sock(), "set server http-app/SERVE_REPLICA_1 state maint")
+	// Ray rewrote its file meanwhile (a new backend), and the overrides changed.
+	e.Extra = "backend http-extra\n    server SERVE_REPLICA_2 127.0.0.1:2\n"
+	e.write(t)
+	oldWorker := showInfo(t, e.sock())["Pid"]
+
+	rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"))
+	require.NoError(t, err)
+	require.Len(t, rep.Instances, 1)
+	r := rep.Instances[0]
+	assert.Equal(t, OutcomeReloaded, r.Outcome, r.Detail)
+	assert.Equal(t, master, r.MasterPID)
+	assert.Equal(t, filepath.Join(e.Dir, "server-state"), r.ServerStateSaved)
+	require.NotEmpty(t, r.NewWorkers)
+
+	info := showInfo(t, e.sock())
+	assert.Equal(t, "1700", info["Maxconn"], "the new worker runs the re-patched config")
+	assert.NotEqual(t, oldWorker, info["Pid"])
+	assert.True(t, pidAlive(master), "same master PID")
+	assert.Contains(t, adminCmd(t, e.sock(), "show stat"), "http-extra", "Ray's latest file was used")
+	st := serverState(t, e.sock(), "http-app", "SERVE_REPLICA_1")
+	assert.Equal(t, "7", st["srv_uweight"], "weight survives the reload")
+	assert.Equal(t, "1", st["srv_admin_state"], "maintenance survives the reload")
+	in, err := s.loadInstance(dir)
+	require.NoError(t, err)
+	assert.Equal(t, ResultReloaded, in.Result)
+
+	t.Run("unchanged does not reload", func(t *testing.T) {
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"))
+		require.NoError(t, err)
+		assert.Equal(t, OutcomeUnchanged, rep.Instances[0].Outcome)
+	})
+
+	t.Run("candidate failing haproxy -c changes nothing", func(t *testing.T) {
+		before, err := os.ReadFile(filepath.Join(dir, PatchedFile))
+		require.NoError(t, err)
+		worker := showInfo(t, e.sock())["Pid"]
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1800\n    bogus-directive 1"))
+		require.Error(t, err)
+		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
+		assert.Contains(t, err.Error(), "bogus-directive")
+		after, err := os.ReadFile(filepath.Join(dir, PatchedFile))
+		require.NoError(t, err)
+		assert.Equal(t, string(before), string(after))
+		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"], "no reload happened")
+		in, err := s.loadInstance(dir)
+		require.NoError(t, err)
+		assert.Equal(t, ResultReloadFailed, in.Result)
+		assert.Contains(t, in.LastError, "bogus-directive")
+	})
+
+	t.Run("patch error changes nothing", func(t *testing.T) {
+		e.Extra = "#FAIL\n"
+		e.write(t)
+		worker := showInfo(t, e.sock())["Pid"]
+		rep, err := ReloadAll(ctx, s, testPatcher)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "20-backpressure.toml:4")
+		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
+		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"])
+	})
+
+	t.Run("dead master is pruned", func(t *testing.T) {
+		require.NoError(t, syscall.Kill(master, syscall.SIGKILL))
+		waitFor(t, 5*time.Second, "master to die", func() bool { return !pidAlive(master) })
+		rep, err := ReloadAll(ctx, s, testPatcher)
+		require.NoError(t, err)
+		require.Len(t, rep.Instances, 1)
+		assert.Equal(t, OutcomePruned, rep.Instances[0].Outcome)
+		assert.NoDirExists(t, dir)
+	})
+}
