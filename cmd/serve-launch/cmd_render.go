@@ -1,17 +1,36 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/urfave/cli/v2"
 )
 
 func renderCommand(out *output) *cli.Command {
 	return &cli.Command{
-		Name:  "render",
-		Usage: "not yet implemented",
-		Action: func(*cli.Context) error {
-			return errors.New("render: not yet implemented")
+		Name:      "render",
+		Usage:     "print a generated haproxy.cfg with the overrides applied",
+		ArgsUsage: " ",
+		Description: `Reads the config Ray generated, applies every snippet of the overrides
+directory in file-name order and prints the result. With an empty overrides
+directory the output is byte-identical to the input.
+
+Example:
+   serve-launch render --config /tmp/haproxy-serve/haproxy.cfg --overrides overrides.d`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Usage: "generated config to patch (- for stdin)", Required: true},
+			overridesFlag(),
+			noProvenanceFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			o, err := loadOverrides(c, out)
+			if err != nil {
+				return err
+			}
+			_, f, err := patchConfig(c, out, o)
+			if err != nil {
+				return err
+			}
+			_, err = out.stdout.Write(f.Render())
+			return err
 		},
 	}
 }

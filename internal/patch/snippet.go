@@ -275,7 +275,7 @@ func tomlErrors(file string, err error) error {
 	case errors.As(err, &strict):
 		for i := range strict.Errors {
 			row, col := strict.Errors[i].Position()
-			errs.Add(Position{File: file, Line: row, Col: col}, "unknown key %q", strings.Join(strict.Errors[i].Key(), "."))
+			errs.Add(Position{File: file, Line: row, Col: col}, "%s", unknownKey(strict.Errors[i].Key()))
 		}
 	case errors.As(err, &de):
 		row, col := de.Position()
@@ -284,6 +284,26 @@ func tomlErrors(file string, err error) error {
 		errs.Add(Position{File: file}, "%v", err)
 	}
 	return errs
+}
+
+// knownKeys lists the keys each table of a snippet takes, for the message
+// about a misspelt one.
+var knownKeys = map[string]string{
+	"":            "edit, section",
+	"edit":        "section, exclude, optional, force, set, add, delete, insert, params",
+	"edit.insert": "before, after, lines",
+	"edit.params": "on, set, delete",
+	"section":     "header, lines, before",
+}
+
+func unknownKey(key []string) string {
+	table := strings.Join(key[:len(key)-1], ".")
+	name := key[len(key)-1]
+	where := "at the top level"
+	if table != "" {
+		where = "in [[" + table + "]]"
+	}
+	return fmt.Sprintf("unknown key %q %s (known: %s)", name, where, knownKeys[table])
 }
 
 func (s *Snippet) loadSection(pos positions, i int, sd sectionDoc, errs *ErrorList) *addSection {

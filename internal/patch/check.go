@@ -1,0 +1,104 @@
+package patch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// LineAt returns the file's n-th line (1-based) as rendered, or nil.
+func (f *File) LineAt(n int) *Line {
+	var found *Line
+	i := 0
+	f.eachLine(func(l *Line) {
+		i++
+		if i == n {
+			found = l
+		}
+	})
+	return found
+}
+
+// CheckMessage is one ALERT or WARNING from haproxy -c, mapped back to its source.
+type CheckMessage struct {
+	// Level is "ALERT" or "WARNING".
+	Level string
+	// Text is haproxy's own words.
+	Text string
+	// Line is the line of the patched file haproxy named, 0 when none.
+	Line int
+	// Source is where that line came from: the generated file's line, or the
+	// snippet file:line that wrote it.
+	Source Position
+	// FromSnippet tells whether Source is a snippet.
+	FromSnippet bool
+}
+
+func (m CheckMessage) String() string {
+	if m.Line == 0 {
+		return fmt.Sprintf("haproxy %s: %s", strings.ToLower(m.Level), m.Text)
+	}
+	if m.FromSnippet {
+		return fmt.Sprintf("%s: haproxy %s on the line this snippet wrote: %s", m.Source, strings.ToLower(m.Level), m.Text)
+	}
+	return fmt.Sprintf("%s: haproxy %s: %s", m.Source, strings.ToLower(m.Level), m.Text)
+}
+
+// CheckResult is the outcome of haproxy -c on a patched file.
+type CheckResult struct {
+	OK       bool
+	Messages []CheckMessage
+	// Output is haproxy's full output, for logs.
+	Output string
+}
+
+// haproxyMsgRE matches "[ALERT]    (123) : config : parsing [FILE:LINE] : TEXT"
+// and the same without the parsing part.
+var haproxyMsgRE = regexp.MustCompile(`^\[(ALERT|WARNING)\]\s*(?:\(\d+\)\s*)?:\s*(?:config\s*:\s*)?(?:parsing \[(.*):(\d+)\]\s*:\s*)?(.*)$`)
+
+// Check writes f to a temporary file and runs `haproxy -c -f` on it, mapping
+// every message that names a line back to the generated file or the snippet
+// that wrote the line.
+func Check(ctx context.Context, haproxy string, f *File) (*CheckResult, error) {
+	dir, err := os.MkdirTemp("", "serve-launch-check-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "patched.cfg")
+	if err := os.WriteFile(path, f.Render(), 0o600); err != nil {
+		return nil, err
+	}
+	out, err := exec.CommandContext(ctx, haproxy, "-c", "-f", path).CombinedOutput()
+	res := &CheckResult{OK: err == nil, Output: string(out)}
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		return nil, fmt.Errorf("running %s -c: %v", haproxy, err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		m := haproxyMsgRE.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		msg := CheckMessage{Level: m[1], Text: strings.TrimSpace(m[4])}
+		if m[3] != "" && m[2] == path {
+			msg.Line, _ = strconv.Atoi(m[3])
+			if l := f.LineAt(msg.Line); l != nil {
+				msg.Source = l.Pos
+				msg.FromSnippet = l.Pos.File != f.Name
+			}
+		}
+		// The summary lines repeat the temp path; they add nothing.
+		if strings.Contains(msg.Text, path) || strings.HasPrefix(msg.Text, "Fatal errors found") {
+			continue
+		}
+		res.Messages = append(res.Messages, msg)
+	}
+	return res, nil
+}
