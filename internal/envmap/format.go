@@ -39,14 +39,15 @@ func (e *Env) NonDefault() []Setting {
 }
 
 // WriteEnvFile writes an env file of the non-default values, one
-// "NAME=value" line each with a comment naming its source. Loading it with no
-// environment gives the same effective values.
+// "NAME=value" line each after a comment with its doc. Loading it with no
+// environment gives the same effective values, and writing that load again
+// gives the same bytes (sources are left out for that reason).
 func (e *Env) WriteEnvFile(w io.Writer) error {
 	if _, err := fmt.Fprintln(w, "# RAY_SERVE_HAPROXY_* settings that differ from Ray's defaults (serve-launch env --format env)"); err != nil {
 		return err
 	}
 	for _, s := range e.NonDefault() {
-		if _, err := fmt.Fprintf(w, "# %s, from %s\n%s=%s\n", s.Var.Doc, s.Source, s.Var.Name, quoteValue(s.Value)); err != nil {
+		if _, err := fmt.Fprintf(w, "# %s\n%s=%s\n", s.Var.Doc, s.Var.Name, quoteValue(s.Value)); err != nil {
 			return err
 		}
 	}

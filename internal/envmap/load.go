@@ -228,7 +228,32 @@ func Load(opts Options) (*Env, error) {
 			names = append(names, k)
 		}
 	}
-	sort.Strings(names)
+	// Report in the order of the input: file by file, line by line, then the
+	// environment by name.
+	fileIndex := map[string]int{}
+	for i, f := range opts.EnvFiles {
+		if _, ok := fileIndex[f]; !ok {
+			fileIndex[f] = i
+		}
+	}
+	rank := func(k string) (int, int, string) {
+		a, _ := effective(k)
+		if a.source.File == environmentFile {
+			return len(opts.EnvFiles), 0, k
+		}
+		return fileIndex[a.source.File], a.source.Line, k
+	}
+	sort.Slice(names, func(i, j int) bool {
+		fi, li, ki := rank(names[i])
+		fj, lj, kj := rank(names[j])
+		if fi != fj {
+			return fi < fj
+		}
+		if li != lj {
+			return li < lj
+		}
+		return ki < kj
+	})
 	for _, k := range names {
 		if msg := unknownName(k); msg != "" {
 			a, _ := effective(k)
