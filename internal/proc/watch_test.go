@@ -1,0 +1,124 @@
+package proc
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// startWatch runs Watch on dir with a short debounce and returns the channel
+// that receives one value per onChange call, once the watch is in place.
+func startWatch(t *testing.T, dir string) <-chan struct{} {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	changes := make(chan struct{}, 100)
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- watch(ctx, dir, 20*time.Millisecond, func() { changes <- struct{}{} }, func() { close(ready) })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			t.Error("watch did not stop")
+		}
+	})
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("watch failed: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch never started")
+	}
+	return changes
+}
+
+func expectChange(t *testing.T, changes <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-changes:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change reported")
+	}
+}
+
+func TestWatchEditorRename(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "10-a.toml"), "old")
+	staging := t.TempDir() // same filesystem, outside the watched dir
+	changes := startWatch(t, dir)
+
+	tmp := filepath.Join(staging, "10-a.toml.tmp")
+	writeFile(t, tmp, "new")
+	require.NoError(t, os.Rename(tmp, filepath.Join(dir, "10-a.toml")))
+	expectChange(t, changes)
+}
+
+func TestWatchConfigMapDataSwap(t *testing.T) {
+	// The layout kubelet gives a ConfigMap volume.
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "..2026_01_01"), 0o755))
+	writeFile(t, filepath.Join(dir, "..2026_01_01", "10-a.toml"), "v1")
+	require.NoError(t, os.Symlink("..2026_01_01", filepath.Join(dir, "..data")))
+	require.NoError(t, os.Symlink("..data/10-a.toml", filepath.Join(dir, "10-a.toml")))
+	// The next version and its temp symlink exist before the watch starts,
+	// so the only event under test is the atomic rename of ..data.
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "..2026_01_02"), 0o755))
+	writeFile(t, filepath.Join(dir, "..2026_01_02", "10-a.toml"), "v2")
+	require.NoError(t, os.Symlink("..2026_01_02", filepath.Join(dir, "..data_tmp")))
+	changes := startWatch(t, dir)
+
+	require.NoError(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
+	expectChange(t, changes)
+	got, err := os.ReadFile(filepath.Join(dir, "10-a.toml"))
+	require.NoError(t, err)
+	assert.Equal(t, "v2", string(got))
+}
+
+func TestWatchDebounces(t *testing.T) {
+	dir := t.TempDir()
+	changes := startWatch(t, dir)
+	for i := 0; i < 20; i++ {
+		writeFile(t, filepath.Join(dir, "10-a.toml"), string(rune('a'+i)))
+	}
+	expectChange(t, changes)
+	select {
+	case <-changes:
+		// Writes slower than the debounce can legitimately give a second call
+		// on a loaded machine; what matters is far fewer calls than events.
+		select {
+		case <-changes:
+			t.Fatal("20 quick writes gave 3 or more calls")
+		case <-time.After(200 * time.Millisecond):
+		}
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+func TestWatchSurvivesDirRecreated(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "overrides.d")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	changes := startWatch(t, dir)
+
+	require.NoError(t, os.RemoveAll(dir))
+	expectChange(t, changes)
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	expectChange(t, changes) // re-watched
+	writeFile(t, filepath.Join(dir, "10-a.toml"), "x")
+	expectChange(t, changes)
+}
+
+func TestWatchMissingDir(t *testing.T) {
+	err := Watch(context.Background(), filepath.Join(t.TempDir(), "nope"), func() {})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nope")
+}
