@@ -1,6 +1,7 @@
 package envmap
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -17,12 +18,17 @@ func quoteValue(value string) string {
 	switch {
 	case bareValue.MatchString(value):
 		return value
-	case !strings.ContainsAny(value, "'\n\r"):
+	case !strings.ContainsFunc(value, func(r rune) bool { return r == '\'' || r < 0x20 || r == 0x7f }):
+		// go-envparse takes everything between single quotes literally.
 		return "'" + value + "'"
 	default:
-		// go-envparse unescapes JSON escapes inside double quotes, which
-		// strconv.Quote produces for ASCII input.
-		return strconv.QuoteToASCII(value)
+		// go-envparse decodes JSON escapes inside double quotes, and rejects
+		// raw control characters anywhere.
+		b, err := json.Marshal(value)
+		if err != nil {
+			return strconv.Quote(value)
+		}
+		return string(b)
 	}
 }
 
