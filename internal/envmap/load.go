@@ -375,8 +375,10 @@ func (e *Env) filter(sev Severity) []Diagnostic {
 	return out
 }
 
-// ChildEnviron returns the environment to start Ray with: base (usually
-// os.Environ) with the env files applied by the precedence rules. Keys set
+// ChildEnviron returns the environment to start Ray with: base with the env
+// files applied by the precedence rules. base should be the environment
+// given as [Options.Environ] (usually os.Environ), since values that won
+// from the environment are not copied again. Keys set
 // to an empty value are removed. Keys base already has keep their place;
 // new keys are appended in sorted order.
 func (e *Env) ChildEnviron(base []string) []string {
