@@ -77,25 +77,32 @@ func (a *applier) context(s *Section) TemplateContext {
 
 // render runs a line's template and checks the result is one directive.
 func (a *applier) render(tl tmplLine, s *Section) (string, bool) {
-	text := tl.text
-	if tl.tmpl != nil {
-		var b bytes.Buffer
-		t, err := tl.tmpl.Clone()
-		if err == nil {
-			t = t.Funcs(templateFuncs(a.opt.Getenv))
-			err = t.Execute(&b, a.context(s))
-		}
-		if err != nil {
-			a.errs.Add(tl.pos, "template %q: %s", tl.text, cleanTemplateErr(err))
-			return "", false
-		}
-		text = b.String()
+	text, ok := a.execute(tl, s)
+	if ok && tl.tmpl != nil {
 		if err := checkBodyLine(text); err != nil {
 			a.errs.Add(tl.pos, "template %q gave %v", tl.text, err)
 			return "", false
 		}
 	}
-	return text, true
+	return text, ok
+}
+
+// execute runs a line's template, if it has one.
+func (a *applier) execute(tl tmplLine, s *Section) (string, bool) {
+	if tl.tmpl == nil {
+		return tl.text, true
+	}
+	var b bytes.Buffer
+	t, err := tl.tmpl.Clone()
+	if err == nil {
+		t = t.Funcs(templateFuncs(a.opt.Getenv))
+		err = t.Execute(&b, a.context(s))
+	}
+	if err != nil {
+		a.errs.Add(tl.pos, "template %q: %s", tl.text, cleanTemplateErr(err))
+		return "", false
+	}
+	return b.String(), true
 }
 
 // newLine builds a line the engine writes into s, with s's indentation and line
@@ -384,11 +391,23 @@ func joinWords(words []string) string {
 }
 
 func (a *applier) addSection(sn *Snippet, ns *addSection) {
-	header, ok := a.render(ns.header, nil)
+	// A header is a section keyword line, which render refuses for body
+	// lines; it is checked here instead.
+	header, ok := a.execute(ns.header, nil)
 	if !ok {
 		return
 	}
-	tok, _ := Tokenize(header)
+	tok, err := Tokenize(header)
+	switch {
+	case strings.ContainsAny(header, "\r\n"):
+		err = fmt.Errorf("it holds a line break")
+	case err == nil && (len(tok.Words) == 0 || tok.Words[0] != ns.kind):
+		err = fmt.Errorf("it does not start with %q", ns.kind)
+	}
+	if err != nil {
+		a.errs.Add(ns.header.pos, "[[section]] header %q gave %q: %v", ns.header.text, header, err)
+		return
+	}
 	kind, name := ns.kind, ns.name
 	if len(tok.Words) > 1 {
 		name = tok.Words[1]
