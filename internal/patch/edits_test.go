@@ -1,0 +1,201 @@
+package patch
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// editCase is one testdata/edits/NAME.toml with the settings its leading
+// comment lines give:
+//
+//	# config: ray-master.cfg     the config to patch (default ray-2.55.cfg)
+//	# options: no-provenance     ApplyOptions.NoProvenance
+//	# env: NAME=VALUE            a variable the env function sees (repeatable)
+type editCase struct {
+	name   string
+	path   string
+	data   []byte
+	config string
+	opt    ApplyOptions
+}
+
+func editCases(t testing.TB) []editCase {
+	paths, err := filepath.Glob("testdata/edits/*.toml")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(paths), 15, "the edits golden tests cover every operation")
+	var cases []editCase
+	for _, path := range paths {
+		data := mustRead(t, path)
+		c := editCase{name: strings.TrimSuffix(filepath.Base(path), ".toml"), path: path, data: data, config: "ray-2.55.cfg"}
+		env := map[string]string{}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			line := sc.Text()
+			if !strings.HasPrefix(line, "#") {
+				break
+			}
+			k, v, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "#")), ":")
+			if !ok {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			switch k {
+			case "config":
+				c.config = v
+			case "options":
+				require.Equal(t, "no-provenance", v, "%s: unknown option", path)
+				c.opt.NoProvenance = true
+			case "env":
+				name, val, ok := strings.Cut(v, "=")
+				require.True(t, ok, "%s: env wants NAME=VALUE", path)
+				env[name] = val
+			}
+		}
+		// Never the process environment: the goldens must not depend on it.
+		c.opt.Getenv = func(name string) (string, bool) { v, ok := env[name]; return v, ok }
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+// patchWith loads one snippet and applies it to a config.
+func patchWith(t testing.TB, snippetName string, snippet []byte, configName string, config []byte, opt ApplyOptions) []byte {
+	t.Helper()
+	sn, err := LoadSnippet(snippetName, snippet)
+	require.NoError(t, err)
+	out, err := (&Overrides{Snippets: []*Snippet{sn}}).Patch(configName, config, opt)
+	require.NoError(t, err)
+	return out
+}
+
+func TestEditsGolden(t *testing.T) {
+	for _, c := range editCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			in := mustRead(t, filepath.Join("testdata", c.config))
+			name := filepath.Base(c.path)
+			out := patchWith(t, name, c.data, filepath.Base(c.config), in, c.opt)
+			golden(t, "edits/"+c.name+".golden", out)
+
+			_, err := Parse("out.cfg", out)
+			require.NoError(t, err, "the patched file must parse")
+			assert.NotEqual(t, string(in), string(out), "the snippet must change something")
+			if bytes.Contains(in, []byte("\r\n")) {
+				assert.Equal(t, bytes.Count(out, []byte("\n")), bytes.Count(out, []byte("\r\n")),
+					"a CRLF config must stay CRLF:\n%q", out)
+			}
+			if c.opt.NoProvenance {
+				assert.NotContains(t, string(out), "serve-launch:")
+			}
+		})
+	}
+}
+
+// TestEditsIdempotent applies each edits case to its own output: every
+// operation, new sections, add and insert included, must then change nothing.
+func TestEditsIdempotent(t *testing.T) {
+	for _, c := range editCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			in := mustRead(t, filepath.Join("testdata", c.config))
+			name := filepath.Base(c.path)
+			once := patchWith(t, name, c.data, filepath.Base(c.config), in, c.opt)
+			twice := patchWith(t, name, c.data, filepath.Base(c.config), once, c.opt)
+			assert.Equal(t, string(once), string(twice), "applying twice must equal applying once")
+		})
+	}
+}
+
+// TestEditsDeterministic applies each case in two separate loads and runs;
+// the bytes must be identical (no map order leaks into the output).
+func TestEditsDeterministic(t *testing.T) {
+	for _, c := range editCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			in := mustRead(t, filepath.Join("testdata", c.config))
+			name := filepath.Base(c.path)
+			first := patchWith(t, name, c.data, filepath.Base(c.config), in, c.opt)
+			for range 5 {
+				again := patchWith(t, name, bytes.Clone(c.data), filepath.Base(c.config), bytes.Clone(in), c.opt)
+				require.Equal(t, string(first), string(again))
+			}
+		})
+	}
+}
+
+// TestEditsPassHAProxyCheck runs the real haproxy -c on every edits golden
+// patched from a Ray config, so the goldens are configs haproxy accepts.
+func TestEditsPassHAProxyCheck(t *testing.T) {
+	hap := requireHAProxy(t)
+	for _, c := range editCases(t) {
+		if c.config == "hostile.cfg" || c.config == "ray-master.cfg" {
+			continue // not runnable on haproxy 2.6 to begin with (Lua, tune.h2.fe/be)
+		}
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			in := mustRead(t, filepath.Join("testdata", c.config))
+			out := patchWith(t, filepath.Base(c.path), c.data, filepath.Base(c.config), in, c.opt)
+			path := writeRunnable(t, out)
+			msg, err := exec.Command(hap, "-c", "-f", path).CombinedOutput()
+			require.NoError(t, err, "haproxy -c: %s", msg)
+		})
+	}
+}
+
+// TestLaterSnippetWins loads two snippets that set the same keys from a
+// directory: they apply in byte order of the file name, so the later file's
+// value is what the config ends up with, whatever order the directory lists.
+func TestLaterSnippetWins(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
+	}
+	// Written in reverse so that creation order cannot be what decides.
+	write("20-late.toml", "[[edit]]\nsection = \"defaults\"\nset = [\"timeout client 20s\"]\n"+
+		"[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 200\"]\n")
+	write("10-early.toml", "[[edit]]\nsection = \"defaults\"\nset = [\"timeout client 10s\", \"timeout queue 10s\"]\n"+
+		"[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 100\"]\n")
+	o, err := LoadDir(dir, LoadOptions{})
+	require.NoError(t, err)
+	require.Len(t, o.Snippets, 2)
+	assert.Equal(t, "10-early.toml", o.Snippets[0].Name)
+
+	out, err := o.Patch("ray-2.55.cfg", mustRead(t, "testdata/ray-2.55.cfg"), ApplyOptions{Getenv: noEnv})
+	require.NoError(t, err)
+	s := string(out)
+	assert.Contains(t, s, "\n    timeout client 20s # serve-launch: 20-late.toml:3\n")
+	assert.Contains(t, s, "\n    timeout queue 10s # serve-launch: 10-early.toml:3\n")
+	assert.Contains(t, s, "\n    maxconnrate 200 # serve-launch: 20-late.toml:6\n")
+	assert.NotContains(t, s, "timeout client 10s")
+	assert.NotContains(t, s, "maxconnrate 100")
+	assert.Equal(t, 1, strings.Count(s, "timeout client "), "one timeout client line, in place")
+
+	// Swapping the names swaps the winner.
+	require.NoError(t, os.Rename(filepath.Join(dir, "20-late.toml"), filepath.Join(dir, "05-late.toml")))
+	o, err = LoadDir(dir, LoadOptions{})
+	require.NoError(t, err)
+	out, err = o.Patch("ray-2.55.cfg", mustRead(t, "testdata/ray-2.55.cfg"), ApplyOptions{Getenv: noEnv})
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "\n    timeout client 10s # serve-launch: 10-early.toml:3\n")
+	assert.Contains(t, string(out), "\n    maxconnrate 100 # serve-launch: 10-early.toml:6\n")
+}
+
+// TestRepoOverridesTwoRuns patches with the repository's overrides in two
+// separate loads: identical bytes, and the second pass over the first output
+// changes nothing.
+func TestRepoOverridesTwoRuns(t *testing.T) {
+	in := mustRead(t, "testdata/ray-2.55.cfg")
+	a, err := repoOverrides(t).Patch("ray-2.55.cfg", in, ApplyOptions{Getenv: noEnv})
+	require.NoError(t, err)
+	b, err := repoOverrides(t).Patch("ray-2.55.cfg", in, ApplyOptions{Getenv: noEnv})
+	require.NoError(t, err)
+	assert.Equal(t, string(a), string(b))
+	c, err := repoOverrides(t).Patch("ray-2.55.cfg", a, ApplyOptions{Getenv: noEnv})
+	require.NoError(t, err)
+	assert.Equal(t, string(a), string(c))
+}
