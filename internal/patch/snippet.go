@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -244,7 +245,7 @@ func LoadSnippet(name string, data []byte) (*Snippet, error) {
 	var doc snippetDoc
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, tomlErrors(file, err)
+		return nil, tomlErrors(file, data, err)
 	}
 	pos := tomlPositions(data)
 	for i, sd := range doc.Section {
@@ -267,15 +268,17 @@ func LoadSnippet(name string, data []byte) (*Snippet, error) {
 }
 
 // tomlErrors turns go-toml's errors into positioned errors.
-func tomlErrors(file string, err error) error {
+func tomlErrors(file string, data []byte, err error) error {
 	var errs ErrorList
 	var strict *toml.StrictMissingError
 	var de *toml.DecodeError
 	switch {
 	case errors.As(err, &strict):
+		pos := tomlPositions(data)
 		for i := range strict.Errors {
 			row, col := strict.Errors[i].Position()
-			errs.Add(Position{File: file, Line: row, Col: col}, "%s", unknownKey(strict.Errors[i].Key()))
+			key := strict.Errors[i].Key()
+			errs.Add(Position{File: file, Line: row, Col: col}, "%s", unknownKey(pos.table(key, row)))
 		}
 	case errors.As(err, &de):
 		row, col := de.Position()
@@ -284,6 +287,33 @@ func tomlErrors(file string, err error) error {
 		errs.Add(Position{File: file}, "%v", err)
 	}
 	return errs
+}
+
+// table returns the full key of an unknown key that go-toml reports: for a
+// key inside an inline table of an array, such as insert = [{ befor = ... }],
+// go-toml leaves out "insert", so the key is looked up by its line in the
+// syntax tree.
+func (p positions) table(key []string, row int) []string {
+	if len(key) == 0 {
+		return key
+	}
+	name := key[len(key)-1]
+	best := key
+	for path, line := range p {
+		if line != row || (path != name && !strings.HasSuffix(path, "."+name)) {
+			continue
+		}
+		var parts []string
+		for _, part := range strings.Split(path, ".") {
+			if _, err := strconv.Atoi(part); err != nil {
+				parts = append(parts, part)
+			}
+		}
+		if len(parts) > len(best) || (len(parts) == len(best) && strings.Join(parts, ".") < strings.Join(best, ".")) {
+			best = parts
+		}
+	}
+	return best
 }
 
 // knownKeys lists the keys each table of a snippet takes, for the message
@@ -296,14 +326,29 @@ var knownKeys = map[string]string{
 	"section":     "header, lines, before",
 }
 
+// tableNames says where a key is, in the words a snippet author uses.
+var tableNames = map[string]string{
+	"":            "at the top level",
+	"edit":        "in [[edit]]",
+	"edit.insert": "in an insert entry of [[edit]]",
+	"edit.params": "in a params entry of [[edit]]",
+	"section":     "in [[section]]",
+}
+
 func unknownKey(key []string) string {
+	if len(key) == 0 {
+		return "unknown key"
+	}
 	table := strings.Join(key[:len(key)-1], ".")
 	name := key[len(key)-1]
-	where := "at the top level"
-	if table != "" {
-		where = "in [[" + table + "]]"
+	where, ok := tableNames[table]
+	if !ok {
+		where = "in " + table
 	}
-	return fmt.Sprintf("unknown key %q %s (known: %s)", name, where, knownKeys[table])
+	if known, ok := knownKeys[table]; ok {
+		return fmt.Sprintf("unknown key %q %s (known: %s)", name, where, known)
+	}
+	return fmt.Sprintf("unknown key %q %s", name, where)
 }
 
 func (s *Snippet) loadSection(pos positions, i int, sd sectionDoc, errs *ErrorList) *addSection {
