@@ -262,6 +262,7 @@ func LoadSnippet(name string, data []byte) (*Snippet, error) {
 		errs.Add(Position{File: file, Line: 1}, "snippet has no [[edit]] and no [[section]]: nothing to do")
 	}
 	if len(errs) > 0 {
+		errs.Sort()
 		return nil, errs
 	}
 	return s, nil
@@ -393,6 +394,7 @@ var proxyKinds = map[string]bool{"frontend": true, "backend": true, "listen": tr
 
 func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *ErrorList) *edit {
 	path := fmt.Sprintf("edit.%d", i)
+	nerrs := len(*errs)
 	e := &edit{pos: pos.at(s.Name, path), optional: ed.Optional, force: ed.Force}
 	if ed.Section == "" {
 		errs.Add(e.pos, "[[edit]] needs section = \"KIND [NAME-GLOB]\", such as section = \"backend *\"")
@@ -495,7 +497,8 @@ func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *ErrorList) *e
 		op.set = parseParams(tok.Words)
 		e.params = append(e.params, op)
 	}
-	if len(e.set)+len(e.add)+len(e.delete)+len(e.insert)+len(e.params) == 0 {
+	// An edit whose only entries were refused above already has its message.
+	if len(e.set)+len(e.add)+len(e.delete)+len(e.insert)+len(e.params) == 0 && len(*errs) == nerrs {
 		errs.Add(e.pos, "[[edit]] of %q has nothing to do: give set, add, delete, insert or params", ed.Section)
 	}
 	return e
