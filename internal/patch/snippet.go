@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -283,7 +284,7 @@ func tomlErrors(file string, data []byte, err error) error {
 		}
 	case errors.As(err, &de):
 		row, col := de.Position()
-		errs.Add(Position{File: file, Line: row, Col: col}, "%s", de.Error())
+		errs.Add(Position{File: file, Line: row, Col: col}, "%s", typeError(de.Error()))
 	default:
 		errs.Add(Position{File: file}, "%v", err)
 	}
@@ -315,6 +316,54 @@ func (p positions) table(key []string, row int) []string {
 		}
 	}
 	return best
+}
+
+// typeErrRE matches go-toml's message for a value of the wrong type, which
+// names Go types: "cannot decode TOML string into struct field
+// patch.editDoc.Set of type []string".
+var typeErrRE = regexp.MustCompile(`cannot decode TOML ([a-z ]+?) into struct field patch\.(\w+)Doc\.(\w+) of type`)
+
+// fieldShapes says what each snippet key takes, in TOML words.
+var fieldShapes = map[string]string{
+	"snippet.edit":    "[[edit]] tables",
+	"snippet.section": "[[section]] tables",
+	"edit.section":    `a string, such as "backend *"`,
+	"edit.exclude":    "a list of strings",
+	"edit.optional":   "true or false",
+	"edit.force":      "true or false",
+	"edit.set":        "a list of strings",
+	"edit.add":        "a list of strings",
+	"edit.delete":     "a list of strings",
+	"edit.insert":     `a list of tables, such as [{ after = "GLOB", lines = ["..."] }]`,
+	"edit.params":     `a list of tables, such as [{ on = "default-server", set = "maxconn 32" }]`,
+	"insert.before":   "a string",
+	"insert.after":    "a string",
+	"insert.lines":    "a list of strings",
+	"params.on":       "a string",
+	"params.set":      `a string, such as "maxconn 32 check"`,
+	"params.delete":   "a list of strings",
+	"section.header":  "a string",
+	"section.lines":   "a list of strings",
+	"section.before":  "a string",
+}
+
+var docTables = map[string]string{
+	"snippet": "at the top level", "edit": "in [[edit]]", "insert": "in an insert entry of [[edit]]",
+	"params": "in a params entry of [[edit]]", "section": "in [[section]]",
+}
+
+// typeError rewrites go-toml's wrong-type message in the snippet's terms.
+func typeError(msg string) string {
+	m := typeErrRE.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	key := strings.ToLower(m[3])
+	shape, ok := fieldShapes[m[2]+"."+key]
+	if !ok {
+		return msg
+	}
+	return fmt.Sprintf("%s %s takes %s; found a TOML %s", key, docTables[m[2]], shape, m[1])
 }
 
 // knownKeys lists the keys each table of a snippet takes, for the message
