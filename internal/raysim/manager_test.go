@@ -42,14 +42,6 @@ func startReplicas(t *testing.T, app string, n, first int) []*Replica {
 	return rs
 }
 
-func targets(rs []*Replica) []Target {
-	var ts []Target
-	for _, r := range rs {
-		ts = append(ts, r.Target())
-	}
-	return ts
-}
-
 func newFixture(t *testing.T, shape Shape, replicas int, extraEnv map[string]string) *fixture {
 	t.Helper()
 	bin := haproxyBin(t)

@@ -2,6 +2,7 @@ package raysim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -50,6 +51,7 @@ func StartReplica(name string, port int) (*Replica, error) {
 		r.health.Add(1)
 		healthAnswer(w, r.failH.Load())
 	})
+	mux.HandleFunc("/-/raysim/", r.serveControl)
 	mux.HandleFunc("/", r.serveApp)
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -57,6 +59,61 @@ func StartReplica(name string, port int) (*Replica, error) {
 		_ = r.srv.Serve(ln)
 	}()
 	return r, nil
+}
+
+// ReplicaStats is what GET /-/raysim/stats answers, for tests in another
+// process than the emulator.
+type ReplicaStats struct {
+	Name         string `json:"name"`
+	InFlight     int    `json:"in_flight"`
+	MaxInFlight  int    `json:"max_in_flight"`
+	Requests     int    `json:"requests"`
+	HealthzHits  int    `json:"healthz_checks"`
+	HealthHits   int    `json:"health_checks"`
+	HealthzFails bool   `json:"healthz_fails"`
+	HealthFails  bool   `json:"health_fails"`
+	DelayMS      int64  `json:"delay_ms"`
+}
+
+// Stats returns the replica's counters.
+func (r *Replica) Stats() ReplicaStats {
+	hz, h := r.HealthChecks()
+	return ReplicaStats{Name: r.Name, InFlight: r.InFlight(), MaxInFlight: r.MaxInFlight(), Requests: r.Requests(),
+		HealthzHits: hz, HealthHits: h, HealthzFails: r.failHz.Load(), HealthFails: r.failH.Load(),
+		DelayMS: time.Duration(r.delay.Load()).Milliseconds()}
+}
+
+// serveControl lets a test in another process read the counters and flip
+// the switches, talking to the replica directly (not through haproxy):
+//
+//	GET  /-/raysim/stats
+//	POST /-/raysim/healthz-fail?on=1|0
+//	POST /-/raysim/health-fail?on=1|0
+//	POST /-/raysim/delay?d=250ms
+func (r *Replica) serveControl(w http.ResponseWriter, req *http.Request) {
+	q := req.URL.Query()
+	switch {
+	case req.URL.Path == "/-/raysim/stats":
+	case req.Method != http.MethodPost:
+		http.Error(w, "use POST", http.StatusMethodNotAllowed)
+		return
+	case req.URL.Path == "/-/raysim/healthz-fail":
+		r.SetHealthzFail(q.Get("on") == "1")
+	case req.URL.Path == "/-/raysim/health-fail":
+		r.SetHealthFail(q.Get("on") == "1")
+	case req.URL.Path == "/-/raysim/delay":
+		d, err := time.ParseDuration(q.Get("d"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.SetDelay(d)
+	default:
+		http.NotFound(w, req)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(r.Stats())
 }
 
 func healthAnswer(w http.ResponseWriter, fail bool) {

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/serve-launch/serve-launch/internal/raysim"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMain lets the test binary act as the raysim command, so the tests run
+// the real command (signals, exit codes) without a separate build.
+func TestMain(m *testing.M) {
+	if os.Getenv("RAYSIM_TEST_AS_COMMAND") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func command(t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "RAYSIM_TEST_AS_COMMAND=1"), env...)
+	return cmd
+}
+
+func TestHelpSaysEmulator(t *testing.T) {
+	out, err := command(t, nil, "--help").CombinedOutput()
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "EMULATES Ray Serve's haproxy process contract; it is not Ray")
+}
+
+func TestRunChurnAndStop(t *testing.T) {
+	bin, err := exec.LookPath("haproxy")
+	require.NoError(t, err, "haproxy must be on PATH for this test (apt-get install -y haproxy)")
+	dir := t.TempDir()
+	httpPort, statsPort, metricsPort := freePort(t), freePort(t), freePort(t)
+	statusFile := filepath.Join(dir, "status.json")
+	env := []string{
+		"RAY_SERVE_HAPROXY_BINARY_PATH=" + bin,
+		"RAY_SERVE_HAPROXY_MAXCONN=2000",
+		"RAY_SERVE_HAPROXY_CONFIG_FILE_LOC=" + filepath.Join(dir, "haproxy.cfg"),
+		"RAY_SERVE_HAPROXY_SOCKET_PATH=" + filepath.Join(dir, "admin.sock"),
+		"RAY_SERVE_HAPROXY_SERVER_STATE_BASE=" + dir,
+		"RAY_SERVE_HAPROXY_SERVER_STATE_FILE=" + filepath.Join(dir, "server-state"),
+		"RAY_SERVE_HAPROXY_HARD_STOP_AFTER_S=5",
+	}
+	cmd := command(t, env, "--apps", "2", "--replicas", "2",
+		"--http-port", strconv.Itoa(httpPort), "--stats-port", strconv.Itoa(statsPort),
+		"--metrics-port", strconv.Itoa(metricsPort),
+		"--churn", "3", "--churn-interval", "200ms", "--status-file", statusFile)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	lines := make(chan string, 100)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	waitLine := func(prefix string) string {
+		t.Helper()
+		timeout := time.After(20 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				require.True(t, ok, "raysim exited before printing %q", prefix)
+				t.Log(l)
+				if strings.HasPrefix(l, prefix) {
+					return l
+				}
+			case <-timeout:
+				t.Fatalf("no %q line within 20s", prefix)
+			}
+		}
+	}
+
+	ready := waitLine("raysim: ready http=")
+	assert.Contains(t, ready, fmt.Sprintf("http=127.0.0.1:%d ", httpPort))
+	for _, app := range []string{"/app1/x", "/app2"} {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", httpPort, app))
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode, app)
+	}
+
+	waitLine("raysim: churn done: 3 reloads, 0 failed")
+	var st raysim.Status
+	b, err := os.ReadFile(statusFile)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &st))
+	assert.Equal(t, 3, st.Reloads)
+	assert.Equal(t, httpPort, st.HTTPPort)
+	assert.Equal(t, statsPort, st.StatsPort)
+	assert.Equal(t, metricsPort, st.MetricsPort)
+	assert.Contains(t, st.Emulated, "not Ray")
+	require.Len(t, st.Apps, 2)
+	assert.Equal(t, "http-app1", st.Apps[0].Backend)
+	assert.Len(t, st.Apps[0].Replicas, 3, "2 + add, remove, add")
+	assert.Equal(t, []string{bin, "-db", "-f", st.ConfigFile, "-dR", "-sf"}, st.Argv[:6])
+	assert.Equal(t, st.HAProxyPID, st.LivePIDs[len(st.LivePIDs)-1])
+
+	// A replica's control endpoint answers directly, not through haproxy.
+	resp, err := http.Get("http://" + st.Apps[0].Replicas[0].Addr + "/-/raysim/stats")
+	require.NoError(t, err)
+	var rs raysim.ReplicaStats
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rs))
+	resp.Body.Close()
+	assert.Equal(t, st.Apps[0].Replicas[0].Name, rs.Name)
+	assert.Positive(t, rs.HealthzHits)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	waitLine("raysim: stopping: SIGKILL to haproxy pids")
+	errc := make(chan error, 1)
+	go func() { errc <- cmd.Wait() }()
+	select {
+	case err := <-errc:
+		require.NoError(t, err, "exit status 0 after SIGTERM")
+	case <-time.After(5 * time.Second):
+		t.Fatal("raysim did not exit within 5s of SIGTERM")
+	}
+	for _, pid := range st.LivePIDs {
+		assert.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "haproxy pid %d is gone", pid)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, port := range []int{httpPort, statsPort, metricsPort} {
+		assert.NoError(t, waitPortFree(ctx, port), "port %d", port)
+	}
+}
+
+func waitPortFree(ctx context.Context, port int) error {
+	for {
+		l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err == nil {
+			return l.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
