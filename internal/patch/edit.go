@@ -99,7 +99,12 @@ func (a *applier) execute(tl tmplLine, s *Section) (string, bool) {
 		err = t.Execute(&b, a.context(s))
 	}
 	if err != nil {
-		a.errs.Add(tl.pos, "template %q: %s", tl.text, cleanTemplateErr(err))
+		// The same line can fail in one section and not another (.Section).
+		where := ""
+		if s != nil {
+			where = " in " + s.Title()
+		}
+		a.errs.Add(tl.pos, "template %q%s: %s", tl.text, where, cleanTemplateErr(err))
 		return "", false
 	}
 	return b.String(), true
@@ -426,8 +431,8 @@ func (a *applier) addSection(sn *Snippet, ns *addSection) {
 			return // added by an earlier run: nothing to do
 		}
 		if s.Kind == kind || (proxyKinds[kind] && proxyKinds[s.Kind] && (kind == "listen" || s.Kind == "listen")) {
-			a.errs.Add(ns.pos, "[[section]] %q: the config already has %s (line %d); HAProxy refuses duplicate names",
-				header, s.Title(), s.Header.Pos.Line)
+			a.errs.Add(ns.pos, "[[section]] %q: the config already has %s (%s); HAProxy refuses duplicate names",
+				header, s.Title(), s.Header.Pos)
 			return
 		}
 	}

@@ -655,16 +655,22 @@ func checkAddLine(pos Position, kind, text string, errs *ErrorList) {
 	}
 }
 
+// templateNoiseRE matches the parts of text/template's execution errors that
+// repeat the template's name or name Go types and functions.
+var templateNoiseRE = regexp.MustCompile(`^executing "[^"]*" |error calling \w+: `)
+
 func cleanTemplateErr(err error) string {
 	msg := err.Error()
 	// text/template prefixes "template: NAME:LINE:COL: "; the name is our position.
 	if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "template: ") {
 		rest := msg[len("template: "):]
 		if j := strings.Index(rest, ": "); j >= 0 {
-			return rest[j+2:]
+			msg = rest[j+2:]
 		}
 	}
-	return msg
+	msg = templateNoiseRE.ReplaceAllString(msg, "")
+	return strings.Replace(msg, "in type patch.TemplateContext",
+		"(known: .Servers, .Backends, .Section.Kind, .Section.Name, .Section.Servers)", 1)
 }
 
 // Overrides is an ordered set of snippets, as loaded from an overrides.d directory.
