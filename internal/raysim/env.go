@@ -1,18 +1,3 @@
-// Package raysim emulates what Ray Serve does to haproxy, so serve-launch can
-// be tested and demonstrated without Ray (which cannot be installed here).
-//
-// It is an emulation of Ray's process contract, written from the Ray sources
-// described in shared/RAY-HAPROXY.md, not Ray itself: nothing it produces is a
-// Ray result. It covers what haproxy sees from Ray:
-//   - the generated config ([Render]) in the shape of Ray 2.55 (V1 plus
-//     TCP_NODELAY and BALANCE_ALGORITHM), of V1 itself, and of master ("F");
-//   - the file write under flock(<cfg>.lock) with an in-place rewrite
-//     ([WriteConfig]);
-//   - the process handling of HAProxyManager ([Manager]): argv, piped and
-//     never-read stdout/stderr, readiness by `show info`, reloads with
-//     -sf/-x, SIGKILL on stop;
-//   - replicas ([Replica]): HTTP servers answering health checks and counting
-//     requests in flight.
 package raysim
 
 import (

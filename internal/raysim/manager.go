@@ -197,7 +197,17 @@ func (m *Manager) reloadLocked(ctx context.Context) error {
 		return fmt.Errorf("failed to update and reload haproxy: %w", err)
 	}
 	m.cur = p
-	m.old = append(m.old, old)
+	// Ray keeps every old process and SIGKILLs those still running on stop;
+	// the ones already gone are dropped here so their pipes get closed.
+	live := m.old[:0]
+	for _, o := range m.old {
+		if o.exited() {
+			o.kill()
+			continue
+		}
+		live = append(live, o)
+	}
+	m.old = append(live, old)
 	m.reloads++
 	return nil
 }

@@ -160,7 +160,13 @@ func TestManagerServesThroughRealHAProxy(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // polling a condition with a deadline
 		}
 		assert.Equal(t, "503 This node is being drained.", got)
+
+		// With #64063's check the reload returns only once the new PID answers.
+		f.m.cfg.CheckNewPID = true
 		require.NoError(t, f.m.SetDraining(ctx, false))
+		info, err := admin.ShowInfo(ctx, f.m.Settings().SocketPath)
+		require.NoError(t, err)
+		assert.Equal(t, strconv.Itoa(f.m.PID()), info["Pid"])
 	})
 }
 
