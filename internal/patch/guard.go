@@ -89,13 +89,19 @@ func hasSeq(words []string, a, b string) bool {
 	return false
 }
 
-// lostFacts returns the facts of before that after no longer has.
+// lostFacts returns the facts of before that after no longer has, grouped by
+// the reason Ray needs them so that each reason is said once.
 func lostFacts(before, after map[string]string) []string {
-	var lost []string
+	byWhy := map[string][]string{}
 	for k, why := range before {
 		if _, ok := after[k]; !ok {
-			lost = append(lost, fmt.Sprintf("%s (%s)", k, why))
+			byWhy[why] = append(byWhy[why], k)
 		}
+	}
+	var lost []string
+	for why, facts := range byWhy {
+		sortStrings(facts)
+		lost = append(lost, fmt.Sprintf("%s (%s)", strings.Join(facts, ", "), why))
 	}
 	sortStrings(lost)
 	return lost
