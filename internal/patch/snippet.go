@@ -544,6 +544,10 @@ func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *ErrorList) *e
 			continue
 		}
 		op.set = parseParams(tok.Words)
+		if err := checkParams(op.set); err != nil {
+			errs.Add(pp, "params: set = %q: %v", pd.Set, err)
+			continue
+		}
 		e.params = append(e.params, op)
 	}
 	// An edit whose only entries were refused above already has its message.
@@ -551,6 +555,25 @@ func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *ErrorList) *e
 		errs.Add(e.pos, "[[edit]] of %q has nothing to do: give set, add, delete, insert or params", ed.Section)
 	}
 	return e
+}
+
+// paramNameRE is what HAProxy's server and bind keywords look like.
+var paramNameRE = regexp.MustCompile(`^[a-z][a-z0-9._-]*$`)
+
+// checkParams refuses parameters that would not read back the same way from
+// the merged line: parseParams takes any word that is not a known flag as a
+// name followed by its value, so an unknown flag (or a stray value) would
+// swallow the next parameter the next time the line is merged.
+func checkParams(ps []param) error {
+	for _, p := range ps {
+		if !paramNameRE.MatchString(p.name) {
+			return fmt.Errorf("%q is not a parameter name", p.name)
+		}
+		if p.flag && !paramFlags[p.name] {
+			return fmt.Errorf("%q has no value and is not a flag serve-launch knows (check, backup, disabled, ssl, ...)", p.name)
+		}
+	}
+	return nil
 }
 
 // parseSelector reads "KIND" or "KIND NAME-GLOB".
