@@ -1,0 +1,196 @@
+package migrate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// EnvFile returns the env file: one commented NAME=value line per variable
+// whose value differs from Ray's default, in the order of envmap's table.
+func (r *Result) EnvFile() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# RAY_SERVE_HAPROXY_* settings carried over from %s by serve-launch migrate.\n", r.Name)
+	fmt.Fprintf(&b, "# Only values that differ from Ray's defaults are here; each names the line it comes from.\n")
+	if len(r.Env) == 0 {
+		fmt.Fprintf(&b, "# (none: every setting a variable covers is already Ray's default)\n")
+	}
+	for _, e := range r.Env {
+		fmt.Fprintf(&b, "\n# %s\n%s=%s\n", comment(e.From), e.Name, envQuote(e.Value))
+	}
+	return b.Bytes()
+}
+
+// bareEnv matches values that need no quotes in an env file read by
+// go-envparse, systemd or docker.
+var bareEnv = regexp.MustCompile(`^[A-Za-z0-9_./:,@%+=-]+$`)
+
+func envQuote(v string) string {
+	if bareEnv.MatchString(v) {
+		return v
+	}
+	if !strings.ContainsFunc(v, func(r rune) bool { return r == '\'' || r < 0x20 || r == 0x7f }) {
+		return "'" + v + "'"
+	}
+	q, _ := json.Marshal(v)
+	return string(q)
+}
+
+// comment makes text safe as the rest of a one-line comment.
+func comment(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// tomlString quotes s as a TOML string: a literal string when it can be one,
+// so HAProxy's backslashes stay readable, else a basic string.
+func tomlString(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r == '\'' || r < 0x20 || r == 0x7f }) {
+		return "'" + s + "'"
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// Snippet returns the overrides.d snippet: one [[edit]] per Ray section
+// that receives lines, each line followed by a comment naming their line.
+func (r *Result) Snippet() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Settings of %s that no RAY_SERVE_HAPROXY_* variable reaches, as edits\n", r.Name)
+	fmt.Fprintf(&b, "# of Ray's generated haproxy.cfg. Written by serve-launch migrate: review it,\n")
+	fmt.Fprintf(&b, "# then keep it in overrides.d. Each line names the line of %s it carries.\n", r.Name)
+	for t := target(0); t < nTargets; t++ {
+		acc := r.edits[t]
+		if acc == nil || len(acc.set)+len(acc.add)+len(acc.insert)+len(acc.params) == 0 {
+			continue
+		}
+		b.WriteString("\n[[edit]]\n")
+		switch t {
+		case tGlobal:
+			b.WriteString("section = \"global\"\n")
+		case tDefaults:
+			b.WriteString("section = \"defaults\"\n")
+		case tFrontend:
+			b.WriteString("section = \"frontend http_frontend\"\n")
+		case tBackends:
+			b.WriteString("section = \"backend *\"\n")
+			b.WriteString("exclude = [\"default_backend\"]\n")
+			b.WriteString("# Ray writes no application backend until a replica is up.\n")
+			b.WriteString("optional = true\n")
+		}
+		writeList(&b, "set", acc.set)
+		writeList(&b, "add", acc.add)
+		if len(acc.insert) > 0 {
+			b.WriteString("insert = [\n")
+			for _, l := range acc.insert {
+				fmt.Fprintf(&b, "  { after = %s, lines = [%s] }, # %s\n", tomlString(l.anchor), tomlString(l.text), comment(l.from))
+			}
+			b.WriteString("]\n")
+		}
+		if len(acc.params) > 0 {
+			b.WriteString("params = [\n")
+			for _, l := range acc.params {
+				fmt.Fprintf(&b, "  { on = \"default-server\", set = %s }, # %s\n", tomlString(l.text), comment(l.from))
+			}
+			b.WriteString("]\n")
+		}
+	}
+	return b.Bytes()
+}
+
+func writeList(b *bytes.Buffer, name string, ls []*snipLine) {
+	if len(ls) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "%s = [\n", name)
+	for _, l := range ls {
+		fmt.Fprintf(b, "  %s, # %s\n", tomlString(l.text), comment(l.from))
+	}
+	b.WriteString("]\n")
+}
+
+// SnippetLines counts the lines and parameters the snippet writes.
+func (r *Result) SnippetLines() int {
+	n := 0
+	for _, acc := range r.edits {
+		if acc != nil {
+			n += len(acc.set) + len(acc.add) + len(acc.insert) + len(acc.params)
+		}
+	}
+	return n
+}
+
+// Report returns the table of every setting: theirs, Ray's, and how it was
+// carried over, then a count per kind and the notes.
+func (r *Result) Report() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Migration of %s\n\n", r.Name)
+	fmt.Fprintf(&b, "Compared with: %s", r.GeneratedName)
+	if r.Rendered {
+		fmt.Fprintf(&b, " (one application, %s: one per server of theirs)", plural(max(r.Servers, 1), "replica"))
+	}
+	fmt.Fprintf(&b, ".\nTheir replica servers: %d.\n\n", r.Servers)
+	b.WriteString("| setting | theirs | Ray's | carried over as |\n")
+	b.WriteString("|---|---|---|---|\n")
+	count := map[How]int{}
+	for _, row := range r.Rows {
+		count[row.How]++
+		fmt.Fprintf(&b, "| %s | `%s` (%s:%d) | %s | %s: %s |\n",
+			md(row.Setting), md(row.Their), r.Name, row.Pos.Line, mdCode(row.Ray), row.How, md(row.Detail))
+	}
+	fmt.Fprintf(&b, "\n%d settings: %d as variables, %d as snippet lines, %d already the default, %d not carried.\n",
+		len(r.Rows), count[ByVariable], count[BySnippet], count[ByDefault], count[NotCarried])
+	if len(r.Notes) > 0 {
+		b.WriteString("\nValues that look derived from their server count:\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	fmt.Fprintf(&b, "\nFiles: %s (%s), %s/%s (%s).\n", EnvFileName, plural(len(r.Env), "variable"), SnippetDir, SnippetName, plural(r.SnippetLines(), "line"))
+	return b.Bytes()
+}
+
+func md(s string) string { return strings.ReplaceAll(comment(s), "|", `\|`) }
+
+func mdCode(s string) string {
+	switch {
+	case s == "":
+		return "-"
+	case s == "nothing" || strings.HasSuffix(s, ", generated") || strings.HasSuffix(s, " rules"):
+		return md(s)
+	}
+	return "`" + md(s) + "`"
+}
+
+// WriteDir writes DIR/serve.env and DIR/overrides.d/50-migrated.toml. The
+// bytes depend only on the inputs, so running it twice gives the same files.
+func (r *Result) WriteDir(dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, SnippetDir), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, EnvFileName), r.EnvFile(), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, SnippetDir, SnippetName), r.Snippet(), 0o644)
+}
