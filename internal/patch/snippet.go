@@ -249,6 +249,7 @@ func LoadSnippet(name string, data []byte) (*Snippet, error) {
 		return nil, tomlErrors(file, data, err)
 	}
 	pos := tomlPositions(data)
+	pos.checkKeyCase(file, &errs)
 	for i, sd := range doc.Section {
 		if ns := s.loadSection(pos, i, sd, &errs); ns != nil {
 			s.sections = append(s.sections, ns)
@@ -364,6 +365,44 @@ func typeError(msg string) string {
 		return msg
 	}
 	return fmt.Sprintf("%s %s takes %s; found a TOML %s", key, docTables[m[2]], shape, m[1])
+}
+
+// checkKeyCase refuses keys written in another case than the contract's:
+// go-toml matches struct fields case-insensitively, so "Set" would decode,
+// but its values would lose their positions and the snippet would break on
+// a stricter reader.
+func (p positions) checkKeyCase(file string, errs *ErrorList) {
+	paths := make([]string, 0, len(p))
+	for path := range p {
+		paths = append(paths, path)
+	}
+	sort.Strings(paths)
+	seen := map[string]bool{}
+	for _, path := range paths {
+		var parts []string
+		for _, part := range strings.Split(path, ".") {
+			if _, err := strconv.Atoi(part); err != nil {
+				parts = append(parts, part)
+			}
+		}
+		// Array elements share their key's path; say it once per line.
+		once := fmt.Sprintf("%s@%d", strings.Join(parts, "."), p[path])
+		if len(parts) == 0 || seen[once] {
+			continue
+		}
+		seen[once] = true
+		table := strings.ToLower(strings.Join(parts[:len(parts)-1], "."))
+		name := parts[len(parts)-1]
+		known, ok := knownKeys[table]
+		if !ok {
+			continue
+		}
+		for _, k := range strings.Split(known, ", ") {
+			if name != k && strings.EqualFold(name, k) {
+				errs.Add(Position{File: file, Line: p[path]}, "key %q %s must be written %q", name, tableNames[table], k)
+			}
+		}
+	}
 }
 
 // knownKeys lists the keys each table of a snippet takes, for the message
