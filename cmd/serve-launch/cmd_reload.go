@@ -1,17 +1,71 @@
 package main
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
 
+	"github.com/serve-launch/serve-launch/internal/launch"
+	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/urfave/cli/v2"
 )
 
 func reloadCommand(out *output) *cli.Command {
 	return &cli.Command{
-		Name:  "reload",
-		Usage: "not yet implemented",
-		Action: func(*cli.Context) error {
-			return errors.New("reload: not yet implemented")
+		Name:      "reload",
+		Usage:     "re-patch and gracefully reload every live haproxy started through the shim",
+		ArgsUsage: " ",
+		Description: `Does on demand what "serve-launch run" does when overrides.d changes: loads
+and validates the snippets (on any error it reports them all and changes
+nothing), then for every live haproxy in the state dir re-patches the latest
+generated file, checks it with haproxy -c, and reloads the master with SIGUSR2.
+Sending SIGHUP to "serve-launch run" does the same.
+
+Example:
+   serve-launch reload --overrides overrides.d`,
+		Flags: []cli.Flag{
+			overridesFlag(),
+			noProvenanceFlag(),
+			stateDirFlag(),
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
+		},
+		Action: func(c *cli.Context) error {
+			o, err := loadOverrides(c, out)
+			if err != nil {
+				return err
+			}
+			state, err := openStateDir(c)
+			if err != nil {
+				return err
+			}
+			rep, err := proc.ReloadAll(c.Context, state, launch.Patcher(o, c.Bool("no-provenance")))
+			if c.String("format") == "json" {
+				enc := json.NewEncoder(out.stdout)
+				enc.SetIndent("", "  ")
+				if e := enc.Encode(rep); e != nil {
+					return e
+				}
+			} else {
+				for _, r := range rep.Instances {
+					line := fmt.Sprintf("%-9s pid %d  %s", r.Outcome, r.MasterPID, r.Generated)
+					if r.Detail != "" {
+						line += "  (" + r.Detail + ")"
+					}
+					fmt.Fprintln(out.stdout, line)
+				}
+				if len(rep.Instances) == 0 {
+					fmt.Fprintf(out.stdout, "no haproxy recorded in %s\n", filepath.Clean(state.Path()))
+				}
+			}
+			if err != nil {
+				return err
+			}
+			for _, r := range rep.Instances {
+				if r.Outcome == proc.OutcomeFailed {
+					return exitWith(1, nil)
+				}
+			}
+			return nil
 		},
 	}
 }

@@ -1,17 +1,269 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 
+	"github.com/serve-launch/serve-launch/internal/envmap"
+	"github.com/serve-launch/serve-launch/internal/launch"
+	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/urfave/cli/v2"
 )
 
+func envFileFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "env-file", Usage: "read RAY_SERVE_HAPROXY_* settings from `FILE` (repeatable; later files win)"},
+		&cli.BoolFlag{Name: "env-file-wins", Usage: "let env files win over the process environment"},
+	}
+}
+
+func stateDirFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:    "state-dir",
+		Usage:   "private directory for the generated and patched configs of every haproxy started (default $XDG_RUNTIME_DIR/serve-launch or /tmp/serve-launch-UID)",
+		EnvVars: []string{proc.EnvStateDir},
+	}
+}
+
+func openStateDir(c *cli.Context) (*proc.StateDir, error) {
+	dir := c.String("state-dir")
+	if dir == "" {
+		dir = proc.DefaultStateDir()
+	}
+	return proc.OpenStateDir(dir)
+}
+
 func runCommand(out *output) *cli.Command {
 	return &cli.Command{
-		Name:  "run",
-		Usage: "not yet implemented",
-		Action: func(*cli.Context) error {
-			return errors.New("run: not yet implemented")
+		Name:      "run",
+		Usage:     "run Ray Serve (or any command) with every haproxy it starts patched by overrides.d",
+		ArgsUsage: "[APP...] | -- CMD [ARGS...]",
+		Description: `Checks the RAY_SERVE_HAPROXY_* settings and every snippet, then runs the
+command with Ray's HAProxy mode on and serve-launch standing in for the haproxy
+binary: each haproxy start and reload Ray makes runs on the generated config with
+the snippets applied. Without "--", the arguments go to "serve run".
+
+The launcher watches the overrides directory: a valid change re-patches and
+gracefully reloads every haproxy started under it; an invalid one is reported
+and changes nothing. SIGHUP does the same on demand; SIGINT, SIGTERM and SIGQUIT
+are forwarded to the command's process group, then SIGKILL after --grace-period.
+The exit status is the command's (128+N when signal N killed it).
+
+Examples:
+   serve-launch run --env-file serve.env app.yaml
+   serve-launch run --overrides /etc/serve/overrides.d -- ray start --head --block`,
+		Flags: append(envFileFlags(),
+			overridesFlag(),
+			noProvenanceFlag(),
+			stateDirFlag(),
+			&cli.StringFlag{Name: "haproxy", Usage: "the real haproxy binary (default: RAY_SERVE_HAPROXY_BINARY_PATH if you set it, else haproxy on PATH)"},
+			&cli.StringFlag{Name: "on-patch-error", Value: proc.OnPatchErrorFail,
+				Usage: "when a snippet fails at a Ray start or reload: fail (the start fails, the running haproxy keeps serving) or passthrough (run the unpatched config, with a warning)"},
+			&cli.BoolFlag{Name: "skip-preflight", Usage: "do not run haproxy -c on the snippets applied to a config in Ray's shape before starting"},
+			&cli.BoolFlag{Name: "no-watch", Usage: "do not watch the overrides directory for changes"},
+			&cli.DurationFlag{Name: "grace-period", Value: proc.DefaultGracePeriod, Usage: "wait between forwarding a stop signal and SIGKILL"},
+		),
+		Action: func(c *cli.Context) error {
+			return runAction(c, out)
 		},
 	}
+}
+
+func runAction(c *cli.Context, out *output) error {
+	argv, err := childArgv(c)
+	if err != nil {
+		return err
+	}
+	env, err := loadEnv(c, out)
+	if err != nil {
+		return err
+	}
+	overridesDir, err := filepath.Abs(c.String("overrides"))
+	if err != nil {
+		return err
+	}
+	o, err := loadOverrides(c, out)
+	if err != nil {
+		return err
+	}
+	explicit := c.String("haproxy")
+	if explicit == "" {
+		if s, ok := env.Setting("RAY_SERVE_HAPROXY_BINARY_PATH"); ok && s.Set && !s.Unset {
+			explicit = s.Value
+		}
+	}
+	real, err := proc.ResolveRealHAProxy(explicit, os.Getenv("PATH"))
+	if err != nil {
+		return fmt.Errorf("finding the real haproxy: %v", err)
+	}
+	if !c.Bool("skip-preflight") {
+		if err := launch.Preflight(c.Context, env, o, real); err != nil {
+			out.errorf("preflight: the snippets do not pass haproxy -c on a config in Ray's shape")
+			return reportErrors(out, err)
+		}
+	}
+	switch p := c.String("on-patch-error"); p {
+	case proc.OnPatchErrorFail, proc.OnPatchErrorPassthrough:
+	default:
+		return fmt.Errorf("--on-patch-error must be %s or %s, not %q", proc.OnPatchErrorFail, proc.OnPatchErrorPassthrough, p)
+	}
+	state, err := openStateDir(c)
+	if err != nil {
+		return err
+	}
+	shimDir, err := proc.ShimDir(state)
+	if err != nil {
+		return err
+	}
+	childEnv := launch.ChildEnviron(launch.ChildConfig{
+		Env: env, Base: os.Environ(), ShimDir: shimDir, StateDir: state.Path(),
+		OverridesDir: overridesDir, RealHAProxy: real, OnPatchError: c.String("on-patch-error"),
+		NoProvenance: c.Bool("no-provenance"), LauncherPID: os.Getpid(),
+	})
+	path, err := lookPathIn(argv[0], childEnv)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
+	reload := func() { reloadOverrides(ctx, out, overridesDir, state, c.Bool("no-provenance")) }
+	if !c.Bool("no-watch") {
+		go func() {
+			if err := proc.Watch(ctx, overridesDir, reload); err != nil {
+				out.warnf("watching %s stopped: %v", overridesDir, err)
+			}
+		}()
+	}
+	sup := &proc.Supervisor{
+		Path: path, Args: argv, Env: childEnv,
+		GracePeriod: c.Duration("grace-period"),
+		OnReload:    reload,
+		StateDir:    state,
+		Log:         logWriter{out},
+	}
+	code, err := sup.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return exitWith(code, nil)
+	}
+	return nil
+}
+
+// childArgv is the command to run: the arguments after "--" as given, or
+// "serve run" with the positional arguments.
+func childArgv(c *cli.Context) ([]string, error) {
+	args := c.Args().Slice()
+	if dashDash(c) {
+		if len(args) == 0 {
+			return nil, errors.New("nothing to run after --")
+		}
+		return args, nil
+	}
+	if len(args) == 0 {
+		return nil, errors.New("nothing to run: give the application (serve-launch run app.yaml) or a command after -- (serve-launch run -- ray start --head --block)")
+	}
+	return append([]string{"serve", "run"}, args...), nil
+}
+
+// dashDash reports whether the command line of run has a "--"; urfave/cli
+// drops it, and it decides between "serve run ARGS" and a command of its own.
+func dashDash(c *cli.Context) bool {
+	raw, _ := c.App.Metadata["args"].([]string)
+	seenRun := false
+	for _, a := range raw {
+		if a == "run" {
+			seenRun = true
+		}
+		if seenRun && a == "--" {
+			return true
+		}
+	}
+	return false
+}
+
+func lookPathIn(name string, env []string) (string, error) {
+	if filepath.Base(name) != name {
+		return name, nil
+	}
+	for _, kv := range env {
+		if len(kv) > 5 && kv[:5] == "PATH=" {
+			for _, dir := range filepath.SplitList(kv[5:]) {
+				p := filepath.Join(dir, name)
+				if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+					return p, nil
+				}
+			}
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s: command not found on PATH", name)
+	}
+	return p, nil
+}
+
+// loadEnv loads and checks the RAY_SERVE_HAPROXY_* settings, printing
+// warnings, and refuses on errors.
+func loadEnv(c *cli.Context, out *output) (*envmap.Env, error) {
+	env, err := envmap.Load(envmap.Options{
+		EnvFiles:    c.StringSlice("env-file"),
+		Environ:     os.Environ(),
+		EnvFileWins: c.Bool("env-file-wins"),
+	})
+	if env != nil {
+		for _, w := range env.Warnings() {
+			out.warnf("%s", w)
+		}
+	}
+	if err != nil {
+		var errs envmap.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				out.errorf("%s", e)
+			}
+			return nil, exitWith(1, nil)
+		}
+		return nil, err
+	}
+	return env, nil
+}
+
+// reloadOverrides loads the overrides and, when they are valid, re-patches
+// and gracefully reloads every live haproxy; when not, it reports every
+// error and changes nothing.
+func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.StateDir, noProv bool) {
+	o, err := patch.LoadDir(dir, patch.LoadOptions{Warn: func(m string) { out.warnf("%s", m) }})
+	if err != nil {
+		out.errorf("overrides changed but are not valid; haproxy keeps its current config:")
+		_ = reportErrors(out, err)
+		return
+	}
+	rep, err := proc.ReloadAll(ctx, state, launch.Patcher(o, noProv))
+	if err != nil {
+		out.errorf("reload: %v", err)
+	}
+	for _, r := range rep.Instances {
+		switch r.Outcome {
+		case proc.OutcomeReloaded:
+			out.infof("reloaded haproxy %d (%s) with %d snippets", r.MasterPID, r.Generated, len(o.Snippets))
+		case proc.OutcomeFailed:
+			out.errorf("reload of haproxy %d (%s) failed, it keeps its current config: %s", r.MasterPID, r.Generated, r.Detail)
+		}
+	}
+}
+
+// logWriter turns the supervisor's log lines into launcher messages.
+type logWriter struct{ out *output }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.out.infof("%s", p)
+	return len(p), nil
 }

@@ -27,6 +27,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runShim(ctx, args, out)
 	}
 	app := newApp(out)
+	app.Metadata = map[string]any{"args": args}
 	if err := app.RunContext(ctx, args); err != nil {
 		return out.exit(err)
 	}

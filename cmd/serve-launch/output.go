@@ -3,7 +3,7 @@ package main
 // This file owns everything serve-launch prints about itself. The rules:
 //   - results (rendered configs, diffs, tables) go to stdout, unadorned;
 //   - messages go to stderr and start "serve-launch: error: ", "serve-launch: warning: "
-//     or "serve-launch: hint: ";
+//     or "serve-launch: hint: "; the launcher's progress lines start "serve-launch: ";
 //   - messages are lower case, carry a file:line where there is one, and end
 //     without a period;
 //   - the exit status travels as an error with an ExitCode method, and only run()
@@ -41,6 +41,14 @@ func (o *output) warnf(format string, args ...any) { o.message("warning", format
 
 // hintf prints a hint, usually after an error.
 func (o *output) hintf(format string, args ...any) { o.message("hint", format, args...) }
+
+// infof prints a progress line of the launcher.
+func (o *output) infof(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	for _, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		fmt.Fprintf(o.stderr, "serve-launch: %s\n", line)
+	}
+}
 
 // exitCoder is an error that carries the process exit status.
 type exitCoder interface {

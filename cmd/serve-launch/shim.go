@@ -2,15 +2,57 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strconv"
+
+	"github.com/serve-launch/serve-launch/internal/launch"
+	"github.com/serve-launch/serve-launch/internal/proc"
 )
 
-// isShim reports whether this process was started as the haproxy shim.
+// isShim reports whether this process was started as the haproxy shim: by
+// the name `haproxy` (the symlink the launcher puts first on PATH), or by the
+// path the launcher gave Ray in RAY_SERVE_HAPROXY_BINARY_PATH.
 func isShim(args []string) bool {
-	return len(args) > 0 && filepath.Base(args[0]) == "haproxy"
+	if len(args) == 0 {
+		return false
+	}
+	if filepath.Base(args[0]) == "haproxy" {
+		return true
+	}
+	bin := os.Getenv("RAY_SERVE_HAPROXY_BINARY_PATH")
+	return bin != "" && os.Getenv(proc.EnvLauncherPID) != "" && bin == args[0]
 }
 
+// runShim patches the config Ray generated and execs the real haproxy. It
+// only returns on failure; the message goes to stderr, which Ray shows when
+// haproxy fails to start. Everything else goes to the state dir's shim.log.
 func runShim(ctx context.Context, args []string, out *output) int {
-	out.errorf("haproxy shim: not yet implemented")
+	stateDir, err := proc.OpenStateDir(proc.DefaultStateDir())
+	if err != nil {
+		out.errorf("haproxy shim: %v", err)
+		return 1
+	}
+	overrides := os.Getenv(proc.EnvOverrides)
+	if overrides == "" {
+		overrides = "overrides.d"
+	}
+	real, err := proc.ResolveRealHAProxy(os.Getenv(proc.EnvRealHAProxy), os.Getenv("PATH"))
+	if err != nil {
+		out.errorf("haproxy shim: %v", err)
+		return 1
+	}
+	noProv := os.Getenv(proc.EnvNoProvenance) == "1"
+	launcher, _ := strconv.Atoi(os.Getenv(proc.EnvLauncherPID))
+	err = proc.RunShim(ctx, proc.ShimConfig{
+		Argv:         args[1:],
+		RealHAProxy:  real,
+		StateDir:     stateDir,
+		Patcher:      launch.ShimPatcher(overrides, noProv),
+		OnPatchError: os.Getenv(proc.EnvOnPatchError),
+		OverridesDir: overrides,
+		LauncherPID:  launcher,
+	})
+	out.errorf("haproxy shim: %v", err)
 	return 1
 }

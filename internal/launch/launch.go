@@ -1,0 +1,173 @@
+// Package launch holds what `serve-launch run` does before and around Ray:
+// the preflight check of the snippets against a config in Ray's shape, the
+// environment handed to Ray so that every haproxy it starts goes through the
+// shim, and the patcher shared by the shim, hot reload and `reload`.
+package launch
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/serve-launch/serve-launch/internal/envmap"
+	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/raysim"
+)
+
+// Patcher returns the patch function the shim and hot reload use: it applies
+// o to one generated file.
+func Patcher(o *patch.Overrides, noProvenance bool) proc.Patcher {
+	return func(name string, generated []byte) ([]byte, error) {
+		return o.Patch(name, generated, patch.ApplyOptions{NoProvenance: noProvenance})
+	}
+}
+
+// ShimPatcher loads the overrides directory at the first call, so that a bad
+// snippet is a patch error (handled by the shim's on-patch-error policy)
+// rather than a failure to start the shim at all.
+func ShimPatcher(dir string, noProvenance bool) proc.Patcher {
+	return func(name string, generated []byte) ([]byte, error) {
+		o, err := patch.LoadDir(dir, patch.LoadOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return Patcher(o, noProvenance)(name, generated)
+	}
+}
+
+// Preflight renders a config in Ray 2.55's shape from the user's settings (one
+// app with two replicas), applies the overrides and runs `haproxy -c` on the
+// result, so that a snippet that cannot work fails before Ray starts.
+func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy string) error {
+	dir, err := os.MkdirTemp("", "serve-launch-preflight-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	vars := map[string]string{}
+	for _, s := range env.Settings() {
+		if s.Set && !s.Unset {
+			vars[s.Var.Name] = s.Value
+		}
+	}
+	// Paths move into the temp dir: -c opens errorfile and state files.
+	vars["RAY_SERVE_HAPROXY_CONFIG_FILE_LOC"] = filepath.Join(dir, "haproxy.cfg")
+	vars["RAY_SERVE_HAPROXY_SOCKET_PATH"] = filepath.Join(dir, "admin.sock")
+	vars["RAY_SERVE_HAPROXY_SERVER_STATE_BASE"] = dir
+	vars["RAY_SERVE_HAPROXY_SERVER_STATE_FILE"] = filepath.Join(dir, "server-state")
+	settings, err := raysim.ReadEnv(vars, raysim.Shape255)
+	if err != nil {
+		return err
+	}
+	if err := raysim.PrepareDirs(settings); err != nil {
+		return err
+	}
+	cfg, err := raysim.Render(raysim.Options{Shape: raysim.Shape255, Env: vars, Apps: []raysim.App{{
+		Name: "app", RoutePrefix: "/",
+		Replicas: []raysim.Target{
+			{Name: "SERVE_REPLICA::app#App#preflight1", Host: "127.0.0.1", Port: 30000},
+			{Name: "SERVE_REPLICA::app#App#preflight2", Host: "127.0.0.1", Port: 30001},
+		},
+	}}})
+	if err != nil {
+		return fmt.Errorf("rendering a config in Ray's shape: %v", err)
+	}
+	const name = "built-in config in Ray 2.55's shape"
+	f, err := patch.Parse(name, cfg)
+	if err != nil {
+		return err
+	}
+	if err := o.Apply(f, patch.ApplyOptions{}); err != nil {
+		return err
+	}
+	res, err := patch.Check(ctx, haproxy, f)
+	if err != nil {
+		return err
+	}
+	if res.OK {
+		return nil
+	}
+	var list patch.ErrorList
+	for _, m := range res.Messages {
+		if m.Level == "ALERT" {
+			list = append(list, &patch.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c on the %s: %s", name, m.Text)})
+		}
+	}
+	if len(list) == 0 {
+		return fmt.Errorf("haproxy -c on the %s failed:\n%s", name, strings.TrimSpace(res.Output))
+	}
+	return list
+}
+
+// ChildConfig describes how Ray's environment is set up.
+type ChildConfig struct {
+	// Env is the checked RAY_SERVE_HAPROXY_* settings.
+	Env *envmap.Env
+	// Base is the launcher's own environment (os.Environ()).
+	Base []string
+	// ShimDir is the directory holding `haproxy` -> serve-launch.
+	ShimDir string
+	// StateDir, OverridesDir, RealHAProxy, OnPatchError and NoProvenance are
+	// passed to the shim through SERVE_LAUNCH_* variables.
+	StateDir     string
+	OverridesDir string
+	RealHAProxy  string
+	OnPatchError string
+	NoProvenance bool
+	// LauncherPID is this process.
+	LauncherPID int
+}
+
+// ChildEnviron returns Ray's environment: the user's settings, HAProxy mode
+// on, the shim as Ray's haproxy binary and first on PATH (Ray 2.55 may run
+// plain `haproxy`), and what the shim needs to find everything else.
+func ChildEnviron(c ChildConfig) []string {
+	env := c.Env.ChildEnviron(c.Base)
+	path := c.ShimDir
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "PATH=") {
+			path += string(os.PathListSeparator) + kv[len("PATH="):]
+		}
+	}
+	set := map[string]string{
+		"RAY_SERVE_ENABLE_HA_PROXY":     "1",
+		"RAY_SERVE_HAPROXY_BINARY_PATH": filepath.Join(c.ShimDir, "haproxy"),
+		"PATH":                          path,
+		proc.EnvStateDir:                c.StateDir,
+		proc.EnvOverrides:               c.OverridesDir,
+		proc.EnvRealHAProxy:             c.RealHAProxy,
+		proc.EnvOnPatchError:            c.OnPatchError,
+		proc.EnvLauncherPID:             fmt.Sprint(c.LauncherPID),
+	}
+	if c.NoProvenance {
+		set[proc.EnvNoProvenance] = "1"
+	}
+	out := env[:0:0]
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[k]; ok {
+			continue
+		}
+		if k == proc.EnvNoProvenance {
+			continue
+		}
+		out = append(out, kv)
+	}
+	for _, k := range sortedKeys(set) {
+		out = append(out, k+"="+set[k])
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
