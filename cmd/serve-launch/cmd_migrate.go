@@ -1,17 +1,141 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 
+	"github.com/serve-launch/serve-launch/internal/migrate"
+	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/raysim"
 	"github.com/urfave/cli/v2"
 )
 
 func migrateCommand(out *output) *cli.Command {
 	return &cli.Command{
-		Name:  "migrate",
-		Usage: "not yet implemented",
-		Action: func(*cli.Context) error {
-			return errors.New("migrate: not yet implemented")
+		Name:      "migrate",
+		Usage:     "turn a hand-tuned haproxy.cfg into an env file and an override snippet for Ray's config",
+		ArgsUsage: " ",
+		Description: `Maps every setting of your own haproxy.cfg onto Ray's generated config:
+a RAY_SERVE_HAPROXY_* variable in DIR/serve.env where one exists, an edit in
+DIR/overrides.d/50-migrated.toml where none does, nothing where Ray already
+says the same. Server lines are Ray's to write; their shared parameters become
+default-server params. Values that look derived from the server count (6 x 512)
+are written as templates. The report on stdout lists every setting: yours,
+Ray's, and how it was carried over, or why it was not.
+
+Without --generated, Ray 2.55's config rendered from Ray's defaults is the
+reference. The snippet is applied to it (rendered with the env file) before
+the command succeeds; with --check, haproxy -c checks the result too.
+Running it twice gives the same files.
+
+Example:
+   serve-launch migrate --from /etc/haproxy/haproxy.cfg --out migrated
+   serve-launch check --config /tmp/haproxy-serve/haproxy.cfg --overrides migrated/overrides.d`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "from", Usage: "your haproxy.cfg", Required: true},
+			&cli.StringFlag{Name: "generated", Usage: "a haproxy.cfg Ray generated, to compare with (default: Ray 2.55's shape from Ray's defaults)"},
+			&cli.StringFlag{Name: "out", Usage: "output directory for serve.env and overrides.d/", Value: "./migrated"},
+			&cli.BoolFlag{Name: "check", Usage: "also run haproxy -c on Ray's config with the migration applied"},
+			&cli.StringFlag{Name: "haproxy", Usage: "the real haproxy binary, for --check", Value: "haproxy"},
+		},
+		Action: func(c *cli.Context) error {
+			opts := migrate.Options{Name: c.String("from")}
+			var err error
+			if opts.Data, err = readFile(opts.Name); err != nil {
+				return err
+			}
+			if g := c.String("generated"); g != "" {
+				opts.GeneratedName = g
+				if opts.Generated, err = readFile(g); err != nil {
+					return err
+				}
+			}
+			res, err := migrate.Migrate(opts)
+			if err != nil {
+				return reportErrors(out, err)
+			}
+			// Apply before writing, so a failed migration leaves no files
+			// that look usable.
+			f, err := res.Verify()
+			if err != nil {
+				out.errorf("the migrated snippet does not apply to %s; please report this with your config", res.GeneratedName)
+				return reportErrors(out, err)
+			}
+			dir := c.String("out")
+			if err := res.WriteDir(dir); err != nil {
+				return err
+			}
+			if _, err := out.stdout.Write(res.Report()); err != nil {
+				return err
+			}
+			fmt.Fprintf(out.stdout, "\nwrote %s and %s\n", filepath.Join(dir, migrate.EnvFileName), filepath.Join(dir, migrate.SnippetDir, migrate.SnippetName))
+			out.hintf("next: serve-launch env --env-file %s, and serve-launch check --config <Ray's haproxy.cfg> --overrides %s",
+				filepath.Join(dir, migrate.EnvFileName), filepath.Join(dir, migrate.SnippetDir))
+			if res.Servers == 0 {
+				out.warnf("%s: no backend or listen section has server lines, so no replica settings were found", opts.Name)
+			}
+			if !c.Bool("check") {
+				return nil
+			}
+			if res.Rendered {
+				// Ray's errorfile lines need 500.http beside the config;
+				// render the check copy with the config in a temporary
+				// directory that has one, as Ray's constructor would.
+				tmp, err := os.MkdirTemp("", "serve-launch-migrate-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				cfg := filepath.Join(tmp, "haproxy.cfg")
+				if err := os.WriteFile(raysim.ErrorFilePath(cfg), []byte(raysim.ErrorFileContent), 0o600); err != nil {
+					return err
+				}
+				if f, err = res.Apply(map[string]string{"RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": cfg}); err != nil {
+					return reportErrors(out, err)
+				}
+			}
+			return checkMigrated(c, out, f)
 		},
 	}
+}
+
+// checkMigrated runs haproxy -c on the migrated config.
+func checkMigrated(c *cli.Context, out *output, f *patch.File) error {
+	hap, err := exec.LookPath(c.String("haproxy"))
+	if err != nil {
+		return fmt.Errorf("haproxy not found: %v (give --haproxy PATH)", err)
+	}
+	res, err := patch.Check(c.Context, hap, f)
+	if err != nil {
+		return err
+	}
+	for _, m := range res.Messages {
+		if m.Level == "ALERT" {
+			out.errorf("%s", m)
+		} else if m.FromSnippet {
+			out.warnf("%s", m)
+		}
+	}
+	if !res.OK {
+		if len(res.Messages) == 0 {
+			out.errorf("haproxy -c failed:\n%s", res.Output)
+		}
+		return exitWith(1, nil)
+	}
+	fmt.Fprintf(out.stdout, "ok: haproxy -c accepts %s with the migration applied\n", f.Name)
+	return nil
+}
+
+// readFile reads a config with the size limit render and check use.
+func readFile(name string) ([]byte, error) {
+	st, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > maxConfigSize {
+		return nil, fmt.Errorf("%s: config is larger than the limit of %d bytes", name, maxConfigSize)
+	}
+	return os.ReadFile(name)
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/serve-launch/serve-launch/internal/patch"
 )
 
 // EnvFile returns the env file: one commented NAME=value line per variable
@@ -193,4 +195,47 @@ func (r *Result) WriteDir(dir string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, SnippetDir, SnippetName), r.Snippet(), 0o644)
+}
+
+// EnvMap returns the env file's variables as a map, for rendering Ray's
+// config with them.
+func (r *Result) EnvMap() map[string]string {
+	m := make(map[string]string, len(r.Env))
+	for _, e := range r.Env {
+		m[e.Name] = e.Value
+	}
+	return m
+}
+
+// Verify loads the snippet and applies it to Ray's config: the given
+// generated config, or Ray's 2.55 shape rendered with the env file. It
+// returns the patched config, so a caller can go on to haproxy -c.
+func (r *Result) Verify() (*patch.File, error) { return r.Apply(nil) }
+
+// Apply is Verify with extra variables for rendering Ray's shape, such as
+// paths that exist on this machine; they are ignored when the generated
+// config was given rather than rendered.
+func (r *Result) Apply(extra map[string]string) (*patch.File, error) {
+	sn, err := patch.LoadSnippet(SnippetName, r.Snippet())
+	if err != nil {
+		return nil, err
+	}
+	gen := r.Generated
+	if r.Rendered {
+		env := r.EnvMap()
+		for k, v := range extra {
+			env[k] = v
+		}
+		if gen, err = RenderDefault(r.Servers, env); err != nil {
+			return nil, err
+		}
+	}
+	f, err := patch.Parse(r.GeneratedName, gen)
+	if err != nil {
+		return nil, err
+	}
+	if err := (&patch.Overrides{Snippets: []*patch.Snippet{sn}}).Apply(f, patch.ApplyOptions{}); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
