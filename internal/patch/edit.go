@@ -427,7 +427,7 @@ func (a *applier) addSection(sn *Snippet, ns *addSection) {
 		if s.Name == "" || s.Name != name {
 			continue
 		}
-		if s.Kind == kind && a.sameSection(s, lines) {
+		if s.Kind == kind && a.sameSection(s, ns, lines) {
 			return // added by an earlier run: nothing to do
 		}
 		if s.Kind == kind || (proxyKinds[kind] && proxyKinds[s.Kind] && (kind == "listen" || s.Kind == "listen")) {
@@ -469,7 +469,15 @@ func (a *applier) addSection(sn *Snippet, ns *addSection) {
 	a.f.Sections = append(a.f.Sections[:at], append([]*Section{s}, a.f.Sections[at:]...)...)
 }
 
-func (a *applier) sameSection(s *Section, lines []string) bool {
+// sameSection reports whether s is the section ns added on an earlier run.
+// With provenance, its header says so: later edits may have added or
+// changed its lines, so the body cannot tell. Without, its directives must
+// be exactly ns's lines; a looser test would let a [[section]] that repeats
+// a few lines of one of Ray's sections pass as already added.
+func (a *applier) sameSection(s *Section, ns *addSection, lines []string) bool {
+	if f := strings.Fields(s.Header.Comment); len(f) >= 2 && f[len(f)-2] == "serve-launch:" {
+		return f[len(f)-1] == fmt.Sprintf("%s:%d", ns.header.pos.File, ns.header.pos.Line)
+	}
 	var have [][]string
 	for _, l := range s.Body {
 		if l.IsDirective() {
