@@ -70,7 +70,11 @@ Example:
 			if _, err := out.stdout.Write(res.Report()); err != nil {
 				return err
 			}
-			fmt.Fprintf(out.stdout, "\nwrote %s and %s\n", filepath.Join(dir, migrate.EnvFileName), filepath.Join(dir, migrate.SnippetDir, migrate.SnippetName))
+			if res.HasSnippet() {
+				fmt.Fprintf(out.stdout, "\nwrote %s and %s\n", filepath.Join(dir, migrate.EnvFileName), filepath.Join(dir, migrate.SnippetDir, migrate.SnippetName))
+			} else {
+				fmt.Fprintf(out.stdout, "\nwrote %s (no snippet needed)\n", filepath.Join(dir, migrate.EnvFileName))
+			}
 			out.hintf("next: serve-launch env --env-file %s, and serve-launch check --config <Ray's haproxy.cfg> --overrides %s",
 				filepath.Join(dir, migrate.EnvFileName), filepath.Join(dir, migrate.SnippetDir))
 			if res.Servers == 0 {

@@ -496,6 +496,10 @@ func (m *migrator) global(s *patch.Section) {
 		}
 		if strings.HasPrefix(key, "stats socket") {
 			r.Ray = describeLines(socketLines(m.rayGlobal))
+			if hasWords(socketLines(m.rayGlobal), l.Words) {
+				r.How, r.Detail, r.Target = ByDefault, "already in Ray's config", tGlobal.selector()
+				continue
+			}
 			m.notCarried(r, "Ray drives haproxy through its own admin socket (RAY_SERVE_HAPROXY_SOCKET_PATH); a second one is not needed")
 			continue
 		}
@@ -767,6 +771,9 @@ func (m *migrator) frontend(s *patch.Section) {
 // could change how Ray routes or answers.
 func (m *migrator) frontendLine(r *Row, l *patch.Line, acls map[string]bool) {
 	w := l.Words
+	if m.sameAsRay(r, l, tFrontend) {
+		return
+	}
 	switch w[0] {
 	case "bind":
 		r.Ray = describeLines(bindLines(m.rayFrontend))
@@ -849,6 +856,18 @@ func ruleRisk(w []string, acls map[string]bool) string {
 	return ""
 }
 
+// sameAsRay reports a line Ray's target section already has word for word
+// (Ray's own config fed back in, or a line copied from it) as the default.
+func (m *migrator) sameAsRay(r *Row, l *patch.Line, t target) bool {
+	ray := linesWithKey(m.raySection(t), l.Key())
+	if !hasWords(ray, l.Words) {
+		return false
+	}
+	r.Ray = describeLines(ray)
+	r.How, r.Detail, r.Target = ByDefault, "already in Ray's "+t.title(), t.selector()
+	return true
+}
+
 // frontendOnly are keys of a listen section that act on the client side and
 // so belong to Ray's http_frontend, not its backends.
 var frontendOnly = map[string]bool{
@@ -878,6 +897,9 @@ func (m *migrator) replicaSection(s *patch.Section, d *patch.Section) {
 			continue // its parameters are reported one by one below
 		}
 		r := m.row(s, l, key)
+		if m.sameAsRay(r, l, tBackends) {
+			continue
+		}
 		switch {
 		case s.Kind == "listen" && (frontendOnly[key] || frontendOnly[w[0]] || w[0] == "bind" || w[0] == "use_backend" || w[0] == "default_backend" || w[0] == "stats" || w[0] == "redirect" || w[0] == "monitor"):
 			m.frontendLine(r, l, acls)

@@ -326,3 +326,29 @@ func TestUserStory(t *testing.T) {
 	}
 	assert.Len(t, res.Notes, 2, "maxconnrate and maxsessrate are reported as derived from 6 servers")
 }
+
+// TestOddInputs migrates the patch package's fixtures (Ray's own configs,
+// CRLF, no final newline, hostile quoting): each must give a snippet that
+// loads and applies, and two runs must agree.
+func TestOddInputs(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("..", "patch", "testdata", "*.cfg"))
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			data, err := os.ReadFile(p)
+			require.NoError(t, err)
+			res, err := Migrate(Options{Name: filepath.Base(p), Data: data})
+			if err != nil {
+				var list patch.ErrorList
+				require.ErrorAs(t, err, &list, "only their own parse errors may stop a migration")
+				return
+			}
+			_, err = res.Verify()
+			require.NoError(t, err, "snippet:\n%s", res.Snippet())
+			again, err := Migrate(Options{Name: filepath.Base(p), Data: data})
+			require.NoError(t, err)
+			assert.Equal(t, string(res.Report()), string(again.Report()))
+		})
+	}
+}

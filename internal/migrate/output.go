@@ -169,7 +169,11 @@ func (r *Result) Report() []byte {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
 	}
-	fmt.Fprintf(&b, "\nFiles: %s (%s), %s/%s (%s).\n", EnvFileName, plural(len(r.Env), "variable"), SnippetDir, SnippetName, plural(r.SnippetLines(), "line"))
+	snippet := plural(r.SnippetLines(), "line")
+	if !r.HasSnippet() {
+		snippet = "not written: nothing needs it"
+	}
+	fmt.Fprintf(&b, "\nFiles: %s (%s), %s/%s (%s).\n", EnvFileName, plural(len(r.Env), "variable"), SnippetDir, SnippetName, snippet)
 	return b.Bytes()
 }
 
@@ -185,8 +189,14 @@ func mdCode(s string) string {
 	return "`" + md(s) + "`"
 }
 
-// WriteDir writes DIR/serve.env and DIR/overrides.d/50-migrated.toml. The
-// bytes depend only on the inputs, so running it twice gives the same files.
+// HasSnippet tells whether any setting needs the snippet. A snippet without
+// edits is an error for the snippet loader, so none is written then.
+func (r *Result) HasSnippet() bool { return r.SnippetLines() > 0 }
+
+// WriteDir writes DIR/serve.env and, when there is anything to carry,
+// DIR/overrides.d/50-migrated.toml; otherwise it removes a snippet an earlier
+// run left there. The bytes depend only on the inputs, so running it twice
+// gives the same files.
 func (r *Result) WriteDir(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, SnippetDir), 0o755); err != nil {
 		return err
@@ -194,7 +204,14 @@ func (r *Result) WriteDir(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, EnvFileName), r.EnvFile(), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, SnippetDir, SnippetName), r.Snippet(), 0o644)
+	snippet := filepath.Join(dir, SnippetDir, SnippetName)
+	if !r.HasSnippet() {
+		if err := os.Remove(snippet); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		return nil
+	}
+	return os.WriteFile(snippet, r.Snippet(), 0o644)
 }
 
 // EnvMap returns the env file's variables as a map, for rendering Ray's
@@ -216,11 +233,8 @@ func (r *Result) Verify() (*patch.File, error) { return r.Apply(nil) }
 // paths that exist on this machine; they are ignored when the generated
 // config was given rather than rendered.
 func (r *Result) Apply(extra map[string]string) (*patch.File, error) {
-	sn, err := patch.LoadSnippet(SnippetName, r.Snippet())
-	if err != nil {
-		return nil, err
-	}
 	gen := r.Generated
+	var err error
 	if r.Rendered {
 		env := r.EnvMap()
 		for k, v := range extra {
@@ -231,6 +245,13 @@ func (r *Result) Apply(extra map[string]string) (*patch.File, error) {
 		}
 	}
 	f, err := patch.Parse(r.GeneratedName, gen)
+	if err != nil {
+		return nil, err
+	}
+	if !r.HasSnippet() {
+		return f, nil
+	}
+	sn, err := patch.LoadSnippet(SnippetName, r.Snippet())
 	if err != nil {
 		return nil, err
 	}
