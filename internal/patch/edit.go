@@ -1,7 +1,6 @@
 package patch
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"regexp"
@@ -92,7 +91,7 @@ func (a *applier) execute(tl tmplLine, s *Section) (string, bool) {
 	if tl.tmpl == nil {
 		return tl.text, true
 	}
-	var b bytes.Buffer
+	var b limitedBuffer
 	t, err := tl.tmpl.Clone()
 	if err == nil {
 		t = t.Funcs(templateFuncs(a.opt.Getenv))

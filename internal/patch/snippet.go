@@ -658,6 +658,10 @@ func (s *Snippet) loadLine(pos Position, text string, errs *ErrorList) tmplLine 
 			errs.Add(pos, "template: %v", cleanTemplateErr(err))
 			return tl
 		}
+		if err := checkTemplate(t); err != nil {
+			errs.Add(pos, "template: %v", err)
+			return tl
+		}
 		tl.tmpl = t
 	}
 	return tl
@@ -677,6 +681,9 @@ func (s *Snippet) loadBodyLine(pos Position, text string, errs *ErrorList) tmplL
 
 // checkBodyLine refuses lines that would not stay one directive of the section.
 func checkBodyLine(text string) error {
+	if len(text) > MaxLineSize {
+		return fmt.Errorf("line of %d bytes is longer than the limit of %d", len(text), MaxLineSize)
+	}
 	if strings.ContainsAny(text, "\r\n") {
 		return fmt.Errorf("line %q holds a line break: give one directive per string", text)
 	}

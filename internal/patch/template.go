@@ -1,11 +1,75 @@
 package patch
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"text/template"
+	"text/template/parse"
 )
+
+// MaxLineSize bounds what one snippet line's template may produce; far more
+// than any directive needs, and small enough that a runaway template fails
+// fast instead of holding up haproxy's start.
+const MaxLineSize = 16 << 10
+
+// checkTemplate refuses range: a snippet line is one directive, and range
+// over an integer (Go 1.22) can loop for as long as it likes.
+func checkTemplate(t *template.Template) error {
+	var walk func(n parse.Node) error
+	walk = func(n parse.Node) error {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return nil
+			}
+			for _, c := range n.Nodes {
+				if err := walk(c); err != nil {
+					return err
+				}
+			}
+		case *parse.RangeNode:
+			return errors.New("range is not supported: a line is one directive")
+		case *parse.IfNode:
+			return walkBranch(walk, &n.BranchNode)
+		case *parse.WithNode:
+			return walkBranch(walk, &n.BranchNode)
+		}
+		return nil
+	}
+	for _, x := range t.Templates() {
+		if x.Tree != nil {
+			if err := walk(x.Tree.Root); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func walkBranch(walk func(parse.Node) error, b *parse.BranchNode) error {
+	if err := walk(b.List); err != nil {
+		return err
+	}
+	if b.ElseList != nil {
+		return walk(b.ElseList)
+	}
+	return nil
+}
+
+// errLineTooLong stops a template whose output passes MaxLineSize.
+var errLineTooLong = fmt.Errorf("the line is longer than %d bytes", MaxLineSize)
+
+// limitedBuffer is a strings.Builder that refuses to grow past MaxLineSize.
+type limitedBuffer struct{ strings.Builder }
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > MaxLineSize {
+		return 0, errLineTooLong
+	}
+	return b.Builder.Write(p)
+}
 
 // TemplateContext is what snippet lines can use in {{ }} actions.
 type TemplateContext struct {
