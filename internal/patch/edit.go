@@ -407,6 +407,10 @@ func (a *applier) addSection(sn *Snippet, ns *addSection) {
 		err = fmt.Errorf("it holds a line break")
 	case err == nil && (len(tok.Words) == 0 || tok.Words[0] != ns.kind):
 		err = fmt.Errorf("it does not start with %q", ns.kind)
+	case err == nil && len(tok.Words) < 2 && proxyKinds[ns.kind]:
+		// Without a name it could never be found again, so every run
+		// would add another one.
+		err = fmt.Errorf("a %s section needs a name", ns.kind)
 	}
 	if err != nil {
 		a.errs.Add(ns.header.pos, "[[section]] header %q gave %q: %v", ns.header.text, header, err)
