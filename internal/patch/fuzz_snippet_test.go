@@ -58,5 +58,7 @@ var fuzzSeeds = []string{
 	// params with a stray value and an unknown "flag": each merge re-read
 	// the line differently and grew it ("check 0 1 0" -> "check 0 0 1 0").
 	"[[edit]]\nseCtion = \"backend *******a*e\"\npArAms = [{ on= \"******\", set =\"0\"},{on=\"*\",set=\"1 0\"}]",
+	// a templated header giving a nameless frontend, added again on every run
+	"[[section]]\nheader=\"frontend {{\\\"\\\"}}\"",
 	"[[edit]]\nsection = \"backend *\"\nparams = [{ on = \"server\", set = \"sticky\" }, { on = \"server\", set = \"maxconn 32\" }]",
 }
