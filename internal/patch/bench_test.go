@@ -1,0 +1,118 @@
+package patch_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/serve-launch/serve-launch/internal/bench"
+	"github.com/serve-launch/serve-launch/internal/patch"
+)
+
+// The Shape255 benchmarks time what the shim does on every haproxy start, on
+// configs in Ray 2.55's shape (raysim.Render) with the repository's
+// overrides.d: parse, apply, render, and the three together (Patch). Run them
+// with `make bench`, which also divides ns/op by the server count to show the
+// cost per server stays flat as configs grow.
+
+const overridesDir = "../../overrides.d"
+
+func shape255(b *testing.B, servers int) []byte {
+	b.Helper()
+	data, err := bench.Config(servers, bench.ConfigOptions{Dir: "/tmp/haproxy-serve"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+func loadRepoOverrides(b *testing.B) *patch.Overrides {
+	b.Helper()
+	o, err := patch.LoadDir(overridesDir, patch.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(o.Snippets) == 0 {
+		b.Fatalf("no snippets in %s", overridesDir)
+	}
+	return o
+}
+
+func BenchmarkShape255Parse(b *testing.B) {
+	for _, n := range bench.Sizes {
+		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
+			data := shape255(b, n)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := patch.Parse("haproxy.cfg", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkShape255Apply(b *testing.B) {
+	o := loadRepoOverrides(b)
+	for _, n := range bench.Sizes {
+		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
+			data := shape255(b, n)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			// Apply edits the file in place, so each round needs a fresh
+			// parse, kept off the clock.
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				f, err := patch.Parse("haproxy.cfg", data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if err := o.Apply(f, patch.ApplyOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkShape255Render(b *testing.B) {
+	o := loadRepoOverrides(b)
+	for _, n := range bench.Sizes {
+		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
+			data := shape255(b, n)
+			f, err := patch.Parse("haproxy.cfg", data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := o.Apply(f, patch.ApplyOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if len(f.Render()) == 0 {
+					b.Fatal("empty render")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkShape255Patch is the whole in-process cost of one shim start:
+// parse, apply and render.
+func BenchmarkShape255Patch(b *testing.B) {
+	o := loadRepoOverrides(b)
+	for _, n := range bench.Sizes {
+		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
+			data := shape255(b, n)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := o.Patch("haproxy.cfg", data, patch.ApplyOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
