@@ -427,11 +427,14 @@ func (a *applier) addSection(sn *Snippet, ns *addSection) {
 		}
 	}
 	for _, s := range a.f.Sections {
-		if s.Name == "" || s.Name != name {
+		if s.Name != name {
 			continue
 		}
 		if s.Kind == kind && a.sameSection(s, ns, lines) {
 			return // added by an earlier run: nothing to do
+		}
+		if name == "" {
+			continue // unnamed sections (global, defaults) may repeat
 		}
 		if s.Kind == kind || (proxyKinds[kind] && proxyKinds[s.Kind] && (kind == "listen" || s.Kind == "listen")) {
 			a.errs.Add(ns.pos, "[[section]] %q: the config already has %s (%s); HAProxy refuses duplicate names",
