@@ -58,6 +58,8 @@ var fuzzSeeds = []string{
 	// params with a stray value and an unknown "flag": each merge re-read
 	// the line differently and grew it ("check 0 1 0" -> "check 0 0 1 0").
 	"[[edit]]\nseCtion = \"backend *******a*e\"\npArAms = [{ on= \"******\", set =\"0\"},{on=\"*\",set=\"1 0\"}]",
+	// an unnamed section was never recognised as added by an earlier run
+	"[[section]]\nheader=\"userlist\"",
 	// a templated header giving a nameless frontend, added again on every run
 	"[[section]]\nheader=\"frontend {{\\\"\\\"}}\"",
 	"[[edit]]\nsection = \"backend *\"\nparams = [{ on = \"server\", set = \"sticky\" }, { on = \"server\", set = \"maxconn 32\" }]",
