@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -230,7 +231,16 @@ func TestManagerReloadsUnderLoad(t *testing.T) {
 		t.Logf("reload %d done at %s", i, time.Now().Format("15:04:05.000"))
 		f.waitAllUp(t, len(live))
 		if gone != nil {
-			// Ray stops a replica only after routing moved away from it.
+			// Ray stops a replica only after routing moved away from it: the
+			// old haproxy still routes requests that arrive on its open
+			// keep-alive connections until it exits, and Ray's config has no
+			// redispatch, so a replica stopped before then fails requests.
+			old := pids[len(pids)-2]
+			deadline := time.Now().Add(10 * time.Second)
+			for slices.Contains(f.m.LivePIDs(), old) && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond) // polling a condition with a deadline
+			}
+			require.NotContains(t, f.m.LivePIDs(), old, "the old haproxy did not exit after -sf")
 			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			require.NoError(t, gone.Shutdown(sctx))
 			cancel()
