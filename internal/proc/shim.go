@@ -93,6 +93,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	} else if self {
 		return fmt.Errorf("shim: real haproxy %s is serve-launch itself; point %s or --haproxy at the haproxy binary", real, EnvRealHAProxy)
 	}
+	cfg.RealHAProxy = real
 	switch cfg.OnPatchError {
 	case "", OnPatchErrorFail, OnPatchErrorPassthrough:
 	default:

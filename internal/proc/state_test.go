@@ -149,3 +149,25 @@ listen stats
 	assert.Equal(t, "/tmp/hs/server-state", f.serverStateFile)
 	assert.Equal(t, []string{"*:8000", "*:8404"}, f.listeners)
 }
+
+func TestStatusLiveness(t *testing.T) {
+	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
+	require.NoError(t, err)
+	// This test process is alive but is not a haproxy running the file, so a
+	// recycled PID is not reported as our haproxy.
+	for _, in := range []*Instance{
+		{Generated: "/a/haproxy.cfg", MasterPID: os.Getpid(), Running: []string{"/a/patched.cfg"}, Result: ResultPatched},
+		{Generated: "/b/haproxy.cfg", MasterPID: 0, Result: ResultPatchFailed, LastError: "overrides.d/10-x.toml:2: boom"},
+	} {
+		dir, err := s.instanceDir(InstanceID([]string{in.Generated}))
+		require.NoError(t, err)
+		require.NoError(t, s.saveInstance(dir, in))
+	}
+	st, err := Status(s)
+	require.NoError(t, err)
+	require.Len(t, st, 2)
+	for _, in := range st {
+		assert.False(t, in.Alive, in.Generated)
+		assert.NotEmpty(t, in.ID)
+	}
+}
