@@ -42,4 +42,3 @@ func TestShimEnvRoundTrip(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), EnvOnPatchError)
 }
-
