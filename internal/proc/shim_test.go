@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,4 +212,29 @@ func TestResolveRealHAProxy(t *testing.T) {
 	got, err = ResolveRealHAProxy(real, "")
 	require.NoError(t, err)
 	assert.Equal(t, real, got)
+}
+
+// BenchmarkRunShim measures the shim's own work before exec (parse, locked
+// read, patch, two atomic writes, instance.json), which counts against Ray's
+// 5 s readiness check.
+func BenchmarkRunShim(b *testing.B) {
+	dir := b.TempDir()
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	var sb strings.Builder
+	sb.WriteString("global\n    maxconn 1000\n    stats socket /tmp/x.sock mode 666 level admin expose-fd listeners\n")
+	for i := 0; i < 50; i++ {
+		sb.WriteString("backend http-app" + strings.Repeat("x", i%5) + "\n    balance leastconn\n    server SERVE_REPLICA_1 127.0.0.1:30000 check\n")
+	}
+	require.NoError(b, os.WriteFile(cfg, []byte(sb.String()), 0o644))
+	s, err := OpenStateDir(filepath.Join(dir, "state"))
+	require.NoError(b, err)
+	real := filepath.Join(dir, "haproxy")
+	require.NoError(b, os.WriteFile(real, []byte("#!/bin/sh\n"), 0o755))
+	var rec execRecorder
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		err := RunShim(context.Background(), ShimConfig{Argv: []string{"-db", "-f", cfg, "-dR"}, RealHAProxy: real,
+			StateDir: s, Patcher: testPatcher, Exec: rec.exec, Log: io.Discard})
+		require.NoError(b, err)
+	}
 }
