@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -281,13 +282,44 @@ func (e *Env) errorf(name string, src Source, format string, args ...any) {
 	e.diags = append(e.diags, Diagnostic{Error, name, src, fmt.Sprintf(format, args...)})
 }
 
+// MaxEnvFileSize bounds one env file: far more than any real one, so a larger
+// file is a mistake (a binary or log given as --env-file), reported at once.
+const MaxEnvFileSize = 1 << 20
+
+// MaxEnvLineSize bounds one line, below go-envparse's own limit (which
+// would say only "token too long").
+const MaxEnvLineSize = 32 << 10
+
+var errTooLarge = errors.New("file too large")
+
+// readLimited reads name, or fails with errTooLarge past limit bytes without
+// reading the rest (the file may be a device or a huge log).
+func readLimited(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
 // readEnvFile returns the assignments of one env file with their lines. Each
 // line is parsed by go-envparse on its own: the format has no multi-line
 // values, so this gives the same values as parsing the whole file while
 // keeping the line number and the empty values go-envparse would not report
 // reliably.
 func readEnvFile(name string) ([]assignment, []Diagnostic) {
-	data, err := os.ReadFile(name)
+	data, err := readLimited(name, MaxEnvFileSize)
+	if errors.Is(err, errTooLarge) {
+		return nil, []Diagnostic{{Severity: Error, Source: Source{File: name}, Message: fmt.Sprintf("env file is larger than the limit of %d bytes", MaxEnvFileSize)}}
+	}
 	if err != nil {
 		msg := err.Error()
 		var pe *os.PathError
@@ -299,7 +331,8 @@ func readEnvFile(name string) ([]assignment, []Diagnostic) {
 	var out []assignment
 	var diags []Diagnostic
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	// Larger than the file limit, so no line is ever too long for the scanner.
+	sc.Buffer(make([]byte, 0, 64*1024), MaxEnvFileSize+1)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		trimmed := strings.TrimSpace(line)
@@ -307,6 +340,10 @@ func readEnvFile(name string) ([]assignment, []Diagnostic) {
 			continue
 		}
 		src := Source{File: name, Line: n}
+		if len(line) > MaxEnvLineSize {
+			diags = append(diags, Diagnostic{Severity: Error, Source: src, Message: fmt.Sprintf("line of %d bytes is longer than the limit of %d", len(line), MaxEnvLineSize)})
+			continue
+		}
 		m, err := envparse.Parse(strings.NewReader(line))
 		if err != nil {
 			var pe *envparse.ParseError

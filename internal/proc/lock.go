@@ -3,6 +3,7 @@ package proc
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 	"time"
@@ -13,6 +14,10 @@ import (
 // wait means something is stuck, and the shim's time counts against Ray's
 // 5 s readiness check.
 const LockWait = 3 * time.Second
+
+// MaxConfigSize bounds one configuration file the shim reads, like the CLI's
+// limit: a larger file is a mistake, not something to patch in memory.
+const MaxConfigSize = 64 << 20
 
 // ReadLocked reads the configuration file at path while holding a shared
 // flock on `<path>.lock`, the file Ray's writer locks exclusively before it
@@ -32,9 +37,17 @@ func readLocked(path string, wait time.Duration, onBusy func()) ([]byte, error) 
 		return nil, err
 	}
 	defer unlock()
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, cleanPathErr(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, cleanPathErr(err))
+	}
+	if len(data) > MaxConfigSize {
+		return nil, fmt.Errorf("haproxy config %s is larger than the limit of %d bytes", path, MaxConfigSize)
 	}
 	return data, nil
 }
