@@ -24,6 +24,7 @@ Example:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "generated config to patch and check with haproxy -c (- for stdin)"},
 			overridesFlag(),
+			insecureOverridesFlag(),
 			&cli.StringFlag{Name: "haproxy", Usage: "the real haproxy binary", Value: "haproxy"},
 			&cli.BoolFlag{Name: "verbose", Usage: "also print haproxy's warnings about lines of the generated config"},
 		},

@@ -23,6 +23,7 @@ Example:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "generated config to patch (- for stdin)", Required: true},
 			overridesFlag(),
+			insecureOverridesFlag(),
 			noProvenanceFlag(),
 			&cli.StringFlag{Name: "color", Usage: "colour the diff: auto, always or never", Value: "auto"},
 		},

@@ -25,6 +25,7 @@ Example:
    serve-launch reload --overrides overrides.d`,
 		Flags: []cli.Flag{
 			overridesFlag(),
+			insecureOverridesFlag(),
 			noProvenanceFlag(),
 			stateDirFlag(),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},

@@ -18,6 +18,7 @@ Example:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "generated config to patch (- for stdin)", Required: true},
 			overridesFlag(),
+			insecureOverridesFlag(),
 			noProvenanceFlag(),
 		},
 		Action: func(c *cli.Context) error {

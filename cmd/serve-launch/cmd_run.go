@@ -59,6 +59,7 @@ Examples:
    serve-launch run --overrides /etc/serve/overrides.d -- ray start --head --block`,
 		Flags: append(envFileFlags(),
 			overridesFlag(),
+			insecureOverridesFlag(),
 			noProvenanceFlag(),
 			stateDirFlag(),
 			&cli.StringFlag{Name: "haproxy", Usage: "the real haproxy binary (default: RAY_SERVE_HAPROXY_BINARY_PATH if you set it, else haproxy on PATH)"},
@@ -124,6 +125,7 @@ func runAction(c *cli.Context, out *output) error {
 		Env: env, Base: os.Environ(), ShimDir: shimDir, StateDir: state.Path(),
 		OverridesDir: overridesDir, RealHAProxy: real, OnPatchError: c.String("on-patch-error"),
 		NoProvenance: c.Bool("no-provenance"), LauncherPID: os.Getpid(),
+		InsecureOverrides: c.Bool("insecure-overrides"),
 	})
 	path, err := lookPathIn(argv[0], childEnv)
 	if err != nil {
@@ -132,7 +134,9 @@ func runAction(c *cli.Context, out *output) error {
 
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
-	reload := func() { reloadOverrides(ctx, out, overridesDir, state, c.Bool("no-provenance")) }
+	reload := func() {
+		reloadOverrides(ctx, out, overridesDir, state, c.Bool("no-provenance"), c.Bool("insecure-overrides"))
+	}
 	if !c.Bool("no-watch") {
 		go func() {
 			if err := proc.Watch(ctx, overridesDir, reload); err != nil {
@@ -239,8 +243,8 @@ func loadEnv(c *cli.Context, out *output) (*envmap.Env, error) {
 // reloadOverrides loads the overrides and, when they are valid, re-patches
 // and gracefully reloads every live haproxy; when not, it reports every
 // error and changes nothing.
-func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.StateDir, noProv bool) {
-	o, err := patch.LoadDir(dir, patch.LoadOptions{Warn: func(m string) { out.warnf("%s", m) }})
+func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.StateDir, noProv, insecure bool) {
+	o, err := patch.LoadDir(dir, patch.LoadOptions{Warn: func(m string) { out.warnf("%s", m) }, InsecureOverrides: insecure})
 	if err != nil {
 		out.errorf("overrides changed but are not valid; haproxy keeps its current config:")
 		_ = reportErrors(out, err)

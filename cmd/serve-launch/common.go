@@ -29,11 +29,23 @@ func noProvenanceFlag() cli.Flag {
 	}
 }
 
+// insecureOverridesFlag turns off the permission checks of the overrides:
+// whoever can write a snippet controls haproxy (which can load Lua), so by
+// default the directory and each snippet must be writable by their owner
+// only and owned by this user or root, as sshd's StrictModes requires.
+func insecureOverridesFlag() cli.Flag {
+	return &cli.BoolFlag{
+		Name:  "insecure-overrides",
+		Usage: "load snippets even when the overrides directory or a snippet is writable by group or others, or owned by another user than you or root",
+	}
+}
+
 // loadOverrides loads the snippets named by --overrides, printing warnings
 // and every error.
 func loadOverrides(c *cli.Context, out *output) (*patch.Overrides, error) {
 	o, err := patch.LoadDir(c.String("overrides"), patch.LoadOptions{
-		Warn: func(msg string) { out.warnf("%s", msg) },
+		Warn:              func(msg string) { out.warnf("%s", msg) },
+		InsecureOverrides: c.Bool("insecure-overrides"),
 	})
 	if err != nil {
 		return nil, reportErrors(out, err)

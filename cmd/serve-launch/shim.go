@@ -48,7 +48,7 @@ func runShim(ctx context.Context, args []string, out *output) int {
 		Argv:         args[1:],
 		RealHAProxy:  real,
 		StateDir:     stateDir,
-		Patcher:      launch.ShimPatcher(overrides, noProv),
+		Patcher:      launch.ShimPatcher(overrides, noProv, os.Getenv(launch.EnvInsecureOverrides) == "1"),
 		OnPatchError: os.Getenv(proc.EnvOnPatchError),
 		OverridesDir: overrides,
 		LauncherPID:  launcher,

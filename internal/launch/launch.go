@@ -26,12 +26,16 @@ func Patcher(o *patch.Overrides, noProvenance bool) proc.Patcher {
 	}
 }
 
+// EnvInsecureOverrides set to "1" tells the shim that `run` was given
+// --insecure-overrides, so it skips the permission checks of the snippets.
+const EnvInsecureOverrides = "SERVE_LAUNCH_INSECURE_OVERRIDES"
+
 // ShimPatcher loads the overrides directory at the first call, so that a bad
 // snippet is a patch error (handled by the shim's on-patch-error policy)
 // rather than a failure to start the shim at all.
-func ShimPatcher(dir string, noProvenance bool) proc.Patcher {
+func ShimPatcher(dir string, noProvenance, insecureOverrides bool) proc.Patcher {
 	return func(name string, generated []byte) ([]byte, error) {
-		o, err := patch.LoadDir(dir, patch.LoadOptions{})
+		o, err := patch.LoadDir(dir, patch.LoadOptions{InsecureOverrides: insecureOverrides})
 		if err != nil {
 			return nil, err
 		}
@@ -118,6 +122,10 @@ type ChildConfig struct {
 	RealHAProxy  string
 	OnPatchError string
 	NoProvenance bool
+	// InsecureOverrides passes --insecure-overrides to the shim; otherwise
+	// EnvInsecureOverrides is removed from Ray's environment, so only the
+	// flag can turn the checks off.
+	InsecureOverrides bool
 	// LauncherPID is this process.
 	LauncherPID int
 }
@@ -146,13 +154,16 @@ func ChildEnviron(c ChildConfig) []string {
 	if c.NoProvenance {
 		set[proc.EnvNoProvenance] = "1"
 	}
+	if c.InsecureOverrides {
+		set[EnvInsecureOverrides] = "1"
+	}
 	out := env[:0:0]
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
 		if _, ok := set[k]; ok {
 			continue
 		}
-		if k == proc.EnvNoProvenance {
+		if k == proc.EnvNoProvenance || k == EnvInsecureOverrides {
 			continue
 		}
 		out = append(out, kv)
