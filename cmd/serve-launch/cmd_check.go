@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 
+	"github.com/serve-launch/serve-launch/internal/audit"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/urfave/cli/v2"
 )
@@ -19,27 +21,44 @@ errors with their file:line. With --config it also patches that config and runs
 message names the snippet file:line as well as haproxy's own words.
 Exits non-zero on any error.
 
+With --audit it also warns about risky settings of the generated config (of
+--config, or else of a config in Ray 2.55's shape rendered from your settings):
+an admin socket any local user can connect to (Ray's "mode 666"), and the stats
+page and Prometheus metrics bound on all interfaces. Each warning names the
+example snippet in overrides.d that fixes it. Warnings do not change the exit
+status.
+
 Example:
-   serve-launch check --config /tmp/haproxy-serve/haproxy.cfg --overrides overrides.d`,
-		Flags: []cli.Flag{
+   serve-launch check --config /tmp/haproxy-serve/haproxy.cfg --overrides overrides.d
+   serve-launch check --audit --env-file serve.env`,
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "generated config to patch and check with haproxy -c (- for stdin)"},
+			&cli.BoolFlag{Name: "audit", Usage: "also warn about risky settings of the patched config (without --config: of a config in Ray 2.55's shape from your settings)"},
 			overridesFlag(),
 			insecureOverridesFlag(),
 			&cli.StringFlag{Name: "haproxy", Usage: "the real haproxy binary", Value: "haproxy"},
 			&cli.BoolFlag{Name: "verbose", Usage: "also print haproxy's warnings about lines of the generated config"},
-		},
+		}, envFileFlags()...),
 		Action: func(c *cli.Context) error {
 			o, err := loadOverrides(c, out)
 			if err != nil {
 				return err
 			}
 			if c.String("config") == "" {
+				if c.Bool("audit") {
+					if err := auditRayConfig(c, out, o); err != nil {
+						return err
+					}
+				}
 				fmt.Fprintf(out.stdout, "ok: %d snippets in %s load\n", len(o.Snippets), o.Dir)
 				return nil
 			}
 			_, f, err := patchConfig(c, out, o)
 			if err != nil {
 				return err
+			}
+			if c.Bool("audit") {
+				printFindings(out, audit.Config(f))
 			}
 			hap, err := exec.LookPath(c.String("haproxy"))
 			if err != nil {
@@ -74,5 +93,50 @@ Example:
 			fmt.Fprintf(out.stdout, "ok: %d snippets applied to %s; haproxy -c accepts the result\n", len(o.Snippets), f.Name)
 			return nil
 		},
+	}
+}
+
+// auditRayConfig audits a config in Ray 2.55's shape rendered from the
+// user's settings (env files and environment), with the overrides applied.
+func auditRayConfig(c *cli.Context, out *output, o *patch.Overrides) error {
+	env, err := loadEnv(c, out)
+	if err != nil {
+		return err
+	}
+	vars := map[string]string{}
+	for _, s := range env.Settings() {
+		if s.Set && !s.Unset {
+			vars[s.Var.Name] = s.Value
+		}
+	}
+	cfg, err := audit.RayConfig(vars)
+	if err != nil {
+		return err
+	}
+	f, err := patch.Parse(audit.RayConfigName, cfg)
+	if err != nil {
+		return reportErrors(out, err)
+	}
+	getenv := func(k string) (string, bool) {
+		if v, ok := vars[k]; ok {
+			return v, true
+		}
+		return os.LookupEnv(k)
+	}
+	if err := o.Apply(f, patch.ApplyOptions{Getenv: getenv, NoProvenance: true}); err != nil {
+		return reportErrors(out, err)
+	}
+	printFindings(out, audit.Config(f))
+	return nil
+}
+
+func printFindings(out *output, findings []audit.Finding) {
+	for _, fd := range findings {
+		out.warnf("audit: %s", fd)
+	}
+	if len(findings) == 0 {
+		fmt.Fprintln(out.stdout, "audit: no risky settings found")
+	} else {
+		fmt.Fprintf(out.stdout, "audit: %d risky settings (warnings above)\n", len(findings))
 	}
 }
