@@ -22,6 +22,9 @@ import (
 // o to one generated file.
 func Patcher(o *patch.Overrides, noProvenance bool) proc.Patcher {
 	return func(name string, generated []byte) ([]byte, error) {
+		if err := patch.CheckText(name, generated); err != nil {
+			return nil, err
+		}
 		return o.Patch(name, generated, patch.ApplyOptions{NoProvenance: noProvenance})
 	}
 }
