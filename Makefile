@@ -22,8 +22,13 @@ vet:
 test: fmt-check vet build
 	$(GO) test -count=1 -timeout 15m ./...
 
-bench:
-	@echo "make bench: not yet (see the benchmarks issue)"; exit 2
+# bench measures serve-launch against haproxy side by side (Go benchmarks of
+# the patch engine, render vs haproxy -c, start overhead, wrk through the shim,
+# hot reload under load, memory) and writes BENCHMARKS.md. A few minutes.
+bench: build
+	$(GO) build -o bin/raysim ./internal/raysim/cmd/raysim
+	$(GO) build -o bin/benchrun ./internal/bench/cmd/benchrun
+	bin/benchrun -serve-launch $(BIN) -raysim bin/raysim -out BENCHMARKS.md
 
 demo:
 	@echo "make demo: not yet (see the emulator issue)"; exit 2

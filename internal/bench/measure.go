@@ -1,0 +1,335 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/raysim"
+)
+
+// Tools are the programs and directories every measurement uses.
+type Tools struct {
+	// ServeLaunch is the serve-launch binary; Shim is a symlink named
+	// haproxy to it (see [Tools.MakeShim]).
+	ServeLaunch, Shim string
+	// RaySim is the raysim binary, the stand-in for `serve run`.
+	RaySim string
+	// HAProxy is the real haproxy.
+	HAProxy string
+	// Overrides is the repository's overrides.d.
+	Overrides string
+	// Work is a scratch directory, removed by the caller.
+	Work string
+	// Self is the running program, which acts as the RSS spawner when run
+	// with [SpawnerEnv] set (see [MaybeRunSpawner]).
+	Self string
+}
+
+// MakeShim creates Work/bin/haproxy -> ServeLaunch, the way the launcher's
+// ShimDir does for Ray.
+func (t *Tools) MakeShim() error {
+	dir := filepath.Join(t.Work, "bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	t.Shim = filepath.Join(dir, "haproxy")
+	return os.Symlink(t.ServeLaunch, t.Shim)
+}
+
+// ShimEnv is the environment Ray's haproxy runs with under `serve-launch
+// run` (see launch.ChildEnviron): the shim first on PATH and as Ray's binary,
+// and the SERVE_LAUNCH_* settings it reads. real is the program the shim
+// execs.
+func (t *Tools) ShimEnv(state, real string) []string {
+	set := map[string]string{
+		"RAY_SERVE_HAPROXY_BINARY_PATH": t.Shim,
+		proc.EnvStateDir:                state,
+		proc.EnvOverrides:               t.Overrides,
+		proc.EnvRealHAProxy:             real,
+		proc.EnvOnPatchError:            proc.OnPatchErrorFail,
+		proc.EnvLauncherPID:             fmt.Sprint(os.Getpid()),
+		"PATH":                          filepath.Dir(t.Shim) + string(os.PathListSeparator) + os.Getenv("PATH"),
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[k]; !ok && k != proc.EnvNoProvenance {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range set {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// Sample is one side of a side-by-side comparison: the serve-launch way and
+// the plain haproxy way, measured alternately in one run.
+type Sample struct {
+	Ours, Base []float64
+}
+
+// Ratio is median(Ours) / median(Base).
+func (s Sample) Ratio() float64 {
+	b := Median(s.Base)
+	if b == 0 {
+		return 0
+	}
+	return Median(s.Ours) / b
+}
+
+// timeRun runs argv to completion and returns its wall time.
+func timeRun(argv, env []string, stdout *os.File) (time.Duration, error) {
+	cmd := &exec.Cmd{Path: argv[0], Args: argv, Env: env, Stdout: stdout}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return d, nil
+}
+
+// RenderVsCheck times `serve-launch render` (the whole process: start,
+// load overrides.d, patch, print) against `haproxy -c` on the same generated
+// file, alternating, runs times each. The result is in milliseconds.
+func (t *Tools) RenderVsCheck(servers, runs int) (Sample, error) {
+	dir := filepath.Join(t.Work, fmt.Sprintf("render-%d", servers))
+	cfg, err := WriteConfig(servers, ConfigOptions{Dir: dir})
+	if err != nil {
+		return Sample{}, err
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return Sample{}, err
+	}
+	defer devnull.Close()
+	render := []string{t.ServeLaunch, "render", "--config", cfg, "--overrides", t.Overrides}
+	check := []string{t.HAProxy, "-c", "-q", "-f", cfg}
+	var s Sample
+	// One untimed run of each fills the page cache for both.
+	for i := -1; i < runs; i++ {
+		a, err := timeRun(render, nil, devnull)
+		if err != nil {
+			return s, err
+		}
+		b, err := timeRun(check, nil, devnull)
+		if err != nil {
+			return s, err
+		}
+		if i >= 0 {
+			s.Ours = append(s.Ours, Millis([]time.Duration{a})[0])
+			s.Base = append(s.Base, Millis([]time.Duration{b})[0])
+		}
+	}
+	return s, nil
+}
+
+// instance is one haproxy placement: a generated config, its ports and the
+// patched copy the direct runs use.
+type instance struct {
+	dir, cfg, patched, socket string
+	httpPort                  int
+}
+
+func (t *Tools) newInstance(name string, servers int, backends []raysim.Target) (*instance, error) {
+	in := &instance{dir: filepath.Join(t.Work, name)}
+	var ports [3]int
+	for i := range ports {
+		p, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		ports[i] = p
+	}
+	in.httpPort = ports[0]
+	o := ConfigOptions{Dir: in.dir, HTTPPort: ports[0], StatsPort: ports[1], MetricsPort: ports[2], Backends: backends}
+	cfg, err := WriteConfig(servers, o)
+	if err != nil {
+		return nil, err
+	}
+	in.cfg = cfg
+	in.socket = Env(o)["RAY_SERVE_HAPROXY_SOCKET_PATH"]
+	return in, nil
+}
+
+// startShim starts haproxy the way Ray does under the launcher: the shim
+// symlink with Ray's argv. It returns the group and the time until `show
+// info` answered.
+func (t *Tools) startShim(ctx context.Context, in *instance, state string) (*Group, time.Duration, error) {
+	g, err := in.spawn([]string{t.Shim, "-db", "-f", in.cfg, "-dR"}, t.ShimEnv(state, t.HAProxy))
+	if err != nil {
+		return nil, 0, err
+	}
+	d, _, err := WaitShowInfo(ctx, in.socket, g.Start, g.Exited)
+	if err != nil {
+		_ = g.Kill()
+		return nil, 0, fmt.Errorf("haproxy through the shim: %v; %s (see %s)", err, in.logTail(), state)
+	}
+	return g, d, nil
+}
+
+// spawn starts argv with its output appended to the instance's haproxy.log.
+func (in *instance) spawn(argv, env []string) (*Group, error) {
+	f, err := os.OpenFile(filepath.Join(in.dir, "haproxy.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close() // the child has its own copy
+	return Spawn(argv, env, f)
+}
+
+// logTail is the end of the instance's haproxy.log, for error messages.
+func (in *instance) logTail() string {
+	data, _ := os.ReadFile(filepath.Join(in.dir, "haproxy.log"))
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) > 4 {
+		lines = lines[len(lines)-4:]
+	}
+	return "haproxy said: " + strings.Join(lines, " | ")
+}
+
+// startDirect starts the real haproxy on the patched file with the argv the
+// shim would exec (-W added), so both sides run the same program on the same
+// file.
+func (t *Tools) startDirect(ctx context.Context, in *instance) (*Group, time.Duration, error) {
+	g, err := in.spawn([]string{t.HAProxy, "-W", "-db", "-f", in.patched, "-dR"}, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	d, _, err := WaitShowInfo(ctx, in.socket, g.Start, g.Exited)
+	if err != nil {
+		_ = g.Kill()
+		return nil, 0, fmt.Errorf("haproxy started directly: %v; %s", err, in.logTail())
+	}
+	return g, d, nil
+}
+
+// preparePatched runs the shim once (untimed) and copies the patched file it
+// wrote, so the direct runs use exactly what the shim runs.
+func (t *Tools) preparePatched(ctx context.Context, in *instance, state string) error {
+	g, _, err := t.startShim(ctx, in, state)
+	if err != nil {
+		return err
+	}
+	if err := g.Kill(); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(filepath.Join(state, proc.InstanceID([]string{in.cfg}), proc.PatchedFile))
+	if err != nil {
+		return err
+	}
+	in.patched = filepath.Join(in.dir, "patched-direct.cfg")
+	return os.WriteFile(in.patched, data, 0o644)
+}
+
+// StartOverhead times spawn to `show info` answering for haproxy started
+// through the shim and started directly on the same patched file,
+// alternating, runs times each (milliseconds).
+func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (Sample, error) {
+	var s Sample
+	in, err := t.newInstance(fmt.Sprintf("start-%d", servers), servers, nil)
+	if err != nil {
+		return s, err
+	}
+	state := filepath.Join(in.dir, "state")
+	if err := t.preparePatched(ctx, in, state); err != nil {
+		return s, err
+	}
+	g, _, err := t.startDirect(ctx, in) // warm-up of the direct side
+	if err != nil {
+		return s, err
+	}
+	if err := g.Kill(); err != nil {
+		return s, err
+	}
+	for i := 0; i < runs; i++ {
+		// Alternate which side goes first, so a drift in the machine's load
+		// does not always favour the same side.
+		for j := 0; j < 2; j++ {
+			ours := (i+j)%2 == 0
+			var g *Group
+			var d time.Duration
+			var err error
+			if ours {
+				g, d, err = t.startShim(ctx, in, state)
+			} else {
+				g, d, err = t.startDirect(ctx, in)
+			}
+			if err != nil {
+				return s, err
+			}
+			if err := g.Kill(); err != nil {
+				return s, err
+			}
+			ms := Millis([]time.Duration{d})[0]
+			if ours {
+				s.Ours = append(s.Ours, ms)
+			} else {
+				s.Base = append(s.Base, ms)
+			}
+		}
+	}
+	return s, nil
+}
+
+// ShimPeakRSS runs the shim on a config of servers servers with the real
+// haproxy replaced by `true`, and returns the process's peak RSS in KiB and
+// that of `true` alone, both started by the RSS spawner.
+//
+// Why this measures the shim: Linux keeps a process's peak RSS across exec
+// (exec_mmap folds the old image's high-water mark into signal->maxrss), and
+// wait4 reports the maximum over every image the process ran. With `true`
+// as the exec target (a tiny image, measured on its own as the baseline)
+// the maximum is the shim's own peak, taken right up to the exec, or the
+// spawner's floor if that were higher.
+//
+// The same runs give the shim's own time: wall time to exit with `true` as
+// the exec target, minus that of `true` alone (medians, in ms).
+func (t *Tools) ShimPeakRSS(servers, runs int) (shimKiB, trueKiB int, shimMs float64, err error) {
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	dir := filepath.Join(t.Work, fmt.Sprintf("rss-%d", servers))
+	cfg, err := WriteConfig(servers, ConfigOptions{Dir: dir})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	env := append(t.ShimEnv(filepath.Join(dir, "state"), truePath), SpawnerEnv+"=1")
+	var times Sample
+	for i := 0; i < runs; i++ {
+		for _, argv := range [][]string{{t.Shim, "-db", "-f", cfg, "-dR"}, {truePath}} {
+			cmd := &exec.Cmd{Path: t.Self, Args: append([]string{t.Self}, argv...), Env: env}
+			start := time.Now()
+			out, err := cmd.Output()
+			ms := Millis([]time.Duration{time.Since(start)})[0]
+			if err != nil {
+				return 0, 0, 0, fmt.Errorf("spawner %s: %v: %s", strings.Join(argv, " "), err, out)
+			}
+			rss, code, err := ParseSpawner(string(out))
+			if err != nil {
+				return 0, 0, 0, err
+			}
+			if code != 0 {
+				return 0, 0, 0, fmt.Errorf("%s exited %d (see %s)", strings.Join(argv, " "), code, dir)
+			}
+			if argv[0] == truePath {
+				trueKiB = max(trueKiB, rss)
+				times.Base = append(times.Base, ms)
+			} else {
+				shimKiB = max(shimKiB, rss)
+				times.Ours = append(times.Ours, ms)
+			}
+		}
+	}
+	return shimKiB, trueKiB, Median(times.Ours) - Median(times.Base), nil
+}

@@ -1,0 +1,133 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// FreePort returns a TCP port on 127.0.0.1 that nothing listens on now.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Group is a process started in a process group of its own, so that killing
+// it also kills haproxy's workers.
+type Group struct {
+	Cmd   *exec.Cmd
+	Start time.Time
+	// Exited is closed when the process exits; State is then its status.
+	Exited chan struct{}
+	State  *os.ProcessState
+}
+
+// Spawn starts argv (argv[0] is the path run, and also the process's argv[0],
+// which is how the shim knows it is haproxy) with env; its stdout and stderr
+// go to out (nil discards them).
+func Spawn(argv []string, env []string, out *os.File) (*Group, error) {
+	cmd := &exec.Cmd{Path: argv[0], Args: argv, Env: env}
+	if out != nil {
+		cmd.Stdout, cmd.Stderr = out, out
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	g := &Group{Cmd: cmd, Start: start, Exited: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		g.State = cmd.ProcessState
+		close(g.Exited)
+	}()
+	return g, nil
+}
+
+// Kill SIGKILLs the whole group and waits, bounded, until no member is left,
+// so the next run can bind the same ports and socket.
+func (g *Group) Kill() error {
+	pid := g.Cmd.Process.Pid
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	<-g.Exited
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := syscall.Kill(-pid, 0); errors.Is(err, syscall.ESRCH) {
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return fmt.Errorf("process group %d still alive 5s after SIGKILL", pid)
+}
+
+// ShowInfo asks the admin socket for `show info` once, bounded by timeout.
+func ShowInfo(socket string, timeout time.Duration) (map[string]string, error) {
+	c, err := net.DialTimeout("unix", socket, timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.Write([]byte("show info\n")); err != nil {
+		return nil, err
+	}
+	info := map[string]string{}
+	sc := bufio.NewScanner(c)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ": "); ok {
+			info[k] = v
+		}
+	}
+	if info["Pid"] == "" {
+		return nil, fmt.Errorf("show info on %s: no Pid in the answer (%v)", socket, sc.Err())
+	}
+	return info, nil
+}
+
+// WaitShowInfo polls `show info` every millisecond until it answers and
+// returns the time since start. The 1 ms poll (Ray polls every 0.5 s) keeps
+// the measurement's own granularity far below the start times compared.
+func WaitShowInfo(ctx context.Context, socket string, start time.Time, exited <-chan struct{}) (time.Duration, map[string]string, error) {
+	var last error
+	for {
+		info, err := ShowInfo(socket, 500*time.Millisecond)
+		if err == nil {
+			return time.Since(start), info, nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return 0, nil, fmt.Errorf("show info on %s never answered: %v", socket, last)
+		case <-exited:
+			return 0, nil, fmt.Errorf("the process exited before show info answered on %s: %v", socket, last)
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// VmHWM returns the peak resident set of a live process, from
+// /proc/PID/status, in KiB.
+func VmHWM(pid int) (int, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status has no VmHWM", pid)
+}
