@@ -49,6 +49,12 @@ type SimConfig struct {
 	// or removing a replica of app1; ChurnInterval is the pause between them.
 	Churn         int
 	ChurnInterval time.Duration
+	// ReplicaGrace is how long a replica removed from routing keeps serving
+	// before it shuts down (default 2 s, Ray's graceful_shutdown_wait_loop_s):
+	// Ray stops a replica only after routing moved away from it, and an
+	// haproxy still finishing its soft stop may send it a last request.
+	// Negative means at once.
+	ReplicaGrace time.Duration
 	// StatusFile, if set, receives a JSON [Status] after start and every reload.
 	StatusFile string
 	// Log receives the emulator's lines (the command passes stderr).
@@ -100,11 +106,14 @@ type sim struct {
 	mu       sync.Mutex
 	apps     [][]*Replica // replicas per app, in config order
 	nextID   int
-	fails    int
-	lastErr  string
-	stats    int
-	metrics  int
-	httpAddr string
+	retiring sync.WaitGroup
+	// stopRetiring ends the grace of removed replicas at exit.
+	stopRetiring <-chan struct{}
+	fails        int
+	lastErr      string
+	stats        int
+	metrics      int
+	httpAddr     string
 }
 
 // RunSim starts replicas and haproxy the way Ray Serve would, prints
@@ -130,8 +139,16 @@ func RunSim(ctx context.Context, cfg SimConfig) (err error) {
 	if cfg.ChurnInterval == 0 {
 		cfg.ChurnInterval = time.Second
 	}
+	if cfg.ReplicaGrace == 0 {
+		cfg.ReplicaGrace = 2 * time.Second
+	}
 	s := &sim{cfg: cfg}
 	defer s.closeReplicas()
+	// Replicas being retired go after haproxy, as in Ray.
+	stopRetiring := make(chan struct{})
+	defer s.retiring.Wait()
+	defer close(stopRetiring)
+	s.stopRetiring = stopRetiring
 
 	for a := 0; a < cfg.Apps; a++ {
 		var rs []*Replica
@@ -272,13 +289,32 @@ func (s *sim) churnOnce(ctx context.Context, step int) {
 		fmt.Fprintf(s.cfg.Log, "raysim: reload %d haproxy_pid=%d replicas(app1)=%d\n", s.m.Reloads(), s.m.PID(), len(s.apps[0]))
 	}
 	if gone != nil {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_ = gone.Shutdown(sctx)
-		cancel()
+		s.retire(gone)
 	}
 	if err := s.writeStatus(); err != nil {
 		fmt.Fprintf(s.cfg.Log, "raysim: %v\n", err)
 	}
+}
+
+// retire shuts r down after the grace period, or at once when RunSim ends.
+func (s *sim) retire(r *Replica) {
+	s.retiring.Add(1)
+	go func() {
+		defer s.retiring.Done()
+		if s.cfg.ReplicaGrace > 0 {
+			t := time.NewTimer(s.cfg.ReplicaGrace)
+			select {
+			case <-t.C:
+			case <-s.stopRetiring:
+				t.Stop()
+				r.Close()
+				return
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = r.Shutdown(ctx)
+		cancel()
+	}()
 }
 
 func (s *sim) fail(err error) {

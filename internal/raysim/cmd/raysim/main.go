@@ -70,6 +70,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.SlowReplicaDelay, "slow-replica-delay", 0, "delay application requests on the first replica of app1 only")
 	fs.IntVar(&cfg.Churn, "churn", 0, "number of Ray-style reloads to do after ready (add/remove a replica of app1)")
 	fs.DurationVar(&cfg.ChurnInterval, "churn-interval", time.Second, "pause between churn reloads")
+	fs.DurationVar(&cfg.ReplicaGrace, "replica-grace", 2*time.Second, "how long a replica removed by churn keeps serving before it stops (Ray's graceful_shutdown_wait_loop_s; negative: at once)")
 	fs.StringVar(&cfg.StatusFile, "status-file", "", "write a JSON status (ports, haproxy pid, replica addresses) here after start and each reload")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
