@@ -104,7 +104,9 @@ func auditRayConfig(c *cli.Context, out *output, o *patch.Overrides) error {
 		return err
 	}
 	vars := map[string]string{}
+	known := map[string]bool{}
 	for _, s := range env.Settings() {
+		known[s.Var.Name] = true
 		if s.Set && !s.Unset {
 			vars[s.Var.Name] = s.Value
 		}
@@ -120,6 +122,9 @@ func auditRayConfig(c *cli.Context, out *output, o *patch.Overrides) error {
 	getenv := func(k string) (string, bool) {
 		if v, ok := vars[k]; ok {
 			return v, true
+		}
+		if known[k] {
+			return "", false // unset for Ray, as in the environment the shim sees
 		}
 		return os.LookupEnv(k)
 	}

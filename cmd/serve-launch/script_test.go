@@ -13,6 +13,11 @@ import (
 func TestMain(m *testing.M) {
 	os.Exit(testscript.RunMain(m, map[string]func() int{
 		"serve-launch": func() int { return run(context.Background(), os.Args, os.Stdout, os.Stderr) },
+		// The shim, as Ray runs it: serve-launch invoked by the name haproxy.
+		// Not registered as "haproxy", which would shadow the real one on PATH.
+		"haproxy-shim": func() int {
+			return run(context.Background(), append([]string{"haproxy"}, os.Args[1:]...), os.Stdout, os.Stderr)
+		},
 	}))
 }
 
