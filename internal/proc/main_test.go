@@ -129,11 +129,18 @@ func (e *rayEnv) write(t *testing.T) {
 // the process; cleanup SIGKILLs it and any worker left.
 func startShim(t *testing.T, state string, argv ...string) *exec.Cmd {
 	t.Helper()
+	out, err := os.Create(filepath.Join(t.TempDir(), "haproxy.out"))
+	require.NoError(t, err)
+	return startShimOutput(t, state, out, argv...)
+}
+
+// startShimOutput is startShim with haproxy's stdout and stderr going to out
+// (a pipe, to play Ray).
+func startShimOutput(t *testing.T, state string, out *os.File, argv ...string) *exec.Cmd {
+	t.Helper()
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	cmd := exec.Command(exe, argv...)
-	out, err := os.Create(filepath.Join(t.TempDir(), "haproxy.out"))
-	require.NoError(t, err)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), envTestShim+"=1", EnvStateDir+"="+state, EnvRealHAProxy+"="+realHAProxy(t),
 		EnvLauncherPID+"="+strconv.Itoa(os.Getpid()))

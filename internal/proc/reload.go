@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,6 +205,14 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (R
 			return fail(err)
 		}
 	}
+	// Make room in the output pipes Ray never reads before haproxy writes
+	// this reload's messages (see drainPipes).
+	logw := io.Discard
+	if lf, err := s.OpenLog(dir); err == nil {
+		defer lf.Close()
+		logw = lf
+	}
+	drainPipes(rec.MasterPID, logw)
 	old := childPIDs(rec.MasterPID)
 	res.OldWorkers = old
 	if err := syscall.Kill(rec.MasterPID, syscall.SIGUSR2); err != nil {
@@ -221,6 +230,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (R
 
 	newWorkers, err := confirmReload(ctx, rec.MasterPID, old, facts.adminSocket)
 	res.NewWorkers = newWorkers
+	drainPipes(rec.MasterPID, logw)
 	if err != nil {
 		// Record it under the lock again; the files are already in place.
 		if unlock2, lerr := s.lockInstance(dir, LockWait); lerr == nil {

@@ -142,3 +142,27 @@ func TestReloadAll(t *testing.T) {
 		assert.NoDirExists(t, dir)
 	})
 }
+
+// TestReloadDrainsRayPipes plays Ray 2.55, which gives haproxy pipes for
+// stdout and stderr and never reads them: a hot reload's messages end up in
+// shim.log instead of piling up in the pipe until haproxy blocks.
+func TestReloadDrainsRayPipes(t *testing.T) {
+	e := newRayEnv(t)
+	stateDir := filepath.Join(t.TempDir(), "state")
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() }) // held open and never read, like Ray
+	shim := startShimOutput(t, stateDir, w, "-db", "-f", e.cfg, "-dR")
+	w.Close()
+	waitReady(t, e.sock())
+	s, err := OpenStateDir(stateDir)
+	require.NoError(t, err)
+
+	rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"))
+	require.NoError(t, err)
+	require.Equal(t, OutcomeReloaded, rep.Instances[0].Outcome)
+	log, err := os.ReadFile(filepath.Join(stateDir, InstanceID([]string{e.cfg}), ShimLogFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(log), "Reloading HAProxy", "the master's reload notice was drained into shim.log")
+	assert.True(t, pidAlive(shim.Process.Pid))
+}
