@@ -39,7 +39,12 @@
 // the latest generated file of every live instance, checks the candidate
 // with `haproxy -c`, saves `show servers state` to the configured server-state
 // file, replaces patched.cfg and sends SIGUSR2 to the master, which re-execs
-// in place and re-reads patched.cfg.
+// in place and re-reads patched.cfg. Each reload also drains the stdout and
+// stderr pipes Ray gave haproxy and never reads (into shim.log): a SIGUSR2
+// reload prints about 440 bytes there, and a full pipe would block haproxy.
+// Reloads of one instance are serialised by a lock in its directory, which
+// the shim also takes, so a hot reload and Ray's own restart never write
+// patched.cfg at the same time.
 //
 // # Supervision and SIGHUP
 //
