@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -61,6 +62,15 @@ func TestShimExecsRealHAProxyAsMaster(t *testing.T) {
 	require.Len(t, st, 1)
 	assert.Equal(t, second.Process.Pid, st[0].MasterPID)
 	assert.True(t, st[0].Alive)
+
+	// A hot reload of the master Ray's reload started (its argv has -sf and
+	// -x, which haproxy drops when it re-execs itself).
+	rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1200"))
+	require.NoError(t, err)
+	require.Len(t, rep.Instances, 1)
+	assert.Equal(t, OutcomeReloaded, rep.Instances[0].Outcome, rep.Instances[0].Detail)
+	assert.Equal(t, "1200", showInfo(t, e.sock())["Maxconn"])
+	assert.True(t, pidAlive(second.Process.Pid))
 }
 
 // TestShimPatchFailureNeverStartsHAProxy checks what Ray sees when a
