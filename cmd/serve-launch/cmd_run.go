@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/launch"
@@ -122,10 +123,12 @@ func runAction(c *cli.Context, out *output) error {
 		return err
 	}
 	childEnv := launch.ChildEnviron(launch.ChildConfig{
-		Env: env, Base: os.Environ(), ShimDir: shimDir, StateDir: state.Path(),
-		OverridesDir: overridesDir, RealHAProxy: real, OnPatchError: c.String("on-patch-error"),
-		NoProvenance: c.Bool("no-provenance"), LauncherPID: os.Getpid(),
-		InsecureOverrides: c.Bool("insecure-overrides"),
+		Env: env, Base: os.Environ(), ShimDir: shimDir,
+		Shim: proc.ShimEnv{
+			StateDir: state.Path(), OverridesDir: overridesDir, RealHAProxy: real,
+			OnPatchError: c.String("on-patch-error"), NoProvenance: c.Bool("no-provenance"),
+			InsecureOverrides: c.Bool("insecure-overrides"), LauncherPID: os.Getpid(),
+		},
 	})
 	path, err := lookPathIn(argv[0], childEnv)
 	if err != nil {
@@ -134,7 +137,12 @@ func runAction(c *cli.Context, out *output) error {
 
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
+	// The watcher and SIGHUP may both ask for a reload; one at a time, so a
+	// second SIGUSR2 never lands while the first reload waits for its worker.
+	var reloading sync.Mutex
 	reload := func() {
+		reloading.Lock()
+		defer reloading.Unlock()
 		reloadOverrides(ctx, out, overridesDir, state, c.Bool("no-provenance"), c.Bool("insecure-overrides"))
 	}
 	if !c.Bool("no-watch") {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/serve-launch/serve-launch/internal/launch"
 	"github.com/serve-launch/serve-launch/internal/proc"
@@ -28,30 +27,32 @@ func isShim(args []string) bool {
 // only returns on failure; the message goes to stderr, which Ray shows when
 // haproxy fails to start. Everything else goes to the state dir's shim.log.
 func runShim(ctx context.Context, args []string, out *output) int {
-	stateDir, err := proc.OpenStateDir(proc.DefaultStateDir())
+	env, err := proc.ReadShimEnv(os.Getenv)
 	if err != nil {
 		out.errorf("haproxy shim: %v", err)
 		return 1
 	}
-	overrides := os.Getenv(proc.EnvOverrides)
-	if overrides == "" {
-		overrides = "overrides.d"
-	}
-	real, err := proc.ResolveRealHAProxy(os.Getenv(proc.EnvRealHAProxy), os.Getenv("PATH"))
+	stateDir, err := proc.OpenStateDir(env.StateDir)
 	if err != nil {
 		out.errorf("haproxy shim: %v", err)
 		return 1
 	}
-	noProv := os.Getenv(proc.EnvNoProvenance) == "1"
-	launcher, _ := strconv.Atoi(os.Getenv(proc.EnvLauncherPID))
+	if env.OverridesDir == "" {
+		env.OverridesDir = "overrides.d"
+	}
+	real, err := proc.ResolveRealHAProxy(env.RealHAProxy, os.Getenv("PATH"))
+	if err != nil {
+		out.errorf("haproxy shim: %v", err)
+		return 1
+	}
 	err = proc.RunShim(ctx, proc.ShimConfig{
 		Argv:         args[1:],
 		RealHAProxy:  real,
 		StateDir:     stateDir,
-		Patcher:      launch.ShimPatcher(overrides, noProv, os.Getenv(launch.EnvInsecureOverrides) == "1"),
-		OnPatchError: os.Getenv(proc.EnvOnPatchError),
-		OverridesDir: overrides,
-		LauncherPID:  launcher,
+		Patcher:      launch.ShimPatcher(env.OverridesDir, env.NoProvenance, env.InsecureOverrides),
+		OnPatchError: env.OnPatchError,
+		OverridesDir: env.OverridesDir,
+		LauncherPID:  env.LauncherPID,
 	})
 	out.errorf("haproxy shim: %v", err)
 	return 1

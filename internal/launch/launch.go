@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
@@ -28,10 +27,6 @@ func Patcher(o *patch.Overrides, noProvenance bool) proc.Patcher {
 		return o.Patch(name, generated, patch.ApplyOptions{NoProvenance: noProvenance})
 	}
 }
-
-// EnvInsecureOverrides set to "1" tells the shim that `run` was given
-// --insecure-overrides, so it skips the permission checks of the snippets.
-const EnvInsecureOverrides = "SERVE_LAUNCH_INSECURE_OVERRIDES"
 
 // ShimPatcher loads the overrides directory at the first call, so that a bad
 // snippet is a patch error (handled by the shim's on-patch-error policy)
@@ -118,70 +113,14 @@ type ChildConfig struct {
 	Base []string
 	// ShimDir is the directory holding `haproxy` -> serve-launch.
 	ShimDir string
-	// StateDir, OverridesDir, RealHAProxy, OnPatchError and NoProvenance are
-	// passed to the shim through SERVE_LAUNCH_* variables.
-	StateDir     string
-	OverridesDir string
-	RealHAProxy  string
-	OnPatchError string
-	NoProvenance bool
-	// InsecureOverrides passes --insecure-overrides to the shim; otherwise
-	// EnvInsecureOverrides is removed from Ray's environment, so only the
-	// flag can turn the checks off.
-	InsecureOverrides bool
-	// LauncherPID is this process.
-	LauncherPID int
+	// Shim is what the shim is told through SERVE_LAUNCH_* variables.
+	Shim proc.ShimEnv
 }
 
-// ChildEnviron returns Ray's environment: the user's settings, HAProxy mode
-// on, the shim as Ray's haproxy binary and first on PATH (Ray 2.55 may run
-// plain `haproxy`), and what the shim needs to find everything else.
+// ChildEnviron returns Ray's environment: the user's settings (env files
+// applied, KEY= unset), HAProxy mode on, the shim as Ray's haproxy binary and
+// first on PATH (Ray 2.55 may run plain `haproxy`), and what the shim needs
+// to find everything else.
 func ChildEnviron(c ChildConfig) []string {
-	env := c.Env.ChildEnviron(c.Base)
-	path := c.ShimDir
-	for _, kv := range env {
-		if strings.HasPrefix(kv, "PATH=") {
-			path += string(os.PathListSeparator) + kv[len("PATH="):]
-		}
-	}
-	set := map[string]string{
-		"RAY_SERVE_ENABLE_HA_PROXY":     "1",
-		"RAY_SERVE_HAPROXY_BINARY_PATH": filepath.Join(c.ShimDir, "haproxy"),
-		"PATH":                          path,
-		proc.EnvStateDir:                c.StateDir,
-		proc.EnvOverrides:               c.OverridesDir,
-		proc.EnvRealHAProxy:             c.RealHAProxy,
-		proc.EnvOnPatchError:            c.OnPatchError,
-		proc.EnvLauncherPID:             fmt.Sprint(c.LauncherPID),
-	}
-	if c.NoProvenance {
-		set[proc.EnvNoProvenance] = "1"
-	}
-	if c.InsecureOverrides {
-		set[EnvInsecureOverrides] = "1"
-	}
-	out := env[:0:0]
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := set[k]; ok {
-			continue
-		}
-		if k == proc.EnvNoProvenance || k == EnvInsecureOverrides {
-			continue
-		}
-		out = append(out, kv)
-	}
-	for _, k := range sortedKeys(set) {
-		out = append(out, k+"="+set[k])
-	}
-	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return proc.ChildEnv(c.Env.ChildEnviron(c.Base), c.ShimDir, c.Shim)
 }

@@ -21,6 +21,9 @@ type ShimEnv struct {
 	OnPatchError string
 	// NoProvenance turns off provenance comments ($SERVE_LAUNCH_NO_PROVENANCE=1).
 	NoProvenance bool
+	// InsecureOverrides turns off the overrides permission checks
+	// ($SERVE_LAUNCH_INSECURE_OVERRIDES=1, set only by run --insecure-overrides).
+	InsecureOverrides bool
 	// LauncherPID is the launcher's PID ($SERVE_LAUNCH_PID), 0 when unset.
 	LauncherPID int
 }
@@ -33,6 +36,8 @@ func ReadShimEnv(getenv func(string) string) (ShimEnv, error) {
 		RealHAProxy:  getenv(EnvRealHAProxy),
 		OnPatchError: getenv(EnvOnPatchError),
 		NoProvenance: getenv(EnvNoProvenance) == "1",
+
+		InsecureOverrides: getenv(EnvInsecureOverrides) == "1",
 	}
 	if e.StateDir == "" {
 		e.StateDir = DefaultStateDir()
@@ -84,19 +89,23 @@ func ChildEnv(env []string, shimDir string, e ShimEnv) []string {
 	if e.NoProvenance {
 		set[EnvNoProvenance] = "1"
 	}
+	if e.InsecureOverrides {
+		set[EnvInsecureOverrides] = "1"
+	}
 	out := make([]string, 0, len(env)+len(set))
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
 		if _, ok := set[k]; ok {
 			continue
 		}
-		if k == EnvNoProvenance && !e.NoProvenance {
+		// Flags that loosen the shim are only ever the launcher's to give.
+		if k == EnvNoProvenance || k == EnvInsecureOverrides {
 			continue
 		}
 		out = append(out, kv)
 	}
 	for _, k := range []string{"RAY_SERVE_ENABLE_HA_PROXY", "RAY_SERVE_HAPROXY_BINARY_PATH", "PATH",
-		EnvStateDir, EnvOverrides, EnvRealHAProxy, EnvOnPatchError, EnvNoProvenance, EnvLauncherPID} {
+		EnvStateDir, EnvOverrides, EnvRealHAProxy, EnvOnPatchError, EnvNoProvenance, EnvInsecureOverrides, EnvLauncherPID} {
 		if v, ok := set[k]; ok {
 			out = append(out, k+"="+v)
 		}

@@ -33,6 +33,9 @@ const (
 	// child, recorded in instance.json so the launcher can stop every haproxy
 	// started under it.
 	EnvLauncherPID = "SERVE_LAUNCH_PID"
+	// EnvInsecureOverrides set to "1" turns off the overrides permission
+	// checks in the shim, as `run --insecure-overrides` does in the launcher.
+	EnvInsecureOverrides = "SERVE_LAUNCH_INSECURE_OVERRIDES"
 )
 
 // Names of the files in an instance directory.
