@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,6 +91,9 @@ type opts struct {
 	raysim []string
 	// overrides, when set, edits the private copy of overrides.d before start.
 	overrides func(t *testing.T, dir string)
+	// direct runs raysim without the launcher, on the real haproxy (a
+	// baseline: what Ray alone does).
+	direct bool
 	// ready is the stderr line to wait for (default: raysim's ready line).
 	ready string
 }
@@ -142,7 +146,14 @@ func start(t *testing.T, o opts) *run {
 		"-metrics-port", strconv.Itoa(r.metrics), "-status-file", r.statusFile)
 	args = append(args, o.raysim...)
 	cmd := exec.Command(launcherBin(), args...)
-	cmd.Env = append(os.Environ(),
+	extra := []string{}
+	if o.direct {
+		i := slices.Index(args, "--")
+		cmd = exec.Command(args[i+1], args[i+2:]...)
+		extra = append(extra, "RAY_SERVE_HAPROXY_BINARY_PATH="+real)
+	}
+	cmd.Env = append(os.Environ(), extra...)
+	cmd.Env = append(cmd.Env,
 		"RAY_SERVE_HAPROXY_MAXCONN=2000",
 		"RAY_SERVE_HAPROXY_CONFIG_FILE_LOC="+r.cfgFile,
 		"RAY_SERVE_HAPROXY_SOCKET_PATH="+r.socket,
@@ -399,6 +410,18 @@ func isZombie(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] == 'Z' || s[i+2] == 'X'
+}
+
+// parentPID reads pid's parent from /proc.
+func parentPID(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	ppid, err := strconv.Atoi(f[1])
+	require.NoError(t, err)
+	return ppid
 }
 
 func alive(pid int) bool {

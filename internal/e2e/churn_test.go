@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Scenario 2: 20 Ray-style reloads (a replica of app1 added or removed
+// each time: new config, `-sf old -x sock`) under continuous load. No
+// request fails, and every haproxy Ray starts carries the overrides.
+//
+// The interval leaves each new haproxy time to take over before the next
+// reload. Ray 2.55 counts a reload as done as soon as `show info` answers on
+// the admin socket, which the OLD process still does; at 250 ms, reload N+1
+// can then SIGUSR1 process N before N has sent its own -sf to N-1, and N-1
+// keeps serving its stale servers (503s), with or without serve-launch
+// (seen with plain haproxy too; the shim's -W start is slower, so it widens
+// the window). Ray's #64063 (after 2.55) closes it by waiting for the new PID.
+func TestReplicaChurnUnderLoad(t *testing.T) {
+	const reloads, interval = 20, time.Second
+	r := start(t, opts{apps: 2, replicas: 2, raysim: []string{
+		"-churn", strconv.Itoa(reloads), "-churn-interval", interval.String(),
+	}})
+	from := r.log.len()
+	began := time.Now()
+	l := startLoad(t, []string{r.url("/app1"), r.url("/app2")}, 4, 60*time.Second, 1<<20)
+
+	r.log.waitFor(t, from, "raysim: churn done:", 60*time.Second)
+	churn := time.Since(began)
+	ok, fail := l.stop()
+	t.Logf("%d reloads in %s (%s per reload, %s pause included); %d requests, %d failed",
+		reloads, churn.Round(time.Millisecond), (churn / reloads).Round(time.Millisecond), interval, ok, fail)
+	assert.Zero(t, fail, "failed requests: %v", l.errors())
+	assert.Greater(t, ok, int64(100), "the load ran")
+
+	st := r.status(t)
+	assert.Equal(t, reloads, st.Reloads)
+	assert.Zero(t, st.ReloadFails, "raysim's reload failures: %s", st.LastError)
+	_, done := r.log.find(from, "raysim: churn done:")
+	assert.Contains(t, done, "20 reloads, 0 failed")
+
+	// The haproxy serving now is the last one Ray started (once it has
+	// taken the admin socket over: 2.55 does not wait for that), with the
+	// overrides applied to the last generated config. With -W, `show info`
+	// names the worker; its master is the PID Ray tracks.
+	wantServers := 0
+	for _, a := range st.Apps {
+		wantServers += len(a.Replicas)
+	}
+	// Old workers share the admin socket's listener (-x) until their soft
+	// stop ends, so one answer may come from an old process: poll until
+	// the last one answers with the overrides applied to its servers.
+	eventually(t, 10*time.Second, "the last haproxy Ray started serves with the overrides", func() (bool, string) {
+		info := r.info(t)
+		pid, err := strconv.Atoi(info["Pid"])
+		require.NoError(t, err)
+		if master := parentPID(t, pid); master != st.HAProxyPID {
+			return false, fmt.Sprintf("show info answered by worker %d of %d, want a worker of %d", pid, master, st.HAProxyPID)
+		}
+		want := strconv.Itoa(512 * wantServers)
+		if info["ConnRateLimit"] != want || info["SessRateLimit"] != want {
+			return false, fmt.Sprintf("ConnRateLimit %s SessRateLimit %s, want %s (512 x %d servers)", info["ConnRateLimit"], info["SessRateLimit"], want, wantServers)
+		}
+		servers := r.appServers(t)
+		if len(servers) != wantServers {
+			return false, fmt.Sprintf("%d servers in show stat, want %d", len(servers), wantServers)
+		}
+		for name, row := range servers {
+			if row["slim"] != "32" {
+				return false, fmt.Sprintf("%s has slim %q", name, row["slim"])
+			}
+		}
+		return true, ""
+	})
+}
