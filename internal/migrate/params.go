@@ -10,23 +10,6 @@ import (
 	"github.com/serve-launch/serve-launch/internal/patch"
 )
 
-// paramFlags are server parameters that take no value; every other parameter
-// takes one word. It mirrors the snippet engine's list, so a params line
-// written here is read back the same way.
-var paramFlags = map[string]bool{
-	"check": true, "no-check": true, "backup": true, "no-backup": true, "disabled": true,
-	"enabled": true, "ssl": true, "no-ssl": true, "check-ssl": true, "no-check-ssl": true,
-	"send-proxy": true, "no-send-proxy": true, "send-proxy-v2": true, "no-send-proxy-v2": true,
-	"send-proxy-v2-ssl": true, "no-send-proxy-v2-ssl": true, "send-proxy-v2-ssl-cn": true,
-	"no-send-proxy-v2-ssl-cn": true, "check-send-proxy": true, "agent-check": true,
-	"no-agent-check": true, "non-stick": true, "stick": true, "tfo": true, "no-tfo": true,
-	"allow-0rtt": true, "force-sslv3": true, "force-tlsv10": true, "force-tlsv11": true,
-	"force-tlsv12": true, "force-tlsv13": true, "no-sslv3": true, "no-tlsv10": true,
-	"no-tlsv11": true, "no-tlsv12": true, "no-tlsv13": true, "no-ssl-reuse": true,
-	"ssl-reuse": true, "no-tls-tickets": true, "tls-tickets": true, "no-verifyhost": true,
-	"check-via-socks4": true, "no-check-via-socks4": true,
-}
-
 // serverParamNotCarried gives the reason for parameters that only make sense
 // per server, when Ray writes the servers.
 var serverParamNotCarried = map[string]string{
@@ -57,7 +40,7 @@ func (p param) text() string {
 func parseParams(words []string, l *patch.Line, prec int) []param {
 	var ps []param
 	for i := 0; i < len(words); i++ {
-		if paramFlags[words[i]] || i+1 >= len(words) {
+		if patch.IsParamFlag(words[i]) || i+1 >= len(words) {
 			ps = append(ps, param{name: words[i], flag: true, line: l, prec: prec})
 			continue
 		}

@@ -28,6 +28,10 @@ var paramFlags = map[string]bool{
 	"quic-force-retry": true, "generate-certificates": true, "no-alpn": true,
 }
 
+// IsParamFlag reports whether a server or bind parameter takes no value,
+// so that other readers of server lines (migrate) split them as params does.
+func IsParamFlag(name string) bool { return paramFlags[name] }
+
 // paramStart is the index of the first parameter word for each keyword that
 // params edits: server NAME ADDR, server-template PREFIX NUM ADDR,
 // default-server, bind ADDR.
