@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,30 +44,16 @@ func (t *Tools) MakeShim() error {
 }
 
 // ShimEnv is the environment Ray's haproxy runs with under `serve-launch
-// run` (see launch.ChildEnviron): the shim first on PATH and as Ray's binary,
-// and the SERVE_LAUNCH_* settings it reads. real is the program the shim
-// execs.
+// run`, built by the launcher's own [proc.ChildEnv]: the shim first on PATH
+// and as Ray's binary, and the SERVE_LAUNCH_* settings it reads. real is
+// the program the shim execs.
 func (t *Tools) ShimEnv(state, real string) []string {
-	set := map[string]string{
-		"RAY_SERVE_HAPROXY_BINARY_PATH": t.Shim,
-		proc.EnvStateDir:                state,
-		proc.EnvOverrides:               t.Overrides,
-		proc.EnvRealHAProxy:             real,
-		proc.EnvOnPatchError:            proc.OnPatchErrorFail,
-		proc.EnvLauncherPID:             fmt.Sprint(os.Getpid()),
-		"PATH":                          filepath.Dir(t.Shim) + string(os.PathListSeparator) + os.Getenv("PATH"),
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := set[k]; !ok && k != proc.EnvNoProvenance {
-			env = append(env, kv)
-		}
-	}
-	for k, v := range set {
-		env = append(env, k+"="+v)
-	}
-	return env
+	return proc.ChildEnv(os.Environ(), filepath.Dir(t.Shim), proc.ShimEnv{
+		StateDir:     state,
+		OverridesDir: t.Overrides,
+		RealHAProxy:  real,
+		OnPatchError: proc.OnPatchErrorFail,
+	})
 }
 
 // Sample is one side of a side-by-side comparison: the serve-launch way and
@@ -82,6 +69,19 @@ func (s Sample) Ratio() float64 {
 		return 0
 	}
 	return Median(s.Ours) / b
+}
+
+// MinRatio is min(Ours) / min(Base): the runs least disturbed by other load
+// on the machine.
+func (s Sample) MinRatio() float64 {
+	if len(s.Ours) == 0 || len(s.Base) == 0 {
+		return 0
+	}
+	b := slices.Min(s.Base)
+	if b == 0 {
+		return 0
+	}
+	return slices.Min(s.Ours) / b
 }
 
 // timeRun runs argv to completion and returns its wall time.

@@ -116,3 +116,14 @@ func BenchmarkShape255Patch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoadRepoOverrides is the other in-process part of every shim
+// start: loading and validating overrides.d (TOML and templates).
+func BenchmarkLoadRepoOverrides(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := patch.LoadDir(overridesDir, patch.LoadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
