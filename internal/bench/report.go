@@ -129,10 +129,15 @@ func (r *Results) Markdown(w io.Writer) {
 
 	if len(r.GoBench) > 0 {
 		p("## Go benchmarks: the patch engine\n\n")
-		p("`%s` (best of the repeated runs). Parse, Apply (the repository's overrides.d),\n", r.GoBenchCommand)
-		p("Render, and Patch = all three, which is the shim's in-process work per haproxy start.\n\n")
+		p("`%s` (best of the repeated runs). LoadDir (loading and validating the repository's\n", r.GoBenchCommand)
+		p("overrides.d), Parse, Apply (those snippets), Render, and Patch = parse+apply+render: with\n")
+		p("LoadDir, the shim's in-process work per haproxy start.\n\n")
 		p("| op | servers | ns/op | ns/server | B/op | allocs/op |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, g := range r.GoBench {
+			if g.Servers == 0 {
+				p("| %s | - | %.0f | - | %d | %d |\n", g.Op, g.NsOp, g.BytesOp, g.Allocs)
+				continue
+			}
 			p("| %s | %d | %.0f | %.0f | %d | %d |\n", g.Op, g.Servers, g.NsOp, g.NsPerServer(), g.BytesOp, g.Allocs)
 		}
 		p("\nns/server falls from 5 to 64 servers: the fixed part of the config (about 100 lines) is spread\n")
