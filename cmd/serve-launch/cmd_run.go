@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
@@ -276,6 +277,9 @@ func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.S
 type logWriter struct{ out *output }
 
 func (w logWriter) Write(p []byte) (int, error) {
-	w.out.infof("%s", p)
+	// The supervisor's lines already carry the "serve-launch: " prefix
+	// that infof adds.
+	msg := strings.TrimPrefix(string(p), "serve-launch: ")
+	w.out.infof("%s", msg)
 	return len(p), nil
 }
