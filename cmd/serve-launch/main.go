@@ -61,6 +61,7 @@ Example:
 			statusCommand(out),
 			reloadCommand(out),
 			migrateCommand(out),
+			completionCommand(out),
 		},
 	}
 }
