@@ -190,6 +190,7 @@ func start(t *testing.T, o opts) *run {
 // SIGKILLs whatever is left whose command line names this test's directory,
 // and logs the launcher's output when the test failed.
 func (r *run) stop() {
+	defer func(t0 time.Time) { r.t.Logf("stop took %s", time.Since(t0)) }(time.Now())
 	if r.cmd.ProcessState == nil {
 		_ = r.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -202,7 +203,7 @@ func (r *run) stop() {
 	for _, pid := range processesMentioning(r.dir, "") {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	if r.t.Failed() {
+	if r.t.Failed() || os.Getenv("E2E_VERBOSE") != "" {
 		r.t.Logf("launcher output:\n%s", strings.Join(r.log.all(), "\n"))
 	}
 }
