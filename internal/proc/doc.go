@@ -55,4 +55,27 @@
 // for SIGHUP is to die, so forwarding it to `serve run` would stop Ray rather
 // than reload anything. Without OnReload, SIGHUP is forwarded like the
 // others.
+//
+// # When something is SIGKILLed
+//
+// A SIGKILLed process runs no cleanup, so nothing started under the launcher
+// relies on its parent's cleanup alone:
+//   - the child carries a parent-death signal (PR_SET_PDEATHSIG, SIGKILL)
+//     set by [Supervisor], so it dies with the launcher; the kernel sends it
+//     when the forking thread exits, which is why Run keeps its goroutine on
+//     that thread until the child is reaped;
+//   - the shim sets the same signal on itself just before it execs haproxy
+//     (it survives execve and haproxy's re-exec on SIGUSR2, haproxy not being
+//     set-user-ID), so the haproxy master dies with the Ray process that
+//     started it; the shim refuses to exec when its parent is already gone;
+//   - haproxy's workers exit when their master dies (master-worker mode);
+//   - when only the child dies, the Supervisor kills every haproxy recorded
+//     under this launcher in the state directory, which also covers a
+//     haproxy whose starter outlived the child.
+//
+// The parent-death signal is tied to the thread that forked: if Ray ever
+// started haproxy from a thread that exits while haproxy should keep
+// running, haproxy would be killed with it. Ray's HAProxyManager spawns with
+// asyncio.create_subprocess_exec from its actor (RAY-HAPROXY.md section 2),
+// so from the actor's event loop thread, which lives as long as the actor.
 package proc

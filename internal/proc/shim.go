@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -75,7 +74,7 @@ type ShimConfig struct {
 func RunShim(ctx context.Context, cfg ShimConfig) error {
 	execFn := cfg.Exec
 	if execFn == nil {
-		execFn = syscall.Exec
+		execFn = execWithParentDeathSignal(os.Getppid())
 	}
 	env := cfg.Env
 	if env == nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -101,11 +102,17 @@ func (s *Supervisor) Run(ctx context.Context) (exitCode int, err error) {
 	if env == nil {
 		env = os.Environ()
 	}
+	// The child gets SIGKILL should the launcher die without running any of
+	// this (SIGKILL, OOM): the kernel sends a parent-death signal when the
+	// thread that forked the child exits, so this goroutine keeps its thread
+	// until the child has been reaped.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	proc, err := os.StartProcess(s.Path, s.Args, &os.ProcAttr{
 		Dir:   s.Dir,
 		Env:   env,
 		Files: []*os.File{stdin, stdout, stderr},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
+		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 	})
 	if err != nil {
 		code := 1
