@@ -1,0 +1,106 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Scenario 6: SIGKILL to the haproxy PID Ray tracks, to the launcher, or to
+// the wrapped child (raysim, standing in for `serve run`): in every case no
+// haproxy started under the launcher is left and the ports are free within
+// 2 s. Nothing in a SIGKILLed process runs, so the cleanup must come from
+// elsewhere: haproxy's workers exit with their master, the child and the
+// haproxy the shim execs carry a parent-death signal (see package proc).
+func TestFaultsLeaveNothing(t *testing.T) {
+	cases := []struct {
+		name string
+		// before runs ahead of the kill.
+		before func(t *testing.T, r *run)
+		victim func(t *testing.T, r *run) int
+		// gone are the processes that must be gone too (beyond haproxy).
+		launcherGone, childGone bool
+	}{
+		{name: "haproxy master", victim: func(t *testing.T, r *run) int { return r.status(t).HAProxyPID }},
+		{name: "launcher", victim: func(t *testing.T, r *run) int { return r.cmd.Process.Pid }, launcherGone: true, childGone: true},
+		// haproxy's master re-execs itself on SIGUSR2: the parent-death
+		// signal must survive that too.
+		{name: "launcher after a hot reload", before: hotReloadOnce, victim: func(t *testing.T, r *run) int { return r.cmd.Process.Pid }, launcherGone: true, childGone: true},
+		{name: "wrapped child", victim: func(t *testing.T, r *run) int { return r.childPID(t) }, launcherGone: true, childGone: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := start(t, opts{apps: 1, replicas: 2})
+			if c.before != nil {
+				c.before(t, r)
+			}
+			st := r.status(t)
+			child := r.childPID(t)
+			haproxies := processesMentioning(r.dir, "haproxy")
+			require.NotEmpty(t, haproxies, "haproxy processes before the kill")
+			recorded := append(append([]int{}, st.LivePIDs...), haproxies...)
+
+			victim := c.victim(t, r)
+			require.True(t, alive(victim), "victim %d runs", victim)
+			killed := time.Now()
+			require.NoError(t, syscall.Kill(victim, syscall.SIGKILL))
+
+			assert.NoError(t, waitGone(recorded, 2*time.Second), "the haproxy PIDs recorded (%v)", recorded)
+			eventually(t, 2*time.Second, "no haproxy whose command line names the test's state dir", func() (bool, string) {
+				left := processesMentioning(r.stateDir, "haproxy")
+				return len(left) == 0, fmt.Sprintf("left: %v", left)
+			})
+			for _, port := range r.ports() {
+				eventually(t, 2*time.Second, fmt.Sprintf("port %d free", port), func() (bool, string) {
+					err := portFree(port)
+					return err == nil, fmt.Sprint(err)
+				})
+			}
+			t.Logf("haproxy gone and ports free %s after SIGKILL to %s %d", time.Since(killed).Round(time.Millisecond), c.name, victim)
+			if c.childGone {
+				assert.NoError(t, waitGone([]int{child}, 2*time.Second), "the wrapped child")
+			}
+			if c.launcherGone {
+				select {
+				case <-r.exited:
+				case <-time.After(2 * time.Second):
+					t.Error("the launcher still runs 2s after its child was killed")
+				}
+			}
+			if c.name == "wrapped child" {
+				assert.Equal(t, 128+int(syscall.SIGKILL), r.cmd.ProcessState.ExitCode(), "the launcher exits as its child did")
+			}
+		})
+	}
+}
+
+// childPID finds the wrapped raysim: the process named raysim whose command
+// line names this test's directory.
+func (r *run) childPID(t *testing.T) int {
+	t.Helper()
+	pids := processesMentioning(r.statusFile, "raysim")
+	require.Len(t, pids, 1, "one raysim under the launcher")
+	return pids[0]
+}
+
+// hotReloadOnce changes maxconn to 16 and waits until haproxy serves it.
+func hotReloadOnce(t *testing.T, r *run) {
+	t.Helper()
+	from := r.log.len()
+	writeAtomic(t, filepath.Join(r.overridesDir, "40-backends.toml"), fmt.Sprintf(backendsSnippet, "16"))
+	_, line := r.log.waitFor(t, from, "reloaded haproxy", 20*time.Second, "error:")
+	require.Contains(t, line, "reloaded haproxy")
+	eventually(t, 10*time.Second, "slim 16", func() (bool, string) {
+		for name, row := range r.appServers(t) {
+			if row["slim"] != "16" {
+				return false, name + " slim " + row["slim"]
+			}
+		}
+		return true, ""
+	})
+}
