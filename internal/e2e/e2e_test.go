@@ -190,7 +190,6 @@ func start(t *testing.T, o opts) *run {
 // SIGKILLs whatever is left whose command line names this test's directory,
 // and logs the launcher's output when the test failed.
 func (r *run) stop() {
-	defer func(t0 time.Time) { r.t.Logf("stop took %s", time.Since(t0)) }(time.Now())
 	if r.cmd.ProcessState == nil {
 		_ = r.cmd.Process.Signal(syscall.SIGTERM)
 		select {

@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/raysim"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// firstReplicaSnippet matches only while app1's first replica exists: its
+// insert anchor is that server's line. raysim's second churn step removes
+// the oldest replica, so the patch stops matching at that Ray reload.
+const firstReplicaSnippet = `[[edit]]
+section = "backend http-app1"
+insert = [
+  { before = "server SERVE_REPLICA_app1-Model-1 *", lines = ["http-request set-header X-First-Replica yes"] },
+]
+`
+
+// Scenario 7: a snippet that stops matching at a Ray reload. By default the
+// start fails with a message naming the snippet and the haproxy already
+// running keeps serving with its config; with --on-patch-error=passthrough
+// the new haproxy runs Ray's unpatched config instead.
+func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
+	for _, mode := range []string{proc.OnPatchErrorFail, proc.OnPatchErrorPassthrough} {
+		t.Run(mode, func(t *testing.T) {
+			r := start(t, opts{apps: 1, replicas: 2,
+				// The preflight's built-in config has no http-app1.
+				launcher: []string{"--skip-preflight", "--on-patch-error=" + mode},
+				raysim:   []string{"-churn", "3", "-churn-interval", "1s"},
+				overrides: func(t *testing.T, dir string) {
+					writeAtomic(t, filepath.Join(dir, "50-first-replica.toml"), firstReplicaSnippet)
+				},
+			})
+			from := r.log.len()
+			l := startLoad(t, []string{r.url("/app1")}, 2, 30*time.Second, 1<<20)
+
+			// Reload 1 adds a replica (the anchor still matches), reload 2
+			// removes Model-1, reload 3 adds one more (still no Model-1).
+			_, line := r.log.waitFor(t, from, "raysim: reload 1 ", 20*time.Second)
+			t.Logf("after the first Ray reload: %s", line)
+			var first raysim.Status
+			eventually(t, 5*time.Second, "raysim's status after reload 1", func() (bool, string) {
+				first = r.status(t)
+				return first.Reloads >= 1, "reloads " + strconv.Itoa(first.Reloads)
+			})
+			require.Equal(t, 1, first.Reloads, "reload 2 came too early for the test")
+			beforeFail := first.HAProxyPID
+			model1 := ""
+			for _, rep := range first.Apps[0].Replicas {
+				if rep.Server == "SERVE_REPLICA_app1-Model-1" {
+					model1 = rep.Addr
+				}
+			}
+			require.NotEmpty(t, model1, "Model-1 in %+v", first.Apps)
+			_, done := r.log.waitFor(t, from, "raysim: churn done:", 20*time.Second)
+			t.Logf("raysim: %s", done)
+			// Ray 2.55 takes the old haproxy answering `show info` for the
+			// new one being ready, so raysim may be done before the shim is:
+			// poll the state dir.
+			var inst proc.Instance
+			eventually(t, 10*time.Second, "serve-launch status names the snippet", func() (bool, string) {
+				inst = r.instance(t)
+				return strings.Contains(inst.LastError, "50-first-replica.toml"), "last_error: " + inst.LastError
+			})
+			t.Logf("serve-launch status: result %s, last_error: %s", inst.Result, inst.LastError)
+			shimLog, err := os.ReadFile(filepath.Join(inst.Dir, proc.ShimLogFile))
+			require.NoError(t, err)
+			assert.Contains(t, string(shimLog), "50-first-replica.toml", "shim.log names the snippet")
+			st := r.status(t)
+			t.Logf("raysim: reloads %d, failures %d, last_error %q", st.Reloads, st.ReloadFails, st.LastError)
+
+			switch mode {
+			case proc.OnPatchErrorFail:
+				// 2.55 took reload 2 for done (the old haproxy answered) and
+				// tracks the shim's PID; at reload 3 it finds that process
+				// gone and reports what it wrote to stderr.
+				assert.Contains(t, st.LastError, "50-first-replica.toml", "Ray's reload error names the snippet")
+				assert.Equal(t, proc.ResultPatchFailed, inst.Result)
+				assert.Equal(t, beforeFail, inst.MasterPID, "the haproxy running before the failed start stays recorded")
+				assert.True(t, alive(beforeFail), "and keeps running")
+				eventually(t, 5*time.Second, "the old haproxy serves, patched", func() (bool, string) {
+					pid, err := strconv.Atoi(r.info(t)["Pid"])
+					require.NoError(t, err)
+					if parentPID(t, pid) != beforeFail {
+						return false, "show info answered by another master than " + strconv.Itoa(beforeFail)
+					}
+					for name, row := range r.appServers(t) {
+						if row["slim"] != "32" {
+							return false, name + " slim " + row["slim"]
+						}
+					}
+					return true, ""
+				})
+			case proc.OnPatchErrorPassthrough:
+				assert.Equal(t, proc.ResultPassthrough, inst.Result)
+				assert.Contains(t, string(shimLog), "UNPATCHED", "shim.log warns loudly")
+				assert.NotEqual(t, beforeFail, st.HAProxyPID, "Ray started a new haproxy")
+				eventually(t, 5*time.Second, "the new haproxy serves Ray's unpatched config", func() (bool, string) {
+					info := r.info(t)
+					pid, err := strconv.Atoi(info["Pid"])
+					require.NoError(t, err)
+					if parentPID(t, pid) != st.HAProxyPID {
+						return false, "show info answered by another master than " + strconv.Itoa(st.HAProxyPID)
+					}
+					if info["ConnRateLimit"] != "0" {
+						return false, "ConnRateLimit " + info["ConnRateLimit"]
+					}
+					for name, row := range r.appServers(t) {
+						if row["slim"] == "32" {
+							return false, name + " still has slim 32"
+						}
+					}
+					return true, ""
+				})
+			}
+
+			// Requests keep succeeding, past the end of the removed replica's
+			// grace period (2 s after the reload).
+			eventually(t, 10*time.Second, "the removed replica has stopped", func() (bool, string) {
+				c, err := net.DialTimeout("tcp", model1, time.Second)
+				if err == nil {
+					c.Close()
+				}
+				return err != nil, "Model-1 still accepts connections"
+			})
+			l2 := startLoad(t, []string{r.url("/app1")}, 2, 10*time.Second, 50)
+			ok2, fail2 := l2.wait()
+			ok, fail := l.stop()
+			t.Logf("%d requests during the reloads, %d failed; %d after, %d failed", ok, fail, ok2, fail2)
+			assert.Zero(t, fail, "failed requests: %v", l.errors())
+			assert.Zero(t, fail2, "failed requests: %v", l2.errors())
+		})
+	}
+}
+
+// instance reads the one instance record in the state dir, as
+// `serve-launch status --format json` shows it.
+func (r *run) instance(t *testing.T) proc.Instance {
+	t.Helper()
+	out, err := exec.Command(launcherBin(), "status", "--state-dir", r.stateDir, "--format", "json").Output()
+	require.NoError(t, err, "serve-launch status")
+	var insts []proc.Instance
+	require.NoError(t, json.Unmarshal(out, &insts), "%s", out)
+	require.Len(t, insts, 1)
+	return insts[0]
+}
