@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/serve-launch/serve-launch/internal/launch"
@@ -23,14 +24,20 @@ Sending SIGHUP to "serve-launch run" does the same.
 
 Example:
    serve-launch reload --overrides overrides.d`,
-		Flags: []cli.Flag{
+		Flags: append(envFileFlags(),
 			overridesFlag(),
 			insecureOverridesFlag(),
 			noProvenanceFlag(),
 			stateDirFlag(),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
-		},
+		),
 		Action: func(c *cli.Context) error {
+			// Snippets' env function must see what Ray's environment had at
+			// run: give reload the same --env-file flags.
+			env, err := loadEnv(c, out)
+			if err != nil {
+				return err
+			}
 			o, err := loadOverrides(c, out)
 			if err != nil {
 				return err
@@ -39,7 +46,7 @@ Example:
 			if err != nil {
 				return err
 			}
-			rep, err := proc.ReloadAll(c.Context, state, launch.Patcher(o, c.Bool("no-provenance")))
+			rep, err := proc.ReloadAll(c.Context, state, launch.Patcher(o, c.Bool("no-provenance"), launch.Lookup(env.ChildEnviron(os.Environ()))))
 			if c.String("format") == "json" {
 				enc := json.NewEncoder(out.stdout)
 				enc.SetIndent("", "  ")

@@ -105,7 +105,8 @@ func runAction(c *cli.Context, out *output) error {
 		return fmt.Errorf("finding the real haproxy: %v", err)
 	}
 	if !c.Bool("skip-preflight") {
-		if err := launch.Preflight(c.Context, env, o, real); err != nil {
+		rayEnv := launch.Lookup(env.ChildEnviron(os.Environ()))
+		if err := launch.Preflight(c.Context, env, o, real, rayEnv); err != nil {
 			out.errorf("preflight: the snippets do not pass haproxy -c on a config in Ray's shape")
 			return reportErrors(out, err)
 		}
@@ -144,7 +145,7 @@ func runAction(c *cli.Context, out *output) error {
 	reload := func() {
 		reloading.Lock()
 		defer reloading.Unlock()
-		reloadOverrides(ctx, out, overridesDir, state, c.Bool("no-provenance"), c.Bool("insecure-overrides"))
+		reloadOverrides(ctx, out, overridesDir, state, c.Bool("no-provenance"), c.Bool("insecure-overrides"), launch.Lookup(childEnv))
 	}
 	if !c.Bool("no-watch") {
 		go func() {
@@ -252,14 +253,17 @@ func loadEnv(c *cli.Context, out *output) (*envmap.Env, error) {
 // reloadOverrides loads the overrides and, when they are valid, re-patches
 // and gracefully reloads every live haproxy; when not, it reports every
 // error and changes nothing.
-func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.StateDir, noProv, insecure bool) {
+//
+// getenv is Ray's environment, so that `env` in a snippet renders on a hot
+// reload as it did when the shim started haproxy.
+func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.StateDir, noProv, insecure bool, getenv func(string) (string, bool)) {
 	o, err := patch.LoadDir(dir, patch.LoadOptions{Warn: func(m string) { out.warnf("%s", m) }, InsecureOverrides: insecure})
 	if err != nil {
 		out.errorf("overrides changed but are not valid; haproxy keeps its current config:")
 		_ = reportErrors(out, err)
 		return
 	}
-	rep, err := proc.ReloadAll(ctx, state, launch.Patcher(o, noProv))
+	rep, err := proc.ReloadAll(ctx, state, launch.Patcher(o, noProv, getenv))
 	if err != nil {
 		out.errorf("reload: %v", err)
 	}

@@ -19,12 +19,31 @@ import (
 
 // Patcher returns the patch function the shim and hot reload use: it applies
 // o to one generated file.
-func Patcher(o *patch.Overrides, noProvenance bool) proc.Patcher {
+//
+// getenv answers the snippets' env template function. It must see what the
+// shim sees, Ray's environment with the env files applied (see [Lookup]), or
+// a hot reload would render `env` differently from the haproxy start it
+// replaces; nil means the process environment.
+func Patcher(o *patch.Overrides, noProvenance bool, getenv func(string) (string, bool)) proc.Patcher {
 	return func(name string, generated []byte) ([]byte, error) {
 		if err := patch.CheckText(name, generated); err != nil {
 			return nil, err
 		}
-		return o.Patch(name, generated, patch.ApplyOptions{NoProvenance: noProvenance})
+		return o.Patch(name, generated, patch.ApplyOptions{NoProvenance: noProvenance, Getenv: getenv})
+	}
+}
+
+// Lookup returns a getenv over an environment list such as Ray's.
+func Lookup(environ []string) func(string) (string, bool) {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return func(name string) (string, bool) {
+		v, ok := m[name]
+		return v, ok
 	}
 }
 
@@ -37,14 +56,16 @@ func ShimPatcher(dir string, noProvenance, insecureOverrides bool) proc.Patcher 
 		if err != nil {
 			return nil, err
 		}
-		return Patcher(o, noProvenance)(name, generated)
+		// The shim runs in Ray's environment, which already has the env files applied.
+		return Patcher(o, noProvenance, os.LookupEnv)(name, generated)
 	}
 }
 
 // Preflight renders a config in Ray 2.55's shape from the user's settings (one
 // app with two replicas), applies the overrides and runs `haproxy -c` on the
-// result, so that a snippet that cannot work fails before Ray starts.
-func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy string) error {
+// result, so that a snippet that cannot work fails before Ray starts. getenv
+// answers the snippets' env function, as for [Patcher].
+func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy string, getenv func(string) (string, bool)) error {
 	dir, err := os.MkdirTemp("", "serve-launch-preflight-")
 	if err != nil {
 		return err
@@ -83,7 +104,7 @@ func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy
 	if err != nil {
 		return err
 	}
-	if err := o.Apply(f, patch.ApplyOptions{}); err != nil {
+	if err := o.Apply(f, patch.ApplyOptions{Getenv: getenv}); err != nil {
 		return err
 	}
 	res, err := patch.Check(ctx, haproxy, f)

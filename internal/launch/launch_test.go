@@ -33,7 +33,7 @@ func TestPreflight(t *testing.T) {
 	t.Run("repository overrides pass", func(t *testing.T) {
 		o, err := patch.LoadDir(filepath.Join("..", "..", "overrides.d"), patch.LoadOptions{})
 		require.NoError(t, err)
-		require.NoError(t, Preflight(context.Background(), env, o, hap))
+		require.NoError(t, Preflight(context.Background(), env, o, hap, os.LookupEnv))
 	})
 	t.Run("a value haproxy refuses names the snippet line", func(t *testing.T) {
 		dir := t.TempDir()
@@ -41,7 +41,7 @@ func TestPreflight(t *testing.T) {
 			[]byte("[[edit]]\nsection = \"defaults\"\nset = [\"timeout client forever\"]\n"), 0o600))
 		o, err := patch.LoadDir(dir, patch.LoadOptions{})
 		require.NoError(t, err)
-		err = Preflight(context.Background(), env, o, hap)
+		err = Preflight(context.Background(), env, o, hap, os.LookupEnv)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "10-bad.toml:3")
 		assert.Contains(t, err.Error(), "timeout client")
@@ -66,4 +66,20 @@ func TestChildEnviron(t *testing.T) {
 	// A loosening flag inherited from the caller's environment never reaches the shim.
 	assert.NotContains(t, joined, proc.EnvNoProvenance)
 	assert.Equal(t, 1, strings.Count(joined, "\nPATH="))
+}
+
+// TestPatcherUsesRayEnvironment: a hot reload must render `env` from Ray's
+// environment (env files applied), not the launcher's, or values set only in
+// an env file would change at the first reload.
+func TestPatcherUsesRayEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "10-node.toml"),
+		[]byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate {{ env \\\"SERVE_LAUNCH_TEST_ONLY_RATE\\\" }}\"]\n"), 0o600))
+	o, err := patch.LoadDir(dir, patch.LoadOptions{})
+	require.NoError(t, err)
+	_, inProcessEnv := os.LookupEnv("SERVE_LAUNCH_TEST_ONLY_RATE")
+	require.False(t, inProcessEnv)
+	out, err := Patcher(o, true, Lookup([]string{"SERVE_LAUNCH_TEST_ONLY_RATE=77"}))("gen.cfg", []byte("global\n    maxconn 10\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 77\n", string(out))
 }
