@@ -84,6 +84,19 @@ func (s Sample) MinRatio() float64 {
 	return slices.Min(s.Ours) / b
 }
 
+// PairRatio is the median over runs of Ours[i] / Base[i]: each run paired
+// with its neighbour on the other side, which cancels slow drifts in the
+// machine's load.
+func (s Sample) PairRatio() float64 {
+	var r []float64
+	for i := range min(len(s.Ours), len(s.Base)) {
+		if s.Base[i] != 0 {
+			r = append(r, s.Ours[i]/s.Base[i])
+		}
+	}
+	return Median(r)
+}
+
 // timeRun runs argv to completion and returns its wall time.
 func timeRun(argv, env []string, stdout *os.File) (time.Duration, error) {
 	cmd := &exec.Cmd{Path: argv[0], Args: argv, Env: env, Stdout: stdout}

@@ -64,12 +64,45 @@ func (g *Group) Kill() error {
 	<-g.Exited
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if err := syscall.Kill(-pid, 0); errors.Is(err, syscall.ESRCH) {
+		if !groupAlive(pid) {
 			return nil
 		}
 		time.Sleep(time.Millisecond)
 	}
 	return fmt.Errorf("process group %d still alive 5s after SIGKILL", pid)
+}
+
+// groupAlive reports whether a process of group pgid is still running.
+// Zombies do not count: haproxy's workers are orphaned when the master dies,
+// and a container's PID 1 may take its time reaping them, but a zombie
+// holds no socket.
+func groupAlive(pgid int) bool {
+	if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return true
+	}
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// After the command name in parentheses: state ppid pgrp ...
+		i := strings.LastIndexByte(string(data), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) >= 3 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" && f[0] != "X" {
+			return true
+		}
+	}
+	return false
 }
 
 // ShowInfo asks the admin socket for `show info` once, bounded by timeout.

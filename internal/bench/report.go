@@ -186,6 +186,8 @@ func (r *Results) Markdown(w io.Writer) {
 		x := d.RPS.Ratio()
 		p("| requests/s | %.0f | %.0f | %.3f | >= %.2f %s |\n", Median(d.RPS.Ours), Median(d.RPS.Base), x, GoalThroughput, verdict(x >= GoalThroughput))
 		p("| p99 latency (ms) | %.2f | %.2f | %.3f | |\n\n", Median(d.P99.Ours), Median(d.P99.Base), d.P99.Ratio())
+		p("Median of the per-pair ratios (each shim run over the direct run beside it): requests/s %.3f,\n", d.RPS.PairRatio())
+		p("p99 %.3f.\n\n", d.P99.PairRatio())
 		p("Runs, requests/s: shim %s; direct %s. Errors (socket + non-2xx) over all runs: %d.\n\n", list(d.RPS.Ours, "%.0f"), list(d.RPS.Base, "%.0f"), d.Errors)
 		p("After the exec the shimmed process *is* haproxy, with the same argv and file, so any difference\n")
 		p("here is the machine's noise, which the run-to-run spread above shows.\n\n")

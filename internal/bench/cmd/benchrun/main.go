@@ -35,11 +35,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		wrk         = fs.String("wrk", "wrk", "wrk binary (a Go load generator is used when it is not found)")
 		out         = fs.String("out", "BENCHMARKS.md", "report to write")
 		runs        = fs.Int("runs", 10, "runs per side for render/check and start comparisons")
-		wrkRuns     = fs.Int("wrk-runs", 5, "wrk runs per side")
-		wrkDur      = fs.Duration("wrk-duration", 3*time.Second, "length of one wrk run")
+		wrkRuns     = fs.Int("wrk-runs", 8, "wrk runs per side")
+		wrkDur      = fs.Duration("wrk-duration", 2*time.Second, "length of one wrk run")
 		reloads     = fs.Int("reloads", 5, "hot reloads under load")
 		goCount     = fs.Int("go-count", 3, "go test -count for the Go benchmarks")
-		goTime      = fs.String("go-benchtime", "100ms", "go test -benchtime")
+		goTime      = fs.String("go-benchtime", "50ms", "go test -benchtime")
 		only        = fs.String("only", "go,render,start,dataplane,reload,rss", "sections to run, comma separated")
 		keep        = fs.Bool("keep", false, "keep the scratch directory (logs, state dirs) for a look afterwards")
 		limit       = fs.Duration("timeout", 10*time.Minute, "bound on the whole run")
@@ -47,7 +47,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "benchrun: "+format+"\n", a...) }
+	began := time.Now()
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(stderr, "benchrun: %4.0fs "+format+"\n", append([]any{time.Since(began).Seconds()}, a...)...)
+	}
 	ctx, cancel := context.WithTimeout(ctx, *limit)
 	defer cancel()
 
