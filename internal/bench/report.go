@@ -261,10 +261,11 @@ of the shim, GODEBUG=inittrace=1); the numbers are from that session, not from t
   about 1.1 at 5-64 servers; a shim in Go that re-reads overrides.d on every start cannot
   reach 1.05, and 1.05-1.08 is about the floor.
 - **render vs haproxy -c (0.10):** at 5-64 servers ` + "`serve-launch render`" + ` is a Go
-  process start plus LoadDir, about 5 ms against haproxy -c's 35-40 ms (0.12-0.16); at 1024 and
+  process start plus LoadDir, about 5 ms against haproxy -c's 35-40 ms (0.11-0.16); at 1024 and
   4096 servers the guard check above dominates, and the ratio (0.3-0.7) should roughly halve
-  with the fix, still above 0.10: the whole render process would need about 1-2 us per server
-  (Patch takes about 10 us per server today), where haproxy -c spends about 15-25 us.
+  with the fix, still above 0.10: haproxy -c spends about 35 ms fixed plus about 9 us per
+  server, so at 4096 servers the whole render process would have to stay under about 7 ms,
+  under 1 us per server beyond a Go start, where Patch takes about 8-10 us per server today.
 - **Shim peak RSS at 4096 servers:** the same allocations (parsed lines, guard maps, the
   rendered copy) before any GC; the guard fix removes most of them, and a
   ` + "`debug.SetMemoryLimit`" + ` of a few MiB in the shim path would bound the rest at some CPU.
