@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,6 +152,31 @@ func (t *Tools) RenderVsCheck(servers, runs int) (Sample, error) {
 type instance struct {
 	dir, cfg, patched, socket string
 	httpPort                  int
+	ports                     [3]int
+}
+
+// waitPortsFree waits, bounded, until nothing listens on the instance's
+// ports, so that a run never fails on what the previous one left behind.
+func (in *instance) waitPortsFree() error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		busy := 0
+		for _, p := range in.ports {
+			l, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
+			if err != nil {
+				busy = p
+				break
+			}
+			l.Close()
+		}
+		if busy == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("port %d still in use 5s after the previous haproxy was killed", busy)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (t *Tools) newInstance(name string, servers int, backends []raysim.Target) (*instance, error) {
@@ -163,7 +189,7 @@ func (t *Tools) newInstance(name string, servers int, backends []raysim.Target) 
 		}
 		ports[i] = p
 	}
-	in.httpPort = ports[0]
+	in.httpPort, in.ports = ports[0], ports
 	o := ConfigOptions{Dir: in.dir, HTTPPort: ports[0], StatsPort: ports[1], MetricsPort: ports[2], Backends: backends}
 	cfg, err := WriteConfig(servers, o)
 	if err != nil {
@@ -190,8 +216,12 @@ func (t *Tools) startShim(ctx context.Context, in *instance, state string) (*Gro
 	return g, d, nil
 }
 
-// spawn starts argv with its output appended to the instance's haproxy.log.
+// spawn starts argv with its output appended to the instance's haproxy.log,
+// once the instance's ports are free.
 func (in *instance) spawn(argv, env []string) (*Group, error) {
+	if err := in.waitPortsFree(); err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(filepath.Join(in.dir, "haproxy.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err

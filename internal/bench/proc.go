@@ -75,7 +75,7 @@ func (g *Group) Kill() error {
 // groupAlive reports whether a process of group pgid is still running.
 // Zombies do not count: haproxy's workers are orphaned when the master dies,
 // and a container's PID 1 may take its time reaping them, but a zombie
-// holds no socket.
+// whose threads have all exited holds no socket.
 func groupAlive(pgid int) bool {
 	if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
 		return false
@@ -88,21 +88,43 @@ func groupAlive(pgid int) bool {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
+		state, pgrp := procStat("/proc/" + e.Name() + "/stat")
+		if pgrp != pgid {
 			continue
 		}
-		// After the command name in parentheses: state ppid pgrp ...
-		i := strings.LastIndexByte(string(data), ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(data[i+1:]))
-		if len(f) >= 3 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" && f[0] != "X" {
+		if state != "Z" && state != "X" {
 			return true
+		}
+		// A killed multi-threaded process (haproxy with nbthread) shows its
+		// leader as a zombie while other threads are still exiting and
+		// still hold the listening sockets.
+		tasks, _ := os.ReadDir("/proc/" + e.Name() + "/task")
+		for _, t := range tasks {
+			if st, _ := procStat("/proc/" + e.Name() + "/task/" + t.Name() + "/stat"); st != "" && st != "Z" && st != "X" {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// procStat reads the state and process group from a /proc stat file.
+func procStat(path string) (state string, pgrp int) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", 0
+	}
+	// After the command name in parentheses: state ppid pgrp ...
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return "", 0
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 3 {
+		return "", 0
+	}
+	pgrp, _ = strconv.Atoi(f[2])
+	return f[0], pgrp
 }
 
 // ShowInfo asks the admin socket for `show info` once, bounded by timeout.
