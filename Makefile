@@ -30,8 +30,10 @@ bench: build
 	$(GO) build -o bin/benchrun ./internal/bench/cmd/benchrun
 	bin/benchrun -serve-launch $(BIN) -raysim bin/raysim -out BENCHMARKS.md
 
+# demo runs emulated Ray Serve (raysim, not Ray) under serve-launch run with
+# overrides.d, sends requests and shows the overrides in force; needs haproxy.
 demo:
-	@echo "make demo: not yet (see the emulator issue)"; exit 2
+	GO=$(GO) ./scripts/demo.sh
 
 # fuzz runs every fuzz target for FUZZTIME each.
 fuzz:
