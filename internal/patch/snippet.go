@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"unicode"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
@@ -686,6 +687,14 @@ func checkBodyLine(text string) error {
 	}
 	if strings.ContainsAny(text, "\r\n") {
 		return fmt.Errorf("line %q holds a line break: give one directive per string", text)
+	}
+	// HAProxy splits words on spaces and tabs only, Go's strings.Fields on
+	// any Unicode space: a form feed or a no-break space would make one line
+	// read differently on the next run (the fuzzer found "\f" added twice).
+	for _, r := range text {
+		if r != ' ' && r != '\t' && (unicode.IsControl(r) || unicode.IsSpace(r)) {
+			return fmt.Errorf("line %q holds the control or space character %U: use plain spaces", text, r)
+		}
 	}
 	tok, err := Tokenize(text)
 	if err != nil {
