@@ -245,7 +245,10 @@ of the shim, GODEBUG=inittrace=1); the numbers are from that session, not from t
   matched (a fact belongs to one section; global's admin socket is only touched by edits that
   match global), and build keys by concatenation with the section title computed once per
   section. That leaves 2 scans for the ` + "`backend *`" + ` edit and none for the global/defaults
-  edits. Parse (Tokenize allocating each word) is the next cost, about 2 us per server line.
+  edits. Prototyped outside the repository (about 10 changed lines in guard.go and edit.go,
+  every internal/patch test passing), side by side: Patch at 4096 servers 31 -> 15 ms and
+  18.7 -> 9.8 MB/op, Apply at 1024 servers 5.4 -> 1.8 ms, at 5 servers 95 -> 41 us.
+  Parse (Tokenize allocating each word) is then the largest cost, about 2 us per server line.
 - **Fixed cost of every shim start: a Go process, then the state directory.** Best of 30 in a
   quiet moment, over ` + "`true`" + `: ` + "`serve-launch --version`" + ` 3 ms (Go runtime start and package init,
   about 1 ms of which is init); the shim passing ` + "`haproxy -v`" + ` straight through 2.2 ms; the
