@@ -17,6 +17,12 @@
 // all reach the process that serves. With several -f files each is patched on
 // its own (the Patcher sees one file at a time); Ray only ever passes one.
 //
+// On a reload the shim also adds to -sf every older haproxy master still
+// running the same configuration (olderMasters): Ray 2.55 takes the old
+// haproxy answering `show info` for the new one being ready, so a quick
+// second reload can stop a haproxy that had not yet stopped its own
+// predecessor, which would otherwise serve stale servers until Ray stops.
+//
 // The shim is quiet: Ray 2.55 never drains haproxy's stdout and stderr, so it
 // logs to shim.log in the state directory and writes to stderr only when it
 // fails before exec, which Ray shows in its error.

@@ -192,6 +192,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		logf("WARNING: %v", perr)
 		logf("WARNING: on-patch-error=passthrough: running haproxy on the UNPATCHED generated file; your overrides do NOT apply and hot reload skips this instance until the next successful patch")
 		argv := args.RewriteArgv(nil, !cfg.NoMasterWorker)
+		argv = stopOlderMasters(argv, args, append(append([]string{}, paths...), prevRunning(prev)...), logf)
 		rec.Result = ResultPassthrough
 		rec.Running = paths
 		fillRecord(rec, cfg, args, argv, paths, nil, generated)
@@ -219,6 +220,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		patchedPaths = append(patchedPaths, p)
 	}
 	argv := args.RewriteArgv(replace, !cfg.NoMasterWorker)
+	argv = stopOlderMasters(argv, args, append(append([]string{}, patchedPaths...), prevRunning(prev)...), logf)
 	rec.Result = ResultPatched
 	rec.LastError = ""
 	rec.Running = patchedPaths
@@ -228,6 +230,26 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	}
 	logf("exec %s %s", real, strings.Join(argv, " "))
 	return execHAProxy(execFn, real, argv, env)
+}
+
+// stopOlderMasters adds to a reload's -sf list every older haproxy master
+// still running this instance's configuration (see olderMasters).
+func stopOlderMasters(argv []string, args *HAProxyArgs, files []string, logf func(string, ...any)) []string {
+	if len(args.OldPIDs) == 0 {
+		return argv
+	}
+	more := olderMasters(files, args.OldPIDs)
+	if len(more) > 0 {
+		logf("older haproxy masters of this config still run besides -sf %s: %v; stopping them too", strings.Join(args.OldPIDs, " "), more)
+	}
+	return withMorePIDs(argv, more)
+}
+
+func prevRunning(prev *Instance) []string {
+	if prev == nil {
+		return nil
+	}
+	return prev.Running
 }
 
 // readAndPatch reads every configuration file under Ray's lock and patches
