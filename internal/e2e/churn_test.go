@@ -2,10 +2,14 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -14,21 +18,23 @@ import (
 // each time: new config, `-sf old -x sock`) under continuous load. No
 // request fails, and every haproxy Ray starts carries the overrides.
 //
-// The interval leaves each new haproxy time to take over before the next
-// reload. Ray 2.55 counts a reload as done as soon as `show info` answers on
-// the admin socket, which the OLD process still does; at 250 ms, reload N+1
-// can then SIGUSR1 process N before N has sent its own -sf to N-1, and N-1
-// keeps serving its stale servers (503s), with or without serve-launch
-// (seen with plain haproxy too; the shim's -W start is slower, so it widens
-// the window). Ray's #64063 (after 2.55) closes it by waiting for the new PID.
+// The short interval is on purpose. Ray 2.55 counts a reload as done as
+// soon as `show info` answers on the admin socket, which the OLD process
+// still does; at 250 ms, reload N+1 can then SIGUSR1 process N before N has
+// sent its own -sf to N-1, and N-1 keeps serving its stale servers (503s
+// once they are gone). That happens with plain haproxy too; the shim's -W
+// start is slower, which widened the window, so the shim adds every older
+// master of the same config to -sf. Without that, a run at 250 ms failed
+// thousands of requests about half the time; Ray's #64063 (after 2.55)
+// closes the gap by waiting for the new PID.
 func TestReplicaChurnUnderLoad(t *testing.T) {
-	const reloads, interval = 20, time.Second
+	const reloads, interval = 20, 250 * time.Millisecond
 	r := start(t, opts{apps: 2, replicas: 2, raysim: []string{
 		"-churn", strconv.Itoa(reloads), "-churn-interval", interval.String(),
 	}})
 	from := r.log.len()
 	began := time.Now()
-	l := startLoad(t, []string{r.url("/app1"), r.url("/app2")}, 4, 60*time.Second, 1<<20)
+	l := startLoad(t, []string{r.url("/app1"), r.url("/app2")}, 8, 60*time.Second, 1<<20)
 
 	r.log.waitFor(t, from, "raysim: churn done:", 60*time.Second)
 	churn := time.Since(began)
@@ -39,6 +45,12 @@ func TestReplicaChurnUnderLoad(t *testing.T) {
 	assert.Greater(t, ok, int64(100), "the load ran")
 
 	st := r.status(t)
+	if inst := r.instance(t); inst.Dir != "" {
+		b, err := os.ReadFile(filepath.Join(inst.Dir, proc.ShimLogFile))
+		require.NoError(t, err)
+		t.Logf("reloads where the shim also stopped an older master Ray no longer named: %d",
+			strings.Count(string(b), "older haproxy masters"))
+	}
 	assert.Equal(t, reloads, st.Reloads)
 	assert.Zero(t, st.ReloadFails, "raysim's reload failures: %s", st.LastError)
 	_, done := r.log.find(from, "raysim: churn done:")
