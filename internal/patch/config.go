@@ -1,7 +1,6 @@
 package patch
 
 import (
-	"bytes"
 	"strings"
 )
 
@@ -33,6 +32,8 @@ type Line struct {
 	Comment string
 	// Err is the tokenizer error, if any.
 	Err error
+	// key caches Key(Words): edits look keys up once per line per set line.
+	key string
 }
 
 // NewLine builds a line from its raw bytes and position.
@@ -48,6 +49,7 @@ func NewLine(raw string, pos Position) *Line {
 	}
 	l.Words = t.Words
 	l.Comment = t.Comment
+	l.key = Key(l.Words)
 	return l
 }
 
@@ -126,14 +128,17 @@ func Parse(name string, data []byte) (*File, error) {
 	var errs ErrorList
 	var cur *Section
 	num := 0
-	for len(data) > 0 {
+	// One conversion for the whole file; every line's Raw (and the words of
+	// plain lines) are substrings of it.
+	rest := string(data)
+	for len(rest) > 0 {
 		num++
-		i := bytes.IndexByte(data, '\n')
+		i := strings.IndexByte(rest, '\n')
 		var raw string
 		if i < 0 {
-			raw, data = string(data), nil
+			raw, rest = rest, ""
 		} else {
-			raw, data = string(data[:i+1]), data[i+1:]
+			raw, rest = rest[:i+1], rest[i+1:]
 		}
 		l := NewLine(raw, Position{File: name, Line: num})
 		if l.Err != nil {

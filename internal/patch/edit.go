@@ -146,15 +146,19 @@ func (a *applier) edit(sn *Snippet, e *edit) {
 		}
 		return
 	}
-	before := guardFacts(a.f)
+	guard := !e.force && mayTripGuard(e)
+	var before map[string]string
+	if guard {
+		before = guardFacts(matched)
+	}
 	n := len(a.errs)
 	for _, s := range matched {
 		a.editSection(e, s)
 	}
-	if len(a.errs) > n || e.force {
+	if len(a.errs) > n || !guard {
 		return
 	}
-	if lost := lostFacts(before, guardFacts(a.f)); len(lost) > 0 {
+	if lost := lostFacts(before, guardFacts(matched)); len(lost) > 0 {
 		a.errs.Add(e.pos, "edit of %q removes or changes what Ray depends on: %s; set force = true on the edit if you mean it",
 			e.sel.String(), strings.Join(lost, "; "))
 	}

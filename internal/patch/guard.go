@@ -10,9 +10,12 @@ import (
 // them; an edit that makes one disappear is refused unless it says force = true.
 //
 // Each fact maps to the sentence that says why Ray needs it.
-func guardFacts(f *File) map[string]string {
+//
+// Facts belong to one section each, so an edit's guard only needs the facts
+// of the sections it matched.
+func guardFacts(sections []*Section) map[string]string {
 	facts := map[string]string{}
-	for _, s := range f.Sections {
+	for _, s := range sections {
 		switch {
 		case s.Kind == "global":
 			for _, l := range s.Body {
@@ -61,6 +64,33 @@ func guardFacts(f *File) map[string]string {
 		}
 	}
 	return facts
+}
+
+// guardKeywords are the directives whose lines carry guarded facts; only an
+// edit that can remove or rewrite such a line needs the guard check, which
+// keeps the check off the path of the common edits (timeouts, options,
+// default-server params) on configs with thousands of servers.
+var guardKeywords = map[string]bool{"stats": true, "server": true, "server-template": true, "bind": true, "acl": true}
+
+// mayTripGuard reports whether e can remove or change a guarded line: add and
+// insert only add lines, params keep a server's name, and set only replaces
+// lines of its own key.
+func mayTripGuard(e *edit) bool {
+	if len(e.delete) > 0 {
+		return true
+	}
+	for _, op := range e.params {
+		if op.on.match("bind") {
+			return true
+		}
+	}
+	for _, tl := range e.set {
+		f := strings.Fields(tl.text)
+		if len(f) == 0 || guardKeywords[f[0]] || strings.Contains(f[0], "{{") {
+			return true
+		}
+	}
+	return false
 }
 
 // isRayHTTPFrontend reports whether s is the frontend that serves Ray's HTTP

@@ -65,7 +65,7 @@ func Key(words []string) string {
 }
 
 // Key is the line's key; "" for blank and comment lines.
-func (l *Line) Key() string { return Key(l.Words) }
+func (l *Line) Key() string { return l.key }
 
 // IsListKey reports whether lines with this key form an ordered rule list.
 func IsListKey(key string) bool {
