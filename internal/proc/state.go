@@ -180,10 +180,11 @@ func writeAtomic(target string, data []byte, mode os.FileMode) error {
 			return fmt.Errorf("write %s: %w", target, cleanPathErr(err))
 		}
 	}
+	// No fsync: the state dir is runtime state (XDG_RUNTIME_DIR or /tmp) that
+	// every haproxy start rewrites, and the rename alone keeps a reader from
+	// ever seeing a partial file. fsyncs cost several ms of every Ray
+	// start and reload on a busy disk, for durability nothing needs.
 	_, err := f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -193,10 +194,6 @@ func writeAtomic(target string, data []byte, mode os.FileMode) error {
 	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", target, cleanPathErr(err))
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // makes the rename durable; best effort
-		d.Close()
 	}
 	return nil
 }
