@@ -91,6 +91,8 @@ type opts struct {
 	raysim []string
 	// overrides, when set, edits the private copy of overrides.d before start.
 	overrides func(t *testing.T, dir string)
+	// env is added to the launcher's environment.
+	env []string
 	// direct runs raysim without the launcher, on the real haproxy (a
 	// baseline: what Ray alone does).
 	direct bool
@@ -161,6 +163,7 @@ func start(t *testing.T, o opts) *run {
 		"RAY_SERVE_HAPROXY_SERVER_STATE_FILE="+filepath.Join(dir, "ray", "server-state"),
 		"RAY_SERVE_HAPROXY_HARD_STOP_AFTER_S=10",
 	)
+	cmd.Env = append(cmd.Env, o.env...)
 	// Our own pipe rather than StderrPipe: raysim inherits the write end, so
 	// the reader sees EOF only once every holder has gone, and Wait does not
 	// close it under the reader.

@@ -15,29 +15,52 @@ import (
 )
 
 // Scenario 4: per-replica backpressure. With one replica slowed to 200 ms
-// and 200 concurrent clients, `default-server maxconn 32` keeps every
-// replica at 32 requests in flight or fewer; the rest queue in haproxy.
+// and 200 concurrent clients, `default-server maxconn 32` keeps the slow
+// replica at 32 requests in flight; the rest queue in haproxy.
+//
+// Exactly 32 holds with one haproxy thread. With Ray's default of 4 threads
+// haproxy 2.6.12 lets one more through now and then: its own `show stat`
+// then reports smax 33 on a server whose slim is 32, so the extra request
+// is haproxy's, a known race of server maxconn under threads (haproxy issue
+// #2744, stable branches 2.4 to 3.0). That case allows maxconn + threads
+// - 1 (an assumption: 33 is the most seen here, in about 7 runs of 8) and
+// logs what it measured.
 func TestBackpressureSlowReplica(t *testing.T) {
-	r := start(t, opts{apps: 1, replicas: 2, raysim: []string{"-slow-replica-delay", "200ms"}})
-	st := r.status(t)
-	require.Len(t, st.Apps[0].Replicas, 2)
+	for _, tc := range []struct {
+		name    string
+		threads int
+		bound   int
+	}{
+		{name: "1 thread", threads: 1, bound: 32},
+		{name: "Ray's 4 threads", threads: 4, bound: 32 + 4 - 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := start(t, opts{apps: 1, replicas: 2, raysim: []string{"-slow-replica-delay", "200ms"},
+				env: []string{"RAY_SERVE_HAPROXY_NBTHREAD=" + strconv.Itoa(tc.threads)}})
+			st := r.status(t)
+			require.Len(t, st.Apps[0].Replicas, 2)
 
-	l := startLoad(t, []string{r.url("/app1")}, 200, 4*time.Second, 1<<20)
-	ok, fail := l.wait()
-	assert.Zero(t, fail, "failed requests: %v", l.errors())
+			l := startLoad(t, []string{r.url("/app1")}, 200, 4*time.Second, 1<<20)
+			ok, fail := l.wait()
+			assert.Zero(t, fail, "failed requests: %v", l.errors())
 
-	var report []string
-	for i, rep := range st.Apps[0].Replicas {
-		s := replicaStats(t, rep.Addr)
-		report = append(report, fmt.Sprintf("%s: %d requests, max in flight %d", rep.Server, s.Requests, s.MaxInFlight))
-		assert.LessOrEqual(t, s.MaxInFlight, 32, "replica %s", rep.Server)
-		if i == 0 {
-			// The slow one (raysim slows app1's first replica) was saturated:
-			// the limit, not a lack of load, kept it at 32.
-			assert.Equal(t, 32, s.MaxInFlight, "the slow replica %s reached the limit", rep.Server)
-		}
+			var report []string
+			for i, rep := range st.Apps[0].Replicas {
+				s := replicaStats(t, rep.Addr)
+				report = append(report, fmt.Sprintf("%s: %d requests, max in flight %d", rep.Server, s.Requests, s.MaxInFlight))
+				assert.LessOrEqual(t, s.MaxInFlight, tc.bound, "replica %s", rep.Server)
+				if i == 0 {
+					// The slow one (raysim slows app1's first replica) was
+					// saturated: the limit, not a lack of load, held it.
+					assert.GreaterOrEqual(t, s.MaxInFlight, 32, "the slow replica %s reached the limit", rep.Server)
+				}
+			}
+			for name, row := range r.appServers(t) {
+				report = append(report, fmt.Sprintf("haproxy %s: slim %s smax %s", name, row["slim"], row["smax"]))
+			}
+			t.Logf("200 clients for 4s, nbthread %d: %d requests, %d failed; %s", tc.threads, ok, fail, strings.Join(report, "; "))
+		})
 	}
-	t.Logf("200 clients for 4s: %d requests, %d failed; %s", ok, fail, strings.Join(report, "; "))
 }
 
 // Scenario 5: a client that sends its request head slowly gets 408 after
