@@ -588,6 +588,12 @@ func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *ErrorList) *e
 			errs.Add(pp, "params: set = %q: %v", pd.Set, err)
 			continue
 		}
+		// Deleting what the same entry sets moves the parameter to the end
+		// on every run after the first (found by FuzzLoadSnippet).
+		if name := setAndDeleted(op.set, pd.Delete); name != "" {
+			errs.Add(pp, "params: %q is both set and deleted; give it in one of them", name)
+			continue
+		}
 		e.params = append(e.params, op)
 	}
 	// An edit whose only entries were refused above already has its message.
@@ -614,6 +620,18 @@ func checkParams(ps []param) error {
 		}
 	}
 	return nil
+}
+
+// setAndDeleted returns a parameter name both in set and in delete, or "".
+func setAndDeleted(set []param, del []string) string {
+	for _, p := range set {
+		for _, d := range del {
+			if d == p.name {
+				return p.name
+			}
+		}
+	}
+	return ""
 }
 
 // parseSelector reads "KIND" or "KIND NAME-GLOB".

@@ -49,3 +49,13 @@ func TestSnippetLineSpaces(t *testing.T) {
 		})
 	}
 }
+
+// TestParamsSetAndDeleted: a params entry that sets and deletes the same
+// parameter moved it to the end on every run after the first (found by
+// FuzzLoadSnippet).
+func TestParamsSetAndDeleted(t *testing.T) {
+	snippet := "[[edit]]\nsection = \"backend *\"\nparams = [{ on = \"default-server\", set = \"inter 1s maxconn 5\", delete = [\"maxconn\"] }]\n"
+	_, err := LoadSnippet("x.toml", []byte(snippet))
+	require.Error(t, err)
+	assert.Equal(t, `x.toml:3: params: "maxconn" is both set and deleted; give it in one of them`, err.Error())
+}
