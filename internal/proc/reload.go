@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -118,6 +119,15 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (R
 	if !isHAProxyRunning(rec.MasterPID, rec.Running) {
 		if rec.Result == ResultPatchFailed && rec.MasterPID == 0 {
 			res.Outcome, res.Detail = OutcomeSkipped, "never started"
+			return res, nil
+		}
+		if pidAlive(rec.MasterPID) {
+			// Alive but not running our file: a recycled PID, or a process
+			// caught mid-exec. Never signal it, and keep the record rather
+			// than lose track of a haproxy that may still be ours.
+			cmdline, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(rec.MasterPID), "cmdline"))
+			res.Outcome = OutcomeSkipped
+			res.Detail = fmt.Sprintf("PID %d does not run %v (its command line: %q)", rec.MasterPID, rec.Running, strings.ReplaceAll(strings.TrimRight(string(cmdline), "\x00"), "\x00", " "))
 			return res, nil
 		}
 		unlock()
