@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -273,7 +274,7 @@ func checkConfig(ctx context.Context, haproxy string, args []string) error {
 		var lines []string
 		for _, l := range strings.Split(string(out), "\n") {
 			if strings.Contains(l, "[ALERT]") {
-				lines = append(lines, strings.TrimSpace(l))
+				lines = append(lines, strings.TrimSpace(l)+writtenBy(l))
 			}
 		}
 		msg := strings.Join(lines, "\n")
@@ -286,6 +287,33 @@ func checkConfig(ctx context.Context, haproxy string, args []string) error {
 		return fmt.Errorf("the patched config fails `haproxy -c`, running config left unchanged:\n%s", msg)
 	}
 	return nil
+}
+
+// alertLineRE finds the file:line haproxy names in an alert.
+var alertLineRE = regexp.MustCompile(`parsing \[([^\]]+):(\d+)\]`)
+
+// writtenBy maps an alert's file:line to the snippet that wrote that line,
+// using the line's "# serve-launch: FILE:LINE" provenance comment, so that a
+// hot reload's refusal names the snippet as `serve-launch check` does. It is
+// "" when the line came from Ray's file or provenance is off.
+func writtenBy(alert string) string {
+	m := alertLineRE.FindStringSubmatch(alert)
+	if m == nil {
+		return ""
+	}
+	data, err := os.ReadFile(m[1])
+	if err != nil {
+		return ""
+	}
+	n, _ := strconv.Atoi(m[2])
+	lines := strings.Split(string(data), "\n")
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	if _, src, ok := strings.Cut(lines[n-1], "# serve-launch: "); ok {
+		return " (line written by " + strings.TrimSpace(src) + ")"
+	}
+	return ""
 }
 
 // confirmReload waits until the master has a worker that was not there

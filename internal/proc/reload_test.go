@@ -166,3 +166,21 @@ func TestReloadDrainsRayPipes(t *testing.T) {
 	assert.Contains(t, string(log), "Reloading HAProxy", "the master's reload notice was drained into shim.log")
 	assert.True(t, pidAlive(shim.Process.Pid))
 }
+
+func TestWrittenBy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "check.cfg")
+	require.NoError(t, os.WriteFile(path, []byte("global\n    maxconn 10\ndefaults\n    timeout client forever # serve-launch: 20-timeouts.toml:7\n"), 0o600))
+	tests := []struct {
+		name, alert, want string
+	}{
+		{"snippet line", "[ALERT]    (1) : config : parsing [" + path + ":4] : unexpected character 'f'", " (line written by 20-timeouts.toml:7)"},
+		{"generated line", "[ALERT]    (1) : config : parsing [" + path + ":2] : bad", ""},
+		{"no line", "[ALERT]    (1) : config : Fatal errors found in configuration.", ""},
+		{"past the end", "[ALERT]    (1) : config : parsing [" + path + ":99] : bad", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, writtenBy(tt.alert))
+		})
+	}
+}
