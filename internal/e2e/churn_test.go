@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -32,11 +33,11 @@ func TestReplicaChurnUnderLoad(t *testing.T) {
 	r := start(t, opts{apps: 2, replicas: 2, raysim: []string{
 		"-churn", strconv.Itoa(reloads), "-churn-interval", interval.String(),
 	}})
-	from := r.log.len()
+	from := r.Log.Len()
 	began := time.Now()
 	l := startLoad(t, []string{r.url("/app1"), r.url("/app2")}, 8, 60*time.Second, 1<<20)
 
-	r.log.waitFor(t, from, "raysim: churn done:", 60*time.Second)
+	r.Log.WaitFor(t, from, "raysim: churn done:", 60*time.Second)
 	churn := time.Since(began)
 	ok, fail := l.stop()
 	t.Logf("%d reloads in %s (%s per reload, %s pause included); %d requests, %d failed",
@@ -53,7 +54,7 @@ func TestReplicaChurnUnderLoad(t *testing.T) {
 	}
 	assert.Equal(t, reloads, st.Reloads)
 	assert.Zero(t, st.ReloadFails, "raysim's reload failures: %s", st.LastError)
-	_, done := r.log.find(from, "raysim: churn done:")
+	_, done := r.Log.Find(from, "raysim: churn done:")
 	assert.Contains(t, done, "20 reloads, 0 failed")
 
 	// The haproxy serving now is the last one Ray started (once it has
@@ -67,11 +68,11 @@ func TestReplicaChurnUnderLoad(t *testing.T) {
 	// Old workers share the admin socket's listener (-x) until their soft
 	// stop ends, so one answer may come from an old process: poll until
 	// the last one answers with the overrides applied to its servers.
-	eventually(t, 10*time.Second, "the last haproxy Ray started serves with the overrides", func() (bool, string) {
+	testenv.Eventually(t, 10*time.Second, "the last haproxy Ray started serves with the overrides", func() (bool, string) {
 		info := r.info(t)
 		pid, err := strconv.Atoi(info["Pid"])
 		require.NoError(t, err)
-		if master := parentPID(t, pid); master != st.HAProxyPID {
+		if master := testenv.ParentPID(t, pid); master != st.HAProxyPID {
 			return false, fmt.Sprintf("show info answered by worker %d of %d, want a worker of %d", pid, master, st.HAProxyPID)
 		}
 		want := strconv.Itoa(512 * wantServers)

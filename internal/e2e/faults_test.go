@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,10 +28,10 @@ func TestFaultsLeaveNothing(t *testing.T) {
 		launcherGone, childGone bool
 	}{
 		{name: "haproxy master", victim: func(t *testing.T, r *run) int { return r.status(t).HAProxyPID }},
-		{name: "launcher", victim: func(t *testing.T, r *run) int { return r.cmd.Process.Pid }, launcherGone: true, childGone: true},
+		{name: "launcher", victim: func(t *testing.T, r *run) int { return r.Cmd.Process.Pid }, launcherGone: true, childGone: true},
 		// haproxy's master re-execs itself on SIGUSR2: the parent-death
 		// signal must survive that too.
-		{name: "launcher after a hot reload", before: hotReloadOnce, victim: func(t *testing.T, r *run) int { return r.cmd.Process.Pid }, launcherGone: true, childGone: true},
+		{name: "launcher after a hot reload", before: hotReloadOnce, victim: func(t *testing.T, r *run) int { return r.Cmd.Process.Pid }, launcherGone: true, childGone: true},
 		{name: "wrapped child", victim: func(t *testing.T, r *run) int { return r.childPID(t) }, launcherGone: true, childGone: true},
 	}
 	for _, c := range cases {
@@ -41,39 +42,39 @@ func TestFaultsLeaveNothing(t *testing.T) {
 			}
 			st := r.status(t)
 			child := r.childPID(t)
-			haproxies := processesMentioning(r.dir, "haproxy")
+			haproxies := testenv.ProcessesMentioning(r.Dir, "haproxy")
 			require.NotEmpty(t, haproxies, "haproxy processes before the kill")
 			recorded := append(append([]int{}, st.LivePIDs...), haproxies...)
 
 			victim := c.victim(t, r)
-			require.True(t, alive(victim), "victim %d runs", victim)
+			require.True(t, testenv.Alive(victim), "victim %d runs", victim)
 			killed := time.Now()
 			require.NoError(t, syscall.Kill(victim, syscall.SIGKILL))
 
-			assert.NoError(t, waitGone(recorded, 2*time.Second), "the haproxy PIDs recorded (%v)", recorded)
-			eventually(t, 2*time.Second, "no haproxy whose command line names the test's state dir", func() (bool, string) {
-				left := processesMentioning(r.stateDir, "haproxy")
+			assert.NoError(t, testenv.WaitGone(recorded, 2*time.Second), "the haproxy PIDs recorded (%v)", recorded)
+			testenv.Eventually(t, 2*time.Second, "no haproxy whose command line names the test's state dir", func() (bool, string) {
+				left := testenv.ProcessesMentioning(r.StateDir, "haproxy")
 				return len(left) == 0, fmt.Sprintf("left: %v", left)
 			})
 			for _, port := range r.ports() {
-				eventually(t, 2*time.Second, fmt.Sprintf("port %d free", port), func() (bool, string) {
-					err := portFree(port)
+				testenv.Eventually(t, 2*time.Second, fmt.Sprintf("port %d free", port), func() (bool, string) {
+					err := testenv.PortFree(port)
 					return err == nil, fmt.Sprint(err)
 				})
 			}
 			t.Logf("haproxy gone and ports free %s after SIGKILL to %s %d", time.Since(killed).Round(time.Millisecond), c.name, victim)
 			if c.childGone {
-				assert.NoError(t, waitGone([]int{child}, 2*time.Second), "the wrapped child")
+				assert.NoError(t, testenv.WaitGone([]int{child}, 2*time.Second), "the wrapped child")
 			}
 			if c.launcherGone {
 				select {
-				case <-r.exited:
+				case <-r.Exited:
 				case <-time.After(2 * time.Second):
 					t.Error("the launcher still runs 2s after its child was killed")
 				}
 			}
 			if c.name == "wrapped child" {
-				assert.Equal(t, 128+int(syscall.SIGKILL), r.cmd.ProcessState.ExitCode(), "the launcher exits as its child did")
+				assert.Equal(t, 128+int(syscall.SIGKILL), r.Cmd.ProcessState.ExitCode(), "the launcher exits as its child did")
 			}
 		})
 	}
@@ -83,7 +84,7 @@ func TestFaultsLeaveNothing(t *testing.T) {
 // line names this test's directory.
 func (r *run) childPID(t *testing.T) int {
 	t.Helper()
-	pids := processesMentioning(r.statusFile, "raysim")
+	pids := testenv.ProcessesMentioning(r.StatusFile, "raysim")
 	require.Len(t, pids, 1, "one raysim under the launcher")
 	return pids[0]
 }
@@ -91,11 +92,11 @@ func (r *run) childPID(t *testing.T) int {
 // hotReloadOnce changes maxconn to 16 and waits until haproxy serves it.
 func hotReloadOnce(t *testing.T, r *run) {
 	t.Helper()
-	from := r.log.len()
-	writeAtomic(t, filepath.Join(r.overridesDir, "40-backends.toml"), fmt.Sprintf(backendsSnippet, "16"))
-	_, line := r.log.waitFor(t, from, "reloaded haproxy", 20*time.Second, "error:")
+	from := r.Log.Len()
+	writeAtomic(t, filepath.Join(r.OverridesDir, "40-backends.toml"), fmt.Sprintf(backendsSnippet, "16"))
+	_, line := r.Log.WaitFor(t, from, "reloaded haproxy", 20*time.Second, "error:")
 	require.Contains(t, line, "reloaded haproxy")
-	eventually(t, 10*time.Second, "slim 16", func() (bool, string) {
+	testenv.Eventually(t, 10*time.Second, "slim 16", func() (bool, string) {
 		for name, row := range r.appServers(t) {
 			if row["slim"] != "16" {
 				return false, name + " slim " + row["slim"]

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -44,9 +45,9 @@ func TestHotReloadUnderLoad(t *testing.T) {
 	master := r.status(t).HAProxyPID
 	l := startLoad(t, []string{r.url("/app1"), r.url("/app2")}, 4, 90*time.Second, 1<<20)
 
-	backends := filepath.Join(r.overridesDir, "40-backends.toml")
-	rates := filepath.Join(r.overridesDir, "10-rate-limits.toml")
-	extra := filepath.Join(r.overridesDir, "50-extra.toml")
+	backends := filepath.Join(r.OverridesDir, "40-backends.toml")
+	rates := filepath.Join(r.OverridesDir, "10-rate-limits.toml")
+	extra := filepath.Join(r.OverridesDir, "50-extra.toml")
 	slim, rate := "32", 512
 	steps := []struct {
 		name  string
@@ -71,7 +72,7 @@ func TestHotReloadUnderLoad(t *testing.T) {
 		{name: "maxconn 32", file: backends, data: fmt.Sprintf(backendsSnippet, "32"), valid: true, slim: "32"},
 	}
 	for i, s := range steps {
-		from := r.log.len()
+		from := r.Log.Len()
 		began := time.Now()
 		if s.data == "" {
 			require.NoError(t, os.Remove(s.file))
@@ -79,7 +80,7 @@ func TestHotReloadUnderLoad(t *testing.T) {
 			writeAtomic(t, s.file, s.data)
 		}
 		if s.valid {
-			_, line := r.log.waitFor(t, from, "reloaded haproxy", 20*time.Second, "error:")
+			_, line := r.Log.WaitFor(t, from, "reloaded haproxy", 20*time.Second, "error:")
 			require.Contains(t, line, "reloaded haproxy", "step %d (%s) is valid", i+1, s.name)
 			if s.slim != "" {
 				slim = s.slim
@@ -88,18 +89,18 @@ func TestHotReloadUnderLoad(t *testing.T) {
 				rate = s.rate
 			}
 		} else {
-			idx, _ := r.log.waitFor(t, from, "error:", 20*time.Second, "reloaded haproxy")
+			idx, _ := r.Log.WaitFor(t, from, "error:", 20*time.Second, "reloaded haproxy")
 			// The report is the error line and the lines after it.
-			msg := strings.Join(r.log.all()[idx:], "\n")
+			msg := strings.Join(r.Log.All()[idx:], "\n")
 			require.NotContains(t, msg, "reloaded haproxy", "step %d (%s) is invalid", i+1, s.name)
-			eventually(t, 5*time.Second, "the report names "+s.names, func() (bool, string) {
-				msg := strings.Join(r.log.all()[idx:], "\n")
+			testenv.Eventually(t, 5*time.Second, "the report names "+s.names, func() (bool, string) {
+				msg := strings.Join(r.Log.All()[idx:], "\n")
 				return strings.Contains(msg, s.names), msg
 			})
 		}
 		took := time.Since(began)
 		// What haproxy runs now: the last valid values, on the same master.
-		eventually(t, 10*time.Second, fmt.Sprintf("step %d (%s): slim %s and rate x%d", i+1, s.name, slim, rate), func() (bool, string) {
+		testenv.Eventually(t, 10*time.Second, fmt.Sprintf("step %d (%s): slim %s and rate x%d", i+1, s.name, slim, rate), func() (bool, string) {
 			var bad []string
 			for name, row := range r.appServers(t) {
 				if row["slim"] != slim {
@@ -119,5 +120,5 @@ func TestHotReloadUnderLoad(t *testing.T) {
 	assert.Zero(t, fail, "failed requests: %v", l.errors())
 	assert.Greater(t, ok, int64(100), "the load ran")
 	assert.Equal(t, master, r.status(t).HAProxyPID, "Ray's haproxy PID is unchanged")
-	assert.True(t, alive(master), "the master Ray started still runs")
+	assert.True(t, testenv.Alive(master), "the master Ray started still runs")
 }

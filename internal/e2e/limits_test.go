@@ -72,7 +72,7 @@ func TestSlowClientGets408(t *testing.T) {
 			"[[edit]]\nsection = \"defaults\"\nset = [\"timeout http-request 1s\", \"timeout queue 60s\"]\n")
 	}})
 
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(r.httpPort), 2*time.Second)
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(r.HTTPPort), 2*time.Second)
 	require.NoError(t, err)
 	defer conn.Close()
 	began := time.Now()

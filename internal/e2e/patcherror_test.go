@@ -13,6 +13,7 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/serve-launch/serve-launch/internal/raysim"
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,15 +43,15 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 					writeAtomic(t, filepath.Join(dir, "50-first-replica.toml"), firstReplicaSnippet)
 				},
 			})
-			from := r.log.len()
+			from := r.Log.Len()
 			l := startLoad(t, []string{r.url("/app1")}, 2, 30*time.Second, 1<<20)
 
 			// Reload 1 adds a replica (the anchor still matches), reload 2
 			// removes Model-1, reload 3 adds one more (still no Model-1).
-			_, line := r.log.waitFor(t, from, "raysim: reload 1 ", 20*time.Second)
+			_, line := r.Log.WaitFor(t, from, "raysim: reload 1 ", 20*time.Second)
 			t.Logf("after the first Ray reload: %s", line)
 			var first raysim.Status
-			eventually(t, 5*time.Second, "raysim's status after reload 1", func() (bool, string) {
+			testenv.Eventually(t, 5*time.Second, "raysim's status after reload 1", func() (bool, string) {
 				first = r.status(t)
 				return first.Reloads >= 1, "reloads " + strconv.Itoa(first.Reloads)
 			})
@@ -63,13 +64,13 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 				}
 			}
 			require.NotEmpty(t, model1, "Model-1 in %+v", first.Apps)
-			_, done := r.log.waitFor(t, from, "raysim: churn done:", 20*time.Second)
+			_, done := r.Log.WaitFor(t, from, "raysim: churn done:", 20*time.Second)
 			t.Logf("raysim: %s", done)
 			// Ray 2.55 takes the old haproxy answering `show info` for the
 			// new one being ready, so raysim may be done before the shim is:
 			// poll the state dir.
 			var inst proc.Instance
-			eventually(t, 10*time.Second, "serve-launch status names the snippet", func() (bool, string) {
+			testenv.Eventually(t, 10*time.Second, "serve-launch status names the snippet", func() (bool, string) {
 				inst = r.instance(t)
 				return strings.Contains(inst.LastError, "50-first-replica.toml"), "last_error: " + inst.LastError
 			})
@@ -88,11 +89,11 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 				assert.Contains(t, st.LastError, "50-first-replica.toml", "Ray's reload error names the snippet")
 				assert.Equal(t, proc.ResultPatchFailed, inst.Result)
 				assert.Equal(t, beforeFail, inst.MasterPID, "the haproxy running before the failed start stays recorded")
-				assert.True(t, alive(beforeFail), "and keeps running")
-				eventually(t, 5*time.Second, "the old haproxy serves, patched", func() (bool, string) {
+				assert.True(t, testenv.Alive(beforeFail), "and keeps running")
+				testenv.Eventually(t, 5*time.Second, "the old haproxy serves, patched", func() (bool, string) {
 					pid, err := strconv.Atoi(r.info(t)["Pid"])
 					require.NoError(t, err)
-					if parentPID(t, pid) != beforeFail {
+					if testenv.ParentPID(t, pid) != beforeFail {
 						return false, "show info answered by another master than " + strconv.Itoa(beforeFail)
 					}
 					for name, row := range r.appServers(t) {
@@ -106,11 +107,11 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 				assert.Equal(t, proc.ResultPassthrough, inst.Result)
 				assert.Contains(t, string(shimLog), "UNPATCHED", "shim.log warns loudly")
 				assert.NotEqual(t, beforeFail, st.HAProxyPID, "Ray started a new haproxy")
-				eventually(t, 5*time.Second, "the new haproxy serves Ray's unpatched config", func() (bool, string) {
+				testenv.Eventually(t, 5*time.Second, "the new haproxy serves Ray's unpatched config", func() (bool, string) {
 					info := r.info(t)
 					pid, err := strconv.Atoi(info["Pid"])
 					require.NoError(t, err)
-					if parentPID(t, pid) != st.HAProxyPID {
+					if testenv.ParentPID(t, pid) != st.HAProxyPID {
 						return false, "show info answered by another master than " + strconv.Itoa(st.HAProxyPID)
 					}
 					if info["ConnRateLimit"] != "0" {
@@ -127,7 +128,7 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 
 			// Requests keep succeeding, past the end of the removed replica's
 			// grace period (2 s after the reload).
-			eventually(t, 10*time.Second, "the removed replica has stopped", func() (bool, string) {
+			testenv.Eventually(t, 10*time.Second, "the removed replica has stopped", func() (bool, string) {
 				c, err := net.DialTimeout("tcp", model1, time.Second)
 				if err == nil {
 					c.Close()
@@ -148,7 +149,7 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 // `serve-launch status --format json` shows it.
 func (r *run) instance(t *testing.T) proc.Instance {
 	t.Helper()
-	out, err := exec.Command(launcherBin(), "status", "--state-dir", r.stateDir, "--format", "json").Output()
+	out, err := exec.Command(bins.Launcher(), "status", "--state-dir", r.StateDir, "--format", "json").Output()
 	require.NoError(t, err, "serve-launch status")
 	var insts []proc.Instance
 	require.NoError(t, json.Unmarshal(out, &insts), "%s", out)

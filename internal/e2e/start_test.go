@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,7 +17,7 @@ import (
 // /health.
 func TestStartAppliesRepositoryOverrides(t *testing.T) {
 	r := start(t, opts{apps: 2, replicas: 3})
-	t.Logf("ready %s after start", time.Since(r.started).Round(time.Millisecond))
+	t.Logf("ready %s after start", time.Since(r.Started).Round(time.Millisecond))
 
 	servers := r.appServers(t)
 	require.Len(t, servers, 6, "2 apps x 3 replicas")
@@ -32,14 +33,14 @@ func TestStartAppliesRepositoryOverrides(t *testing.T) {
 	st := r.status(t)
 	for _, app := range st.Apps {
 		for _, rep := range app.Replicas {
-			eventually(t, 10*time.Second, "health checks on /health of "+rep.Name, func() (bool, string) {
+			testenv.Eventually(t, 10*time.Second, "health checks on /health of "+rep.Name, func() (bool, string) {
 				s := replicaStats(t, rep.Addr)
 				return s.HealthHits > 0, fmt.Sprintf("/health hits %d, /-/healthz hits %d", s.HealthHits, s.HealthzHits)
 			})
 		}
 	}
 	// The checks haproxy runs pass: each server reports a layer-7 OK.
-	eventually(t, 10*time.Second, "L7OK on every server", func() (bool, string) {
+	testenv.Eventually(t, 10*time.Second, "L7OK on every server", func() (bool, string) {
 		for name, row := range r.appServers(t) {
 			if row["check_status"] != "L7OK" {
 				return false, name + " check_status " + row["check_status"]

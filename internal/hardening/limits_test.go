@@ -19,7 +19,7 @@ const miniConfig = "global\n    maxconn 100\ndefaults\n    mode http\n    timeou
 // garbage, NUL bytes included.
 func elf(t *testing.T, n int) []byte {
 	t.Helper()
-	b, err := os.ReadFile(launcherBin())
+	b, err := os.ReadFile(bins.Launcher())
 	require.NoError(t, err)
 	return b[:n]
 }
@@ -66,7 +66,7 @@ func TestHugeAndBinaryInputs(t *testing.T) {
 	// The shim: serve-launch run by the name haproxy.
 	shimDir := t.TempDir()
 	shim := filepath.Join(shimDir, "haproxy")
-	require.NoError(t, os.Symlink(launcherBin(), shim))
+	require.NoError(t, os.Symlink(bins.Launcher(), shim))
 	shimEnv := []string{"SERVE_LAUNCH_STATE_DIR=" + filepath.Join(dir, "state"), "SERVE_LAUNCH_OVERRIDES=" + filepath.Join(dir, "ok.d")}
 
 	tests := []struct {

@@ -1,25 +1,19 @@
 package hardening
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/admin"
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -60,10 +54,10 @@ func TestLiveHAProxyStaysUp(t *testing.T) {
 
 	for _, bs := range badSnippets {
 		t.Run("hot reload: "+bs.name, func(t *testing.T) {
-			from := l.log.len()
-			path := filepath.Join(l.overridesDir, bs.file)
+			from := l.Log.Len()
+			path := filepath.Join(l.OverridesDir, bs.file)
 			writeSnippet(t, path, bs.content, bs.mode)
-			l.log.waitFor(t, from, bs.want, 20*time.Second)
+			l.Log.WaitFor(t, from, bs.want, 20*time.Second)
 			require.NoError(t, os.Remove(path))
 			assert.Equal(t, base, l.snapshot(t), "haproxy changed after a bad snippet")
 			assert.Equal(t, 200, l.get(t))
@@ -72,9 +66,9 @@ func TestLiveHAProxyStaysUp(t *testing.T) {
 	for _, bs := range badSnippets {
 		t.Run("reload command: "+bs.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "overrides.d")
-			copyOverrides(t, dir)
+			testenv.CopyOverrides(t, dir)
 			writeSnippet(t, filepath.Join(dir, bs.file), bs.content, bs.mode)
-			r := serveLaunch(t, l.dir, 60*time.Second, l.env, "reload", "--state-dir", l.stateDir, "--overrides", dir)
+			r := serveLaunch(t, l.Dir, 60*time.Second, l.Env, "reload", "--state-dir", l.StateDir, "--overrides", dir)
 			assert.NotEqual(t, 0, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 			assert.Contains(t, r.stderr, bs.want)
 			assert.Equal(t, base, l.snapshot(t), "haproxy changed after a bad snippet")
@@ -82,7 +76,7 @@ func TestLiveHAProxyStaysUp(t *testing.T) {
 		})
 	}
 	// The good overrides still reload: nothing was left half-applied.
-	r := serveLaunch(t, l.dir, 60*time.Second, l.env, "reload", "--state-dir", l.stateDir, "--overrides", l.overridesDir, "--format", "json")
+	r := serveLaunch(t, l.Dir, 60*time.Second, l.Env, "reload", "--state-dir", l.StateDir, "--overrides", l.OverridesDir, "--format", "json")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.Contains(t, r.stdout, `"outcome": "unchanged"`)
 }
@@ -92,22 +86,12 @@ func writeSnippet(t *testing.T, path, content string, mode os.FileMode) {
 	if mode == 0 {
 		mode = 0o644
 	}
-	// Write aside and rename, as editors and ConfigMaps do, so the watcher
-	// never reads half a file.
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	require.NoError(t, os.WriteFile(tmp, []byte(content), 0o600))
-	require.NoError(t, os.Chmod(tmp, mode))
-	require.NoError(t, os.Rename(tmp, path))
+	testenv.WriteAtomic(t, path, content, mode)
 }
 
 // launcher is one `serve-launch run -- raysim` under test.
 type launcher struct {
-	dir, stateDir, overridesDir, socket string
-	httpPort                            int
-	env                                 []string
-	cmd                                 *exec.Cmd
-	log                                 *lineLog
-	exited                              chan struct{}
+	*testenv.Launched
 }
 
 // snapshot is what must not change while bad inputs arrive.
@@ -120,17 +104,17 @@ func (l *launcher) snapshot(t *testing.T) snapshot {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	info, err := admin.ShowInfo(ctx, l.socket)
+	info, err := admin.ShowInfo(ctx, l.Socket)
 	require.NoError(t, err, "haproxy's admin socket must answer")
 	keep := map[string]string{}
 	for _, k := range []string{"Name", "Version", "Pid", "Process_num", "Nbthread", "Maxconn", "Hard_maxconn", "ConnRateLimit", "SessRateLimit", "Stopping"} {
 		keep[k] = info[k]
 	}
-	files, err := filepath.Glob(filepath.Join(l.stateDir, "*", "*", "patched*.cfg"))
+	files, err := filepath.Glob(filepath.Join(l.StateDir, "*", "*", "patched*.cfg"))
 	require.NoError(t, err)
-	more, _ := filepath.Glob(filepath.Join(l.stateDir, "*", "patched*.cfg"))
+	more, _ := filepath.Glob(filepath.Join(l.StateDir, "*", "patched*.cfg"))
 	files = append(files, more...)
-	require.NotEmpty(t, files, "patched.cfg in %s", l.stateDir)
+	require.NotEmpty(t, files, "patched.cfg in %s", l.StateDir)
 	h := sha256.New()
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -144,173 +128,14 @@ func (l *launcher) snapshot(t *testing.T) snapshot {
 func (l *launcher) get(t *testing.T) int {
 	t.Helper()
 	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/app1", l.httpPort))
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/app1", l.HTTPPort))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// copyOverrides copies the repository's overrides.d.
-func copyOverrides(t *testing.T, dir string) {
-	t.Helper()
-	src := filepath.Join("..", "..", "overrides.d")
-	ents, err := os.ReadDir(src)
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	for _, e := range ents {
-		if e.IsDir() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644))
-	}
-}
-
 func startLauncher(t *testing.T) *launcher {
 	t.Helper()
-	real, err := exec.LookPath("haproxy")
-	require.NoError(t, err, "this test runs the real haproxy: install it (apt-get install -y haproxy)")
-	dir := t.TempDir()
-	l := &launcher{
-		dir:          dir,
-		stateDir:     filepath.Join(dir, "state"),
-		overridesDir: filepath.Join(dir, "overrides.d"),
-		socket:       filepath.Join(dir, "ray", "admin.sock"),
-		httpPort:     freePort(t),
-		log:          newLineLog(),
-		exited:       make(chan struct{}),
-	}
-	copyOverrides(t, l.overridesDir)
-	l.env = []string{
-		"RAY_SERVE_HAPROXY_MAXCONN=2000",
-		"RAY_SERVE_HAPROXY_CONFIG_FILE_LOC=" + filepath.Join(dir, "ray", "haproxy.cfg"),
-		"RAY_SERVE_HAPROXY_SOCKET_PATH=" + l.socket,
-		"RAY_SERVE_HAPROXY_SERVER_STATE_BASE=" + filepath.Join(dir, "ray"),
-		"RAY_SERVE_HAPROXY_SERVER_STATE_FILE=" + filepath.Join(dir, "ray", "server-state"),
-		"RAY_SERVE_HAPROXY_HARD_STOP_AFTER_S=10",
-	}
-	cmd := exec.Command(launcherBin(), "run", "--state-dir", l.stateDir, "--overrides", l.overridesDir,
-		"--haproxy", real, "--grace-period", "3s", "--",
-		raysimBin(), "-apps", "1", "-replicas", "2", "-http-port", strconv.Itoa(l.httpPort),
-		"-stats-port", strconv.Itoa(freePort(t)), "-metrics-port", strconv.Itoa(freePort(t)))
-	cmd.Env = append(os.Environ(), l.env...)
-	pr, pw, err := os.Pipe()
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = pw, pw
-	require.NoError(t, cmd.Start())
-	pw.Close()
-	l.cmd = cmd
-	go l.log.read(pr)
-	go func() {
-		_ = cmd.Wait()
-		close(l.exited)
-	}()
-	t.Cleanup(func() { l.stop(t) })
-	l.log.waitFor(t, 0, "raysim: ready http=", 30*time.Second)
-	return l
-}
-
-// stop ends the launcher (SIGTERM, SIGKILL after a bounded wait), then
-// kills any process left whose command line names this test's directory.
-func (l *launcher) stop(t *testing.T) {
-	_ = l.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-l.exited:
-	case <-time.After(10 * time.Second):
-		_ = l.cmd.Process.Kill()
-		<-l.exited
-	}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cl, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(cl), l.dir) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
-	if t.Failed() {
-		t.Logf("launcher output:\n%s", strings.Join(l.log.all(), "\n"))
-	}
-}
-
-// lineLog collects the launcher's output lines and lets tests wait for one.
-type lineLog struct {
-	mu      sync.Mutex
-	lines   []string
-	eof     bool
-	changed chan struct{}
-}
-
-func newLineLog() *lineLog { return &lineLog{changed: make(chan struct{})} }
-
-func (l *lineLog) read(rd io.ReadCloser) {
-	defer rd.Close()
-	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		l.mu.Lock()
-		l.lines = append(l.lines, sc.Text())
-		close(l.changed)
-		l.changed = make(chan struct{})
-		l.mu.Unlock()
-	}
-	l.mu.Lock()
-	l.eof = true
-	close(l.changed)
-	l.changed = make(chan struct{})
-	l.mu.Unlock()
-}
-
-func (l *lineLog) all() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.lines...)
-}
-
-func (l *lineLog) len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.lines)
-}
-
-// waitFor waits, bounded, for a line at or after index from containing sub.
-func (l *lineLog) waitFor(t *testing.T, from int, sub string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		l.mu.Lock()
-		ch, eof := l.changed, l.eof
-		found := false
-		for _, line := range l.lines[min(from, len(l.lines)):] {
-			if strings.Contains(line, sub) {
-				found = true
-				break
-			}
-		}
-		l.mu.Unlock()
-		if found {
-			return
-		}
-		if eof {
-			t.Fatalf("the launcher's output ended without a line containing %q", sub)
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			t.Fatalf("no line containing %q within %s", sub, timeout)
-		}
-	}
+	return &launcher{testenv.Start(t, bins, testenv.Launch{})}
 }

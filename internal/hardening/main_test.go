@@ -3,47 +3,22 @@ package hardening
 import (
 	"bytes"
 	"context"
-	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/serve-launch/serve-launch/internal/testenv"
 )
 
-// binDir holds the serve-launch and raysim binaries built by TestMain.
-var binDir string
-
 func TestMain(m *testing.M) {
-	os.Exit(runMain(m))
+	os.Exit(testenv.MainWithBinaries(m, "hardening", &bins))
 }
 
-func runMain(m *testing.M) int {
-	flag.Parse()
-	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
-		return m.Run() // listing tests (make fuzz does) needs no binaries
-	}
-	dir, err := os.MkdirTemp("", "serve-launch-hardening-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "hardening:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
-		"github.com/serve-launch/serve-launch/cmd/serve-launch",
-		"github.com/serve-launch/serve-launch/internal/raysim/cmd/raysim")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "hardening: building serve-launch and raysim: %v\n", err)
-		return 1
-	}
-	binDir = dir
-	return m.Run()
-}
-
-func launcherBin() string { return filepath.Join(binDir, "serve-launch") }
-func raysimBin() string   { return filepath.Join(binDir, "raysim") }
+// bins are the serve-launch and raysim binaries TestMain builds: the tests
+// run the real commands, as an operator would.
+var bins testenv.Binaries
 
 // result is one finished command.
 type result struct {
@@ -56,7 +31,7 @@ type result struct {
 // added to this process's environment.
 func serveLaunch(t *testing.T, dir string, timeout time.Duration, env []string, args ...string) result {
 	t.Helper()
-	return runBin(t, launcherBin(), dir, timeout, env, args...)
+	return runBin(t, bins.Launcher(), dir, timeout, env, args...)
 }
 
 func runBin(t *testing.T, bin, dir string, timeout time.Duration, env []string, args ...string) result {
