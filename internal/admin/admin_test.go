@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,11 +19,10 @@ import (
 // in a temp dir and returns the socket path; the process dies with the test.
 func startHAProxy(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	require.NoError(t, err, "haproxy must be installed for these tests (apt-get install -y haproxy)")
+	bin := testenv.HAProxy(t)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "admin.sock")
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	cfg := fmt.Sprintf(`global
     stats socket %s mode 666 level admin expose-fd listeners
     maxconn 200
@@ -53,14 +52,6 @@ backend be
 	defer cancel()
 	require.NoError(t, WaitReady(ctx, sock))
 	return sock
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func TestAgainstHAProxy(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/admin"
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
 
@@ -57,19 +57,9 @@ var testPatcher = replacePatcher("maxconn 1000", "maxconn 1500")
 // behaviour fail without it rather than skip.
 func realHAProxy(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("haproxy")
-	require.NoError(t, err, "these tests run the real haproxy: install it (apt-get install -y haproxy)")
-	p, err = filepath.EvalSymlinks(p)
+	p, err := filepath.EvalSymlinks(testenv.HAProxy(t))
 	require.NoError(t, err)
 	return p
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // rayConfig is a small config in Ray's shape: admin socket with
@@ -107,7 +97,7 @@ func newRayEnv(t *testing.T) *rayEnv {
 	dir, err := os.MkdirTemp("", "ray")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	e := &rayEnv{Dir: dir, Port: freePort(t), cfg: filepath.Join(dir, "haproxy.cfg")}
+	e := &rayEnv{Dir: dir, Port: testenv.FreePort(t), cfg: filepath.Join(dir, "haproxy.cfg")}
 	e.write(t)
 	return e
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/admin"
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -45,7 +45,7 @@ func startReplicas(t *testing.T, app string, n, first int) []*Replica {
 
 func newFixture(t *testing.T, shape Shape, replicas int, extraEnv map[string]string) *fixture {
 	t.Helper()
-	bin := haproxyBin(t)
+	bin := testenv.HAProxy(t)
 	env := testEnv(t)
 	env["RAY_SERVE_HAPROXY_BINARY_PATH"] = bin
 	// Ray's default inter (5s) doubles as the check timeout, so a loaded CI
@@ -56,7 +56,7 @@ func newFixture(t *testing.T, shape Shape, replicas int, extraEnv map[string]str
 	for k, v := range extraEnv {
 		env[k] = v
 	}
-	f := &fixture{env: env, httpPort: freePort(t), statsPort: freePort(t)}
+	f := &fixture{env: env, httpPort: testenv.FreePort(t), statsPort: testenv.FreePort(t)}
 	f.replicas = startReplicas(t, "app1", replicas, 1)
 	m, err := NewManager(ManagerConfig{
 		Options: Options{Shape: shape, Env: env, HTTPHost: "127.0.0.1", HTTPPort: f.httpPort, StatsPort: f.statsPort,
@@ -272,9 +272,8 @@ func assertPortFree(t *testing.T, port int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		err := testenv.PortFree(port)
 		if err == nil {
-			l.Close()
 			return
 		}
 		if time.Now().After(deadline) {
@@ -325,7 +324,7 @@ func TestManagerStartFailures(t *testing.T) {
 // `haproxy` from the child's PATH, or RAY_SERVE_HAPROXY_BINARY_PATH; and that
 // SERVE_SOCKET_REUSE_PORT_ENABLED=1 drops -dR.
 func TestManagerBinaryChoice(t *testing.T) {
-	real := haproxyBin(t)
+	real := testenv.HAProxy(t)
 	tests := []struct {
 		name      string
 		plain     bool
@@ -349,7 +348,7 @@ func TestManagerBinaryChoice(t *testing.T) {
 			}
 			environ := append(os.Environ(), "PATH="+shimDir+":"+os.Getenv("PATH"))
 			m, err := NewManager(ManagerConfig{PlainHAProxy: tc.plain, Environ: environ,
-				Options: Options{Env: env, HTTPHost: "127.0.0.1", HTTPPort: freePort(t), StatsPort: freePort(t)}})
+				Options: Options{Env: env, HTTPHost: "127.0.0.1", HTTPPort: testenv.FreePort(t), StatsPort: testenv.FreePort(t)}})
 			require.NoError(t, err)
 			t.Cleanup(m.Stop)
 			require.NoError(t, m.Start(context.Background()))

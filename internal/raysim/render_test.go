@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -147,7 +148,7 @@ func TestReadEnvErrors(t *testing.T) {
 // TestRenderPassesHAProxyCheck runs `haproxy -c` on rendered configs with
 // temp paths, a small maxconn and free ports.
 func TestRenderPassesHAProxyCheck(t *testing.T) {
-	bin := haproxyBin(t)
+	bin := testenv.HAProxy(t)
 	tests := []struct {
 		name string
 		opts func(env map[string]string) Options
@@ -158,7 +159,7 @@ func TestRenderPassesHAProxyCheck(t *testing.T) {
 		}},
 		{"v1", func(env map[string]string) Options { return Options{Shape: ShapeV1, Env: env, Apps: twoApps()} }},
 		{"master h26", func(env map[string]string) Options {
-			return Options{Shape: ShapeMaster, Env: env, Apps: masterApps(), GRPCPort: freePort(t), H26Compat: true,
+			return Options{Shape: ShapeMaster, Env: env, Apps: masterApps(), GRPCPort: testenv.FreePort(t), H26Compat: true,
 				GRPCFallback: &Target{Name: "SERVE_PROXY_ACTOR-head", Host: "127.0.0.1", Port: 9000}}
 		}},
 	}
@@ -166,7 +167,7 @@ func TestRenderPassesHAProxyCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := testEnv(t)
 			opts := tc.opts(env)
-			opts.HTTPPort, opts.StatsPort = freePort(t), freePort(t)
+			opts.HTTPPort, opts.StatsPort = testenv.FreePort(t), testenv.FreePort(t)
 			s, err := ReadEnv(env, opts.Shape)
 			require.NoError(t, err)
 			require.NoError(t, PrepareDirs(s))
@@ -184,7 +185,7 @@ func TestRenderPassesHAProxyCheck(t *testing.T) {
 // TestRenderMasterIsFatalOn26 documents why H26Compat exists: the faithful
 // master shape with gRPC uses tune.h2.fe/be keywords haproxy 2.6 rejects.
 func TestRenderMasterIsFatalOn26(t *testing.T) {
-	bin := haproxyBin(t)
+	bin := testenv.HAProxy(t)
 	if v, _ := exec.Command(bin, "-v").Output(); !bytes.Contains(v, []byte("version 2.6.")) {
 		t.Logf("haproxy is not 2.6; nothing to show")
 		return
@@ -193,7 +194,7 @@ func TestRenderMasterIsFatalOn26(t *testing.T) {
 	s, err := ReadEnv(env, ShapeMaster)
 	require.NoError(t, err)
 	require.NoError(t, PrepareDirs(s))
-	cfg, err := Render(Options{Shape: ShapeMaster, Env: env, Apps: twoApps(), GRPCPort: freePort(t), HTTPPort: freePort(t), StatsPort: freePort(t)})
+	cfg, err := Render(Options{Shape: ShapeMaster, Env: env, Apps: twoApps(), GRPCPort: testenv.FreePort(t), HTTPPort: testenv.FreePort(t), StatsPort: testenv.FreePort(t)})
 	require.NoError(t, err)
 	require.NoError(t, WriteConfig(s.ConfigFile, cfg))
 	out, err := exec.Command(bin, "-c", "-f", s.ConfigFile).CombinedOutput()

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/raysim"
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -30,14 +30,6 @@ func TestMain(m *testing.M) {
 		main()
 	}
 	os.Exit(m.Run())
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func command(t *testing.T, env []string, args ...string) *exec.Cmd {
@@ -54,10 +46,9 @@ func TestHelpSaysEmulator(t *testing.T) {
 }
 
 func TestRunChurnAndStop(t *testing.T) {
-	bin, err := exec.LookPath("haproxy")
-	require.NoError(t, err, "haproxy must be on PATH for this test (apt-get install -y haproxy)")
+	bin := testenv.HAProxy(t)
 	dir := t.TempDir()
-	httpPort, statsPort, metricsPort := freePort(t), freePort(t), freePort(t)
+	httpPort, statsPort, metricsPort := testenv.FreePort(t), testenv.FreePort(t), testenv.FreePort(t)
 	statusFile := filepath.Join(dir, "status.json")
 	env := []string{
 		"RAY_SERVE_HAPROXY_BINARY_PATH=" + bin,
@@ -161,9 +152,9 @@ func TestRunChurnAndStop(t *testing.T) {
 
 func waitPortFree(ctx context.Context, port int) error {
 	for {
-		l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		err := testenv.PortFree(port)
 		if err == nil {
-			return l.Close()
+			return nil
 		}
 		select {
 		case <-ctx.Done():
