@@ -10,8 +10,6 @@ type Tokens struct {
 	// Words are the decoded words: quotes removed, escapes resolved, ${VAR}
 	// kept verbatim (it is expanded by haproxy at load time, not by us).
 	Words []string
-	// Cols holds the 1-based column where each word starts.
-	Cols []int
 	// Comment is the text after an unquoted '#', without the '#'; HasComment
 	// tells an empty comment from none.
 	Comment    string
@@ -41,21 +39,14 @@ func Tokenize(s string) (Tokens, error) {
 	var t Tokens
 	var word strings.Builder
 	inWord := false
-	start := 0
 	emit := func() {
 		if inWord {
 			t.Words = append(t.Words, word.String())
-			t.Cols = append(t.Cols, start+1)
 			word.Reset()
 			inWord = false
 		}
 	}
-	begin := func(i int) {
-		if !inWord {
-			inWord = true
-			start = i
-		}
-	}
+	begin := func(int) { inWord = true }
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -127,7 +118,6 @@ func tokenizePlain(s string) Tokens {
 		return t
 	}
 	t.Words = make([]string, 0, n)
-	t.Cols = make([]int, 0, n)
 	for i := 0; i < len(s); {
 		for i < len(s) && isSpace(s[i]) {
 			i++
@@ -138,7 +128,6 @@ func tokenizePlain(s string) Tokens {
 		}
 		if i > start {
 			t.Words = append(t.Words, s[start:i])
-			t.Cols = append(t.Cols, start+1)
 		}
 	}
 	return t
