@@ -45,11 +45,13 @@ func runShim(ctx context.Context, args []string, out *output) int {
 		out.errorf("haproxy shim: %v", err)
 		return 1
 	}
+	patcher, snippets := launch.ShimPatcher(env.OverridesDir, env.NoProvenance, env.InsecureOverrides)
 	err = proc.RunShim(ctx, proc.ShimConfig{
 		Argv:         args[1:],
 		RealHAProxy:  real,
 		StateDir:     stateDir,
-		Patcher:      launch.ShimPatcher(env.OverridesDir, env.NoProvenance, env.InsecureOverrides),
+		Patcher:      patcher,
+		Snippets:     snippets,
 		OnPatchError: env.OnPatchError,
 		OverridesDir: env.OverridesDir,
 		LauncherPID:  env.LauncherPID,

@@ -47,18 +47,22 @@ func Lookup(environ []string) func(string) (string, bool) {
 	}
 }
 
-// ShimPatcher loads the overrides directory at the first call, so that a bad
-// snippet is a patch error (handled by the shim's on-patch-error policy)
+// ShimPatcher loads the overrides directory once and returns the shim's
+// patch function with the snippets it applies (for the instance record). A
+// load error does not fail here: the patch function returns it, so a bad
+// snippet is a patch error handled by the shim's on-patch-error policy
 // rather than a failure to start the shim at all.
-func ShimPatcher(dir string, noProvenance, insecureOverrides bool) proc.Patcher {
-	return func(name string, generated []byte) ([]byte, error) {
-		o, err := patch.LoadDir(dir, patch.LoadOptions{InsecureOverrides: insecureOverrides})
-		if err != nil {
-			return nil, err
-		}
-		// The shim runs in Ray's environment, which already has the env files applied.
-		return Patcher(o, noProvenance, os.LookupEnv)(name, generated)
+func ShimPatcher(dir string, noProvenance, insecureOverrides bool) (proc.Patcher, []proc.Snippet) {
+	o, err := patch.LoadDir(dir, patch.LoadOptions{InsecureOverrides: insecureOverrides})
+	if err != nil {
+		return func(string, []byte) ([]byte, error) { return nil, err }, nil
 	}
+	snippets := make([]proc.Snippet, len(o.Snippets))
+	for i, sn := range o.Snippets {
+		snippets[i] = proc.Snippet{Name: sn.Name, SHA256: sn.SHA256}
+	}
+	// The shim runs in Ray's environment, which already has the env files applied.
+	return Patcher(o, noProvenance, os.LookupEnv), snippets
 }
 
 // Preflight renders a config in Ray 2.55's shape from the user's settings (one

@@ -44,9 +44,12 @@ type ShimConfig struct {
 	// the PID Ray started is haproxy's master, which hot reload drives with
 	// SIGUSR2.
 	NoMasterWorker bool
-	// OverridesDir is the snippet directory; its *.toml files are recorded
-	// with their SHA-256 in instance.json.
+	// OverridesDir is the snippet directory, recorded in instance.json.
 	OverridesDir string
+	// Snippets are the snippet files Patcher applies, with their SHA-256, as
+	// loaded; nil means the *.toml files of OverridesDir are hashed here
+	// (when loading them failed, say).
+	Snippets []Snippet
 	// LauncherPID is the `serve-launch run` process, recorded so the launcher
 	// can stop every haproxy started under it (0 when unknown).
 	LauncherPID int
@@ -175,7 +178,10 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	}
 	rec.ID, rec.Dir = filepath.Base(dir), dir
 	rec.OverridesDir = cfg.OverridesDir
-	rec.Snippets = snippetDigests(cfg.OverridesDir)
+	rec.Snippets = cfg.Snippets
+	if rec.Snippets == nil {
+		rec.Snippets = snippetDigests(cfg.OverridesDir)
+	}
 	rec.PatchedAt = time.Now().UTC()
 
 	if perr != nil {
