@@ -82,6 +82,11 @@ func runAction(c *cli.Context, out *output) error {
 	if err != nil {
 		return err
 	}
+	switch p := c.String("on-patch-error"); p {
+	case proc.OnPatchErrorFail, proc.OnPatchErrorPassthrough:
+	default:
+		return fmt.Errorf("--on-patch-error must be %s or %s, not %q", proc.OnPatchErrorFail, proc.OnPatchErrorPassthrough, p)
+	}
 	env, err := loadEnv(c, out)
 	if err != nil {
 		return err
@@ -110,11 +115,6 @@ func runAction(c *cli.Context, out *output) error {
 			out.errorf("preflight: the snippets do not pass haproxy -c on a config in Ray's shape")
 			return reportErrors(out, err)
 		}
-	}
-	switch p := c.String("on-patch-error"); p {
-	case proc.OnPatchErrorFail, proc.OnPatchErrorPassthrough:
-	default:
-		return fmt.Errorf("--on-patch-error must be %s or %s, not %q", proc.OnPatchErrorFail, proc.OnPatchErrorPassthrough, p)
 	}
 	state, err := openStateDir(c)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -515,5 +514,3 @@ func (a *applier) terminateLast(eol string) {
 		last.Raw += eol
 	}
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

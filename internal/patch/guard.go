@@ -2,6 +2,7 @@ package patch
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -130,9 +131,9 @@ func lostFacts(before, after map[string]string) []string {
 	}
 	var lost []string
 	for why, facts := range byWhy {
-		sortStrings(facts)
+		sort.Strings(facts)
 		lost = append(lost, fmt.Sprintf("%s (%s)", strings.Join(facts, ", "), why))
 	}
-	sortStrings(lost)
+	sort.Strings(lost)
 	return lost
 }
