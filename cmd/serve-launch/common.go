@@ -101,9 +101,6 @@ func patchConfig(c *cli.Context, out *output, o *patch.Overrides) ([]byte, *patc
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := patch.CheckText(name, data); err != nil {
-		return nil, nil, reportErrors(out, err)
-	}
 	f, err := patch.Parse(name, data)
 	if err != nil {
 		return nil, nil, reportErrors(out, err)

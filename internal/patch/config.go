@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"bytes"
 	"strings"
 )
 
@@ -126,6 +127,14 @@ type File struct {
 func Parse(name string, data []byte) (*File, error) {
 	f := &File{Name: name}
 	var errs ErrorList
+	// haproxy refuses a NUL byte ("Stray NUL character"), and one marks a
+	// binary file given by mistake, which would otherwise fail later with a
+	// confusing error about a snippet whose sections are missing.
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		line := bytes.Count(data[:i], []byte("\n")) + 1
+		col := i - bytes.LastIndexByte(data[:i], '\n')
+		errs.Add(Position{File: name, Line: line, Col: col}, "NUL byte: this is not a text haproxy config (a binary file?)")
+	}
 	var cur *Section
 	num := 0
 	// One conversion for the whole file; every line's Raw (and the words of

@@ -7,7 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestCheckText(t *testing.T) {
+// TestParseRefusesNUL: a NUL byte (a binary file given as a config) is an
+// error at its position; the file still renders back unchanged.
+func TestParseRefusesNUL(t *testing.T) {
 	tests := []struct {
 		name, data, want string
 	}{
@@ -17,7 +19,8 @@ func TestCheckText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckText("cfg", []byte(tt.data))
+			f, err := Parse("cfg", []byte(tt.data))
+			assert.Equal(t, tt.data, string(f.Render()))
 			if tt.want == "" {
 				assert.NoError(t, err)
 				return
