@@ -234,11 +234,11 @@ func (s *Section) insertAt(i int, lines ...*Line) {
 
 func (a *applier) set(s *Section, text string, pos Position) {
 	tok, _ := Tokenize(text)
-	key := Key(tok.Words)
-	if IsListKey(key) {
-		a.errs.Add(pos, "set: %q lines form an ordered rule list; use add, insert or delete", tok.Words[0])
+	if p := setProblem(tok.Words); p != "" {
+		a.errs.Add(pos, "%s", p)
 		return
 	}
+	key := Key(tok.Words)
 	first := -1
 	kept := s.Body[:0:0]
 	for _, l := range s.Body {
@@ -261,8 +261,8 @@ func (a *applier) set(s *Section, text string, pos Position) {
 
 func (a *applier) add(s *Section, text string, pos Position) {
 	tok, _ := Tokenize(text)
-	if s.Kind == "global" && firstWins[tok.Words[0]] {
-		a.errs.Add(pos, "add: global %s is first-wins in HAProxy (a second line is ignored); use set to replace it", tok.Words[0])
+	if p := addProblem(s.Kind, tok.Words); p != "" {
+		a.errs.Add(pos, "%s", p)
 		return
 	}
 	at := lastDirective(s) + 1

@@ -731,23 +731,37 @@ func checkBodyLine(text string) error {
 // logs an alert for later ones, so appending one would silently do nothing.
 var firstWins = map[string]bool{"maxconn": true, "maxconnrate": true, "maxsessrate": true}
 
-func checkSetLine(pos Position, text string, errs *ErrorList) {
-	tok, err := Tokenize(text)
-	if err != nil || len(tok.Words) == 0 {
-		return
+// setProblem says why `set` of a line with these words cannot work, or "".
+// Literal lines are checked at load; templated ones when they are rendered.
+func setProblem(words []string) string {
+	if len(words) > 0 && IsListKey(Key(words)) {
+		return fmt.Sprintf("set: %q lines form an ordered rule list; use add, insert or delete", words[0])
 	}
-	if key := Key(tok.Words); IsListKey(key) {
-		errs.Add(pos, "set: %q lines form an ordered rule list; use add, insert or delete", tok.Words[0])
+	return ""
+}
+
+// addProblem says why `add` of a line with these words to a section of kind
+// cannot work, or "".
+func addProblem(kind string, words []string) string {
+	if kind == "global" && len(words) > 0 && firstWins[words[0]] {
+		return fmt.Sprintf("add: global %s is first-wins in HAProxy (a second line is ignored); use set to replace it", words[0])
+	}
+	return ""
+}
+
+func checkSetLine(pos Position, text string, errs *ErrorList) {
+	if tok, err := Tokenize(text); err == nil {
+		if p := setProblem(tok.Words); p != "" {
+			errs.Add(pos, "%s", p)
+		}
 	}
 }
 
 func checkAddLine(pos Position, kind, text string, errs *ErrorList) {
-	tok, err := Tokenize(text)
-	if err != nil || len(tok.Words) == 0 {
-		return
-	}
-	if kind == "global" && firstWins[tok.Words[0]] {
-		errs.Add(pos, "add: global %s is first-wins in HAProxy (a second line is ignored); use set to replace it", tok.Words[0])
+	if tok, err := Tokenize(text); err == nil {
+		if p := addProblem(kind, tok.Words); p != "" {
+			errs.Add(pos, "%s", p)
+		}
 	}
 }
 
