@@ -62,8 +62,40 @@ func ShimPatcher(dir string, noProvenance, insecureOverrides bool) (proc.Patcher
 	return Patcher(o, noProvenance, os.LookupEnv), snippets
 }
 
-// Preflight renders a config in Ray 2.55's shape from the user's settings (one
-// app with two replicas), applies the overrides and runs `haproxy -c` on the
+// RayConfigName is the file name that messages about [RayConfig]'s output carry.
+const RayConfigName = "built-in config in Ray 2.55's shape"
+
+// RayVars returns the RAY_SERVE_HAPROXY_* values Ray renders its config
+// from: every setting of env that is set (KEY= unsets).
+func RayVars(env *envmap.Env) map[string]string {
+	vars := map[string]string{}
+	for _, s := range env.Settings() {
+		if s.Set && !s.Unset {
+			vars[s.Var.Name] = s.Value
+		}
+	}
+	return vars
+}
+
+// RayConfig renders a config in Ray 2.55's shape from vars (see [RayVars]),
+// with one app of two replicas: what the preflight checks the snippets
+// against and `check --audit` audits when no generated file is at hand.
+func RayConfig(vars map[string]string) ([]byte, error) {
+	cfg, err := raysim.Render(raysim.Options{Shape: raysim.Shape255, Env: vars, Apps: []raysim.App{{
+		Name: "app", RoutePrefix: "/",
+		Replicas: []raysim.Target{
+			{Name: "SERVE_REPLICA::app#App#replica1", Host: "127.0.0.1", Port: 30000},
+			{Name: "SERVE_REPLICA::app#App#replica2", Host: "127.0.0.1", Port: 30001},
+		},
+	}}})
+	if err != nil {
+		return nil, fmt.Errorf("rendering a config in Ray's shape: %v", err)
+	}
+	return cfg, nil
+}
+
+// Preflight renders a config in Ray 2.55's shape from the user's settings
+// ([RayConfig]), applies the overrides and runs `haproxy -c` on the
 // result, so that a snippet that cannot work fails before Ray starts. getenv
 // answers the snippets' env function, as for [Patcher].
 func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy string, getenv func(string) (string, bool)) error {
@@ -72,12 +104,7 @@ func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy
 		return err
 	}
 	defer os.RemoveAll(dir)
-	vars := map[string]string{}
-	for _, s := range env.Settings() {
-		if s.Set && !s.Unset {
-			vars[s.Var.Name] = s.Value
-		}
-	}
+	vars := RayVars(env)
 	// Paths move into the temp dir: -c opens errorfile and state files.
 	vars["RAY_SERVE_HAPROXY_CONFIG_FILE_LOC"] = filepath.Join(dir, "haproxy.cfg")
 	vars["RAY_SERVE_HAPROXY_SOCKET_PATH"] = filepath.Join(dir, "admin.sock")
@@ -90,18 +117,11 @@ func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy
 	if err := raysim.PrepareDirs(settings); err != nil {
 		return err
 	}
-	cfg, err := raysim.Render(raysim.Options{Shape: raysim.Shape255, Env: vars, Apps: []raysim.App{{
-		Name: "app", RoutePrefix: "/",
-		Replicas: []raysim.Target{
-			{Name: "SERVE_REPLICA::app#App#preflight1", Host: "127.0.0.1", Port: 30000},
-			{Name: "SERVE_REPLICA::app#App#preflight2", Host: "127.0.0.1", Port: 30001},
-		},
-	}}})
+	cfg, err := RayConfig(vars)
 	if err != nil {
-		return fmt.Errorf("rendering a config in Ray's shape: %v", err)
+		return err
 	}
-	const name = "built-in config in Ray 2.55's shape"
-	f, err := patch.Parse(name, cfg)
+	f, err := patch.Parse(RayConfigName, cfg)
 	if err != nil {
 		return err
 	}
@@ -118,11 +138,11 @@ func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy
 	var list patch.ErrorList
 	for _, m := range res.Messages {
 		if m.Level == "ALERT" {
-			list = append(list, &patch.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c on the %s: %s", name, m.Text)})
+			list = append(list, &patch.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c on the %s: %s", RayConfigName, m.Text)})
 		}
 	}
 	if len(list) == 0 {
-		return fmt.Errorf("haproxy -c on the %s failed:\n%s", name, strings.TrimSpace(res.Output))
+		return fmt.Errorf("haproxy -c on the %s failed:\n%s", RayConfigName, strings.TrimSpace(res.Output))
 	}
 	return list
 }
