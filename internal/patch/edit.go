@@ -58,15 +58,23 @@ type applier struct {
 	f    *File
 	opt  ApplyOptions
 	errs ErrorList
+	// file caches the whole-file part of the template context for the
+	// current edit or new section, so that templated lines do not recount
+	// every server of the file each; nil means not computed yet.
+	file *TemplateContext
 }
 
 func (a *applier) context(s *Section) TemplateContext {
-	ctx := TemplateContext{Servers: serverCount(a.f.Sections)}
-	for _, x := range a.f.Sections {
-		if x.Kind == "backend" && x.Name != "default_backend" {
-			ctx.Backends++
+	if a.file == nil {
+		c := TemplateContext{Servers: serverCount(a.f.Sections)}
+		for _, x := range a.f.Sections {
+			if x.Kind == "backend" && x.Name != "default_backend" {
+				c.Backends++
+			}
 		}
+		a.file = &c
 	}
+	ctx := *a.file
 	if s != nil {
 		ctx.Section = SectionContext{Kind: s.Kind, Name: s.Name, Servers: serverCount([]*Section{s})}
 	}
@@ -132,6 +140,7 @@ func sameWords(a, b []string) bool {
 }
 
 func (a *applier) edit(sn *Snippet, e *edit) {
+	a.file = nil // counted as the file stands when the edit starts
 	var matched []*Section
 	for _, s := range a.f.Sections {
 		if e.sel.match(s) && !excluded(e.exclude, s.Name) {
@@ -398,6 +407,7 @@ func joinWords(words []string) string {
 }
 
 func (a *applier) addSection(sn *Snippet, ns *addSection) {
+	a.file = nil
 	// A header is a section keyword line, which render refuses for body
 	// lines; it is checked here instead.
 	header, ok := a.execute(ns.header, nil)
