@@ -6,6 +6,7 @@ import (
 	"os/exec"
 
 	"github.com/serve-launch/serve-launch/internal/audit"
+	"github.com/serve-launch/serve-launch/internal/launch"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/urfave/cli/v2"
 )
@@ -96,38 +97,24 @@ Example:
 	}
 }
 
-// auditRayConfig audits a config in Ray 2.55's shape rendered from the
-// user's settings (env files and environment), with the overrides applied.
+// auditRayConfig audits the preflight's config in Ray 2.55's shape
+// ([launch.RayConfig]), rendered from the user's settings (env files and
+// environment), with the overrides applied.
 func auditRayConfig(c *cli.Context, out *output, o *patch.Overrides) error {
 	env, err := loadEnv(c, out)
 	if err != nil {
 		return err
 	}
-	vars := map[string]string{}
-	known := map[string]bool{}
-	for _, s := range env.Settings() {
-		known[s.Var.Name] = true
-		if s.Set && !s.Unset {
-			vars[s.Var.Name] = s.Value
-		}
-	}
-	cfg, err := audit.RayConfig(vars)
+	cfg, err := launch.RayConfig(launch.RayVars(env))
 	if err != nil {
 		return err
 	}
-	f, err := patch.Parse(audit.RayConfigName, cfg)
+	f, err := patch.Parse(launch.RayConfigName, cfg)
 	if err != nil {
 		return reportErrors(out, err)
 	}
-	getenv := func(k string) (string, bool) {
-		if v, ok := vars[k]; ok {
-			return v, true
-		}
-		if known[k] {
-			return "", false // unset for Ray, as in the environment the shim sees
-		}
-		return os.LookupEnv(k)
-	}
+	// Snippets' env sees Ray's environment, as in the shim and the preflight.
+	getenv := launch.Lookup(env.ChildEnviron(os.Environ()))
 	if err := o.Apply(f, patch.ApplyOptions{Getenv: getenv, NoProvenance: true}); err != nil {
 		return reportErrors(out, err)
 	}

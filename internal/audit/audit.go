@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
-	"github.com/serve-launch/serve-launch/internal/raysim"
 )
 
 // The example snippets of the repository's overrides.d that fix a finding.
@@ -160,24 +159,3 @@ func allInterfaces(addr string) bool {
 	}
 	return false
 }
-
-// RayConfig renders a config in Ray 2.55's shape from the user's settings
-// (one app with two replicas), for auditing when no generated file is at
-// hand. Unlike the preflight, paths stay where the settings put them: they
-// are what the audit is about.
-func RayConfig(vars map[string]string) ([]byte, error) {
-	cfg, err := raysim.Render(raysim.Options{Shape: raysim.Shape255, Env: vars, Apps: []raysim.App{{
-		Name: "app", RoutePrefix: "/",
-		Replicas: []raysim.Target{
-			{Name: "SERVE_REPLICA::app#App#audit1", Host: "127.0.0.1", Port: 30000},
-			{Name: "SERVE_REPLICA::app#App#audit2", Host: "127.0.0.1", Port: 30001},
-		},
-	}}})
-	if err != nil {
-		return nil, fmt.Errorf("rendering a config in Ray's shape: %v", err)
-	}
-	return cfg, nil
-}
-
-// RayConfigName is the file name findings on RayConfig's output carry.
-const RayConfigName = "built-in config in Ray 2.55's shape"

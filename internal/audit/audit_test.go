@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serve-launch/serve-launch/internal/launch"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,9 +85,9 @@ func TestExamplesFix(t *testing.T) {
 		{},
 		{"RAY_SERVE_HAPROXY_SOCKET_PATH": "/var/tmp/x/admin.sock", "RAY_SERVE_HAPROXY_METRICS_PORT": "9202"},
 	} {
-		cfg, err := RayConfig(vars)
+		cfg, err := launch.RayConfig(vars)
 		require.NoError(t, err)
-		f, err := patch.Parse(RayConfigName, cfg)
+		f, err := patch.Parse(launch.RayConfigName, cfg)
 		require.NoError(t, err)
 		require.Len(t, Config(f), 3, "the built-in config has the three findings")
 		getenv := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
