@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"strings"
 
@@ -62,11 +63,11 @@ Example:
 }
 
 // asExit2 gives an error diff's "trouble" status.
+// An error already printed (an exitError without its own) stays unprinted.
 func asExit2(err error) error {
-	if ec, ok := err.(exitCoder); ok {
-		if ee, ok := ec.(*exitError); ok {
-			return exitWith(2, ee.err)
-		}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return exitWith(2, ee.err)
 	}
 	return exitWith(2, err)
 }
