@@ -208,7 +208,7 @@ func (t *Tools) startShim(ctx context.Context, in *instance, state string) (*Gro
 	if err != nil {
 		return nil, 0, err
 	}
-	d, _, err := WaitShowInfo(ctx, in.socket, g.Start, g.Exited)
+	d, err := WaitShowInfo(ctx, in.socket, g.Start, g.Exited)
 	if err != nil {
 		_ = g.Kill()
 		return nil, 0, fmt.Errorf("haproxy through the shim: %v; %s (see %s)", err, in.logTail(), state)
@@ -248,7 +248,7 @@ func (t *Tools) startDirect(ctx context.Context, in *instance) (*Group, time.Dur
 	if err != nil {
 		return nil, 0, err
 	}
-	d, _, err := WaitShowInfo(ctx, in.socket, g.Start, g.Exited)
+	d, err := WaitShowInfo(ctx, in.socket, g.Start, g.Exited)
 	if err != nil {
 		_ = g.Kill()
 		return nil, 0, fmt.Errorf("haproxy started directly: %v; %s", err, in.logTail())

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/serve-launch/serve-launch/internal/admin"
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listens on now.
@@ -127,46 +128,22 @@ func procStat(path string) (state string, pgrp int) {
 	return f[0], pgrp
 }
 
-// ShowInfo asks the admin socket for `show info` once, bounded by timeout.
-func ShowInfo(socket string, timeout time.Duration) (map[string]string, error) {
-	c, err := net.DialTimeout("unix", socket, timeout)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(timeout))
-	if _, err := c.Write([]byte("show info\n")); err != nil {
-		return nil, err
-	}
-	info := map[string]string{}
-	sc := bufio.NewScanner(c)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ": "); ok {
-			info[k] = v
-		}
-	}
-	if info["Pid"] == "" {
-		return nil, fmt.Errorf("show info on %s: no Pid in the answer (%v)", socket, sc.Err())
-	}
-	return info, nil
-}
-
 // WaitShowInfo polls `show info` every millisecond until it answers and
 // returns the time since start. The 1 ms poll (Ray polls every 0.5 s) keeps
 // the measurement's own granularity far below the start times compared.
-func WaitShowInfo(ctx context.Context, socket string, start time.Time, exited <-chan struct{}) (time.Duration, map[string]string, error) {
-	var last error
+func WaitShowInfo(ctx context.Context, socket string, start time.Time, exited <-chan struct{}) (time.Duration, error) {
 	for {
-		info, err := ShowInfo(socket, 500*time.Millisecond)
+		actx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		_, err := admin.ShowInfo(actx, socket)
+		cancel()
 		if err == nil {
-			return time.Since(start), info, nil
+			return time.Since(start), nil
 		}
-		last = err
 		select {
 		case <-ctx.Done():
-			return 0, nil, fmt.Errorf("show info on %s never answered: %v", socket, last)
+			return 0, fmt.Errorf("show info never answered: %v", err)
 		case <-exited:
-			return 0, nil, fmt.Errorf("the process exited before show info answered on %s: %v", socket, last)
+			return 0, fmt.Errorf("the process exited before show info answered: %v", err)
 		case <-time.After(time.Millisecond):
 		}
 	}

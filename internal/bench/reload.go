@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/serve-launch/serve-launch/internal/admin"
 )
 
 // ReloadResult is what hot reloads under load did.
@@ -179,7 +181,10 @@ func waitRate(ctx context.Context, socket, want string, limit time.Duration) err
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if info, err := ShowInfo(socket, time.Second); err == nil {
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		info, err := admin.ShowInfo(actx, socket)
+		cancel()
+		if err == nil {
 			if info["ConnRateLimit"] == want {
 				return nil
 			}
