@@ -140,8 +140,8 @@ func (t *Tools) RenderVsCheck(servers, runs int) (Sample, error) {
 			return s, err
 		}
 		if i >= 0 {
-			s.Ours = append(s.Ours, Millis([]time.Duration{a})[0])
-			s.Base = append(s.Base, Millis([]time.Duration{b})[0])
+			s.Ours = append(s.Ours, Millis(a))
+			s.Base = append(s.Base, Millis(b))
 		}
 	}
 	return s, nil
@@ -313,7 +313,7 @@ func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (Sample, e
 			if err := g.Kill(); err != nil {
 				return s, err
 			}
-			ms := Millis([]time.Duration{d})[0]
+			ms := Millis(d)
 			if ours {
 				s.Ours = append(s.Ours, ms)
 			} else {
@@ -354,7 +354,7 @@ func (t *Tools) ShimPeakRSS(servers, runs int) (shimKiB, trueKiB int, shimMs flo
 			cmd := &exec.Cmd{Path: t.Self, Args: append([]string{t.Self}, argv...), Env: env}
 			start := time.Now()
 			out, err := cmd.Output()
-			ms := Millis([]time.Duration{time.Since(start)})[0]
+			ms := Millis(time.Since(start))
 			if err != nil {
 				return 0, 0, 0, fmt.Errorf("spawner %s: %v: %s", strings.Join(argv, " "), err, out)
 			}

@@ -163,7 +163,7 @@ func (t *Tools) HotReload(ctx context.Context, reloads, clients int) (ReloadResu
 			stopLoad()
 			return res, fmt.Errorf("reload %d: %v (see %s)", k, err, logPath)
 		}
-		res.Latency = append(res.Latency, Millis([]time.Duration{time.Since(start)})[0])
+		res.Latency = append(res.Latency, Millis(time.Since(start)))
 		time.Sleep(300 * time.Millisecond)
 	}
 	stopLoad()

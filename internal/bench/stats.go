@@ -18,11 +18,7 @@ func Median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// Millis converts durations to milliseconds.
-func Millis(ds []time.Duration) []float64 {
-	out := make([]float64, len(ds))
-	for i, d := range ds {
-		out[i] = float64(d) / float64(time.Millisecond)
-	}
-	return out
+// Millis converts a duration to milliseconds.
+func Millis(d time.Duration) float64 {
+	return float64(d) / float64(time.Millisecond)
 }
