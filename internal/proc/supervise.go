@@ -254,17 +254,21 @@ func (s *Supervisor) cleanup(pgid int, logf func(string, ...any)) {
 		logf("killed what was left in process group %d", pgid)
 	}
 	if s.StateDir != nil {
-		if ins, err := Status(s.StateDir); err == nil {
-			for _, in := range ins {
-				if in.LauncherPID != os.Getpid() || !in.Alive {
-					continue
-				}
-				logf("killing haproxy master %d (%s)", in.MasterPID, in.Generated)
-				for _, w := range in.WorkerPIDs {
-					signalPID(w, syscall.SIGKILL)
-				}
-				signalPID(in.MasterPID, syscall.SIGKILL)
+		// Status lists every record it could read even when it reports an
+		// error, so one unreadable instance.json does not spare the others.
+		ins, err := Status(s.StateDir)
+		if err != nil {
+			logf("state dir: %v", err)
+		}
+		for _, in := range ins {
+			if in.LauncherPID != os.Getpid() || !in.Alive {
+				continue
 			}
+			logf("killing haproxy master %d (%s)", in.MasterPID, in.Generated)
+			for _, w := range in.WorkerPIDs {
+				signalPID(w, syscall.SIGKILL)
+			}
+			signalPID(in.MasterPID, syscall.SIGKILL)
 		}
 	}
 	self, own := os.Getpid(), syscall.Getpgrp()

@@ -220,6 +220,10 @@ func TestSupervisorLeavesNoOrphans(t *testing.T) {
 	idir, err := state.instanceDir(InstanceID([]string{e.cfg}))
 	require.NoError(t, err)
 	require.NoError(t, state.saveInstance(idir, &Instance{MasterPID: master, LauncherPID: os.Getpid(), Running: []string{e.cfg}, Generated: e.cfg}))
+	// An unreadable record beside it must not spare it.
+	bad, err := state.instanceDir("0000000000000000")
+	require.NoError(t, err)
+	require.NoError(t, state.WriteFile(bad, InstanceFile, []byte("{")))
 
 	bg, daemon, ready := filepath.Join(dir, "bg"), filepath.Join(dir, "daemon"), filepath.Join(dir, "ready")
 	script := `sleep 300 & echo $! > ` + bg + `
