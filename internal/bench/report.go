@@ -74,6 +74,17 @@ func list(xs []float64, format string) string {
 	return strings.Join(s, " ")
 }
 
+// sizeTable writes the detail table of a comparison by config size, ours
+// and base naming its two sides; a ratio of medians at most goal passes.
+func sizeTable(p func(string, ...any), ours, base string, samples []SizeSample, goal float64) {
+	p("| servers | %s median | %s median | ratio | goal | ratio of minima | %s runs | %s runs |\n|---:|---:|---:|---:|---|---:|---|---|\n", ours, base, ours, base)
+	for _, s := range samples {
+		x := s.Sample.Ratio()
+		p("| %d | %.1f | %.1f | %.3f | %s | %.3f | %s | %s |\n", s.Servers, Median(s.Sample.Ours), Median(s.Sample.Base), x, verdict(x <= goal), s.Sample.MinRatio(), list(s.Sample.Ours, "%.0f"), list(s.Sample.Base, "%.0f"))
+	}
+	p("\n")
+}
+
 // Markdown writes BENCHMARKS.md.
 func (r *Results) Markdown(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
@@ -157,12 +168,7 @@ func (r *Results) Markdown(w io.Writer) {
 		p("Whole processes, %d runs each, alternating: `serve-launch render --config CFG --overrides overrides.d`\n", r.Runs)
 		p("(start, load the snippets, patch, print) against `haproxy -c -q -f CFG` on the same generated file.\n")
 		p("Times in ms.\n\n")
-		p("| servers | render median | haproxy -c median | ratio | goal | ratio of minima | render runs | haproxy -c runs |\n|---:|---:|---:|---:|---|---:|---|---|\n")
-		for _, s := range r.Render {
-			x := s.Sample.Ratio()
-			p("| %d | %.1f | %.1f | %.3f | %s | %.3f | %s | %s |\n", s.Servers, Median(s.Sample.Ours), Median(s.Sample.Base), x, verdict(x <= GoalRenderVsCheck), s.Sample.MinRatio(), list(s.Sample.Ours, "%.0f"), list(s.Sample.Base, "%.0f"))
-		}
-		p("\n")
+		sizeTable(p, "render", "haproxy -c", r.Render, GoalRenderVsCheck)
 	}
 	if len(r.Start) > 0 {
 		p("## Start overhead\n\n")
@@ -170,12 +176,7 @@ func (r *Results) Markdown(w io.Writer) {
 		p("alternating. Shim: `bin/haproxy -db -f CFG -dR`, `bin/haproxy` a symlink to serve-launch, with the\n")
 		p("SERVE_LAUNCH_* environment the launcher gives Ray; it patches and execs `haproxy -W -db -f PATCHED -dR`.\n")
 		p("Direct: `haproxy -W -db -f PATCHED -dR` on a copy of the very file the shim wrote. Times in ms.\n\n")
-		p("| servers | shim median | direct median | ratio | goal | ratio of minima | shim runs | direct runs |\n|---:|---:|---:|---:|---|---:|---|---|\n")
-		for _, s := range r.Start {
-			x := s.Sample.Ratio()
-			p("| %d | %.1f | %.1f | %.3f | %s | %.3f | %s | %s |\n", s.Servers, Median(s.Sample.Ours), Median(s.Sample.Base), x, verdict(x <= GoalStart), s.Sample.MinRatio(), list(s.Sample.Ours, "%.0f"), list(s.Sample.Base, "%.0f"))
-		}
-		p("\n")
+		sizeTable(p, "shim", "direct", r.Start, GoalStart)
 	}
 	if d := r.DataPlane; d != nil {
 		p("## Data plane\n\n")
