@@ -16,13 +16,22 @@ import (
 
 const overridesDir = "../../overrides.d"
 
-func shape255(b *testing.B, servers int) []byte {
-	b.Helper()
-	data, err := bench.Config(servers, bench.ConfigOptions{Dir: "/tmp/haproxy-serve"})
-	if err != nil {
-		b.Fatal(err)
+// eachSize runs body as the sub-benchmark servers=N for every config size
+// in bench.Sizes, given that config. The config is generated off the clock;
+// bytes per op are its size, so ns/op and MB/s compare across sizes.
+func eachSize(b *testing.B, body func(b *testing.B, data []byte)) {
+	for _, n := range bench.Sizes {
+		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
+			data, err := bench.Config(n, bench.ConfigOptions{Dir: "/tmp/haproxy-serve"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			body(b, data)
+		})
 	}
-	return data
 }
 
 func loadRepoOverrides(b *testing.B) *patch.Overrides {
@@ -38,83 +47,63 @@ func loadRepoOverrides(b *testing.B) *patch.Overrides {
 }
 
 func BenchmarkShape255Parse(b *testing.B) {
-	for _, n := range bench.Sizes {
-		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
-			data := shape255(b, n)
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := patch.Parse("haproxy.cfg", data); err != nil {
-					b.Fatal(err)
-				}
+	eachSize(b, func(b *testing.B, data []byte) {
+		for b.Loop() {
+			if _, err := patch.Parse("haproxy.cfg", data); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+	})
 }
 
 func BenchmarkShape255Apply(b *testing.B) {
 	o := loadRepoOverrides(b)
-	for _, n := range bench.Sizes {
-		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
-			data := shape255(b, n)
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			// Apply edits the file in place, so each round needs a fresh
-			// parse, kept off the clock.
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				f, err := patch.Parse("haproxy.cfg", data)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
-				if err := o.Apply(f, patch.ApplyOptions{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-func BenchmarkShape255Render(b *testing.B) {
-	o := loadRepoOverrides(b)
-	for _, n := range bench.Sizes {
-		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
-			data := shape255(b, n)
+	eachSize(b, func(b *testing.B, data []byte) {
+		// Apply edits the file in place, so each round needs a fresh
+		// parse, kept off the clock.
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
 			f, err := patch.Parse("haproxy.cfg", data)
 			if err != nil {
 				b.Fatal(err)
 			}
+			b.StartTimer()
 			if err := o.Apply(f, patch.ApplyOptions{}); err != nil {
 				b.Fatal(err)
 			}
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if len(f.Render()) == 0 {
-					b.Fatal("empty render")
-				}
+		}
+	})
+}
+
+func BenchmarkShape255Render(b *testing.B) {
+	o := loadRepoOverrides(b)
+	eachSize(b, func(b *testing.B, data []byte) {
+		f, err := patch.Parse("haproxy.cfg", data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := o.Apply(f, patch.ApplyOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if len(f.Render()) == 0 {
+				b.Fatal("empty render")
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkShape255Patch is the whole in-process cost of one shim start:
 // parse, apply and render.
 func BenchmarkShape255Patch(b *testing.B) {
 	o := loadRepoOverrides(b)
-	for _, n := range bench.Sizes {
-		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
-			data := shape255(b, n)
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := o.Patch("haproxy.cfg", data, patch.ApplyOptions{}); err != nil {
-					b.Fatal(err)
-				}
+	eachSize(b, func(b *testing.B, data []byte) {
+		for b.Loop() {
+			if _, err := o.Patch("haproxy.cfg", data, patch.ApplyOptions{}); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkLoadRepoOverrides is the other in-process part of every shim
