@@ -274,13 +274,6 @@ func (m *Manager) Reloads() int {
 	return m.reloads
 }
 
-// Apps returns the target groups last rendered.
-func (m *Manager) Apps() []App {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]App(nil), m.opts.Apps...)
-}
-
 func (m *Manager) writeConfig() error {
 	cfg := renderWith(m.opts, m.settings)
 	if m.opts.Shape == ShapeMaster && strings.Contains(string(cfg), "lua-load-per-thread ") {
