@@ -7,11 +7,39 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // haproxyTime matches HAProxy's time format: a number with an optional unit
 // (no unit means milliseconds).
-var haproxyTime = regexp.MustCompile(`^[0-9]+(us|ms|s|m|h|d)?$`)
+var haproxyTime = regexp.MustCompile(`^([0-9]+)(us|ms|s|m|h|d)?$`)
+
+// maxTime is the longest time haproxy accepts; longer ones fail `haproxy -c`
+// with "timer overflow".
+const maxTime = 2147483647 * time.Millisecond
+
+// ParseTime returns the duration an HAProxy time such as 250ms, 5s or 1500
+// (no unit means milliseconds) stands for, so that "1s", "1000" and "1000ms"
+// compare equal; false when it is no HAProxy time or longer than haproxy
+// accepts.
+func ParseTime(s string) (time.Duration, bool) {
+	m := haproxyTime.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	unit := map[string]time.Duration{"us": time.Microsecond, "": time.Millisecond, "ms": time.Millisecond,
+		"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}[m[2]]
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || n > int64(maxTime/unit) {
+		return 0, false
+	}
+	return time.Duration(n) * unit, true
+}
+
+// Check returns why value is not a valid value of v, as "a port from 1 to
+// 65535", or "" when it is: what [Load] accepts, for code that writes
+// values (migrate).
+func (v Var) Check(value string) string { return check(v, value) }
 
 // check returns why value is not a valid value of v, or "" when it is. The
 // rules are stricter than Ray's own parsing on purpose: Ray's int() accepts
@@ -34,8 +62,8 @@ func check(v Var, value string) string {
 			return "a port from 1 to 65535"
 		}
 	case KindTime:
-		if !haproxyTime.MatchString(value) {
-			return "an HAProxy time such as 250ms, 5s or 1m"
+		if _, ok := ParseTime(value); !ok {
+			return "an HAProxy time such as 250ms, 5s or 1m, of at most 2147483647ms (about 24.8 days)"
 		}
 	case KindFlag:
 		if value != "0" && value != "1" {
