@@ -644,39 +644,27 @@ func posOf(from string) string {
 }
 
 // fitVar converts their value to the variable's type and says whether it is
-// Ray's default; why is set when it does not fit the variable.
+// Ray's default; why is set when it does not fit the variable, by the rules
+// `serve-launch run` checks the env file with.
 func fitVar(v envmap.Var, value string) (val string, isDefault bool, why string) {
-	switch v.Kind {
-	case envmap.KindSeconds:
+	val = value
+	if v.Kind == envmap.KindSeconds {
 		sec, ok := wholeSeconds(value)
 		if !ok {
 			return "", false, fmt.Sprintf("%s takes whole seconds", v.Name)
 		}
-		return sec, !v.Omitted && sec == v.Default, ""
-	case envmap.KindTime:
-		if _, ok := parseTime(value); !ok {
-			return "", false, fmt.Sprintf("%s takes an HAProxy time", v.Name)
-		}
-		return value, !v.Omitted && sameTime(value, v.Default), ""
-	case envmap.KindInt, envmap.KindPort:
-		for _, c := range value {
-			if c < '0' || c > '9' {
-				return "", false, fmt.Sprintf("%s takes a number", v.Name)
-			}
-		}
-		if value == "" {
-			return "", false, fmt.Sprintf("%s takes a number", v.Name)
-		}
-		return value, !v.Omitted && value == v.Default, ""
-	case envmap.KindEnum:
-		if !slices.Contains(v.Values, value) {
-			return "", false, fmt.Sprintf("%s takes one word of %s", v.Name, strings.Join(v.Values, ", "))
-		}
-		return value, value == v.Default, ""
-	case envmap.KindFlag:
-		return value, value == v.Default, ""
+		val = sec
 	}
-	return value, !v.Omitted && value == v.Default, ""
+	if want := v.Check(val); want != "" {
+		return "", false, fmt.Sprintf("%s takes %s", v.Name, want)
+	}
+	if v.Omitted {
+		return val, false, ""
+	}
+	if v.Kind == envmap.KindTime {
+		return val, sameTime(val, v.Default), ""
+	}
+	return val, val == v.Default, ""
 }
 
 // snippet carries their line into target t through the snippet: set for

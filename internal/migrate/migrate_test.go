@@ -268,9 +268,9 @@ func TestParseTime(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			us, ok := parseTime(tc.in)
+			d, ok := envmap.ParseTime(tc.in)
 			assert.Equal(t, tc.ok, ok)
-			assert.Equal(t, tc.us, us)
+			assert.Equal(t, tc.us, d.Microseconds())
 		})
 	}
 	sec, ok := wholeSeconds("2m")
@@ -349,6 +349,42 @@ func TestOddInputs(t *testing.T) {
 			again, err := Migrate(Options{Name: filepath.Base(p), Data: data})
 			require.NoError(t, err)
 			assert.Equal(t, string(res.Report()), string(again.Report()))
+		})
+	}
+}
+
+// TestFitVar proves a value goes to the env file only when `serve-launch
+// run` would accept it there (envmap's checks), in the variable's unit.
+func TestFitVar(t *testing.T) {
+	tests := []struct {
+		name, var_, in string
+		val            string
+		isDefault      bool
+		why            string // substring; "" when it fits
+	}{
+		{name: "seconds from minutes", var_: "RAY_SERVE_HAPROXY_TIMEOUT_CLIENT_S", in: "1m", val: "60"},
+		{name: "seconds, default", var_: "RAY_SERVE_HAPROXY_TIMEOUT_CLIENT_S", in: "1h", val: "3600", isDefault: true},
+		{name: "not whole seconds", var_: "RAY_SERVE_HAPROXY_TIMEOUT_CONNECT_S", in: "1500ms", why: "takes whole seconds"},
+		{name: "omitted has no default", var_: "RAY_SERVE_HAPROXY_TIMEOUT_SERVER_S", in: "0s", val: "0"},
+		{name: "time in another unit is the default", var_: "RAY_SERVE_HAPROXY_HEALTH_CHECK_INTER", in: "5000", val: "5000", isDefault: true},
+		{name: "time over haproxy's limit", var_: "RAY_SERVE_HAPROXY_HEALTH_CHECK_INTER", in: "30d", why: "at most 2147483647ms"},
+		{name: "port out of range", var_: "RAY_SERVE_HAPROXY_METRICS_PORT", in: "70000", why: "takes a port from 1 to 65535"},
+		{name: "zero maxconn", var_: "RAY_SERVE_HAPROXY_MAXCONN", in: "0", why: "takes a positive integer"},
+		{name: "balance with an argument", var_: "RAY_SERVE_HAPROXY_BALANCE_ALGORITHM", in: "hdr(host)", val: "hdr(host)"},
+		{name: "balance unknown", var_: "RAY_SERVE_HAPROXY_BALANCE_ALGORITHM", in: "fastest", why: "takes one of roundrobin"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, ok := envmap.Lookup(tc.var_)
+			require.True(t, ok)
+			val, isDefault, why := fitVar(v, tc.in)
+			if tc.why != "" {
+				assert.Contains(t, why, tc.why)
+				return
+			}
+			assert.Empty(t, why)
+			assert.Equal(t, tc.val, val)
+			assert.Equal(t, tc.isDefault, isDefault)
 		})
 	}
 }
