@@ -45,8 +45,6 @@ type Settings struct {
 	BalanceAlgorithm string
 	// BinaryPath is RAY_SERVE_HAPROXY_BINARY_PATH, default "haproxy".
 	BinaryPath string
-	// BinaryPathSet reports whether RAY_SERVE_HAPROXY_BINARY_PATH was set.
-	BinaryPathSet bool
 	// ReusePort is SERVE_SOCKET_REUSE_PORT_ENABLED == "1"; unless set, Ray adds -dR.
 	ReusePort bool
 
@@ -179,7 +177,6 @@ func ReadEnv(env map[string]string, shape Shape) (Settings, error) {
 		RouterForwardBody:        r.flag("RAY_SERVE_INGRESS_REQUEST_ROUTER_FORWARD_BODY", false),
 		RouterMetrics:            r.flag("RAY_SERVE_INGRESS_REQUEST_ROUTER_METRICS_ENABLED", false),
 	}
-	_, s.BinaryPathSet = env["RAY_SERVE_HAPROXY_BINARY_PATH"]
 	if len(r.errs) > 0 {
 		sort.Strings(r.errs)
 		return s, fmt.Errorf("ray would fail at import: %s", strings.Join(r.errs, "; "))
