@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -204,14 +205,20 @@ type configFacts struct {
 	listeners       []string
 }
 
-// scanConfig extracts [configFacts] from a configuration with a plain line
-// scan: the full model lives in internal/patch, and these few global
-// keywords need no more than word splitting.
-func scanConfig(data []byte) configFacts {
+// scanConfig extracts [configFacts] from the files of one configuration, in
+// load order, with a plain line scan: the full model lives in internal/patch
+// behind the bytes-to-bytes [Patcher], and these few keywords need no more
+// than word splitting.
+func scanConfig(files ...[]byte) configFacts {
+	// One scan over the files in load order, as if joined by newlines.
+	var rs []io.Reader
+	for _, data := range files {
+		rs = append(rs, bytes.NewReader(data), strings.NewReader("\n"))
+	}
 	var f configFacts
 	var base, file string
 	section := ""
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc := bufio.NewScanner(io.MultiReader(rs...))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
 		line := sc.Text()

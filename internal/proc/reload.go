@@ -155,22 +155,20 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (R
 	}
 
 	// Patch every file from the latest generated copy.
-	var generated, patched [][]byte
+	var sources []string
 	for _, f := range rec.Files {
-		data, err := ReadLocked(f.Generated)
-		if err != nil {
-			return fail(err)
-		}
-		out, err := patcher(f.Generated, data)
-		if err != nil {
-			return fail(err)
-		}
-		generated = append(generated, data)
-		patched = append(patched, out)
+		sources = append(sources, f.Generated)
 	}
+	generated, patched, err := readAndPatch(sources, patcher)
+	if err != nil {
+		return fail(err)
+	}
+	// The shim named the patched copies numbered(PatchedFile, i) in this
+	// directory (Files[i].Patched), the files the master re-reads on SIGUSR2.
 	changed := false
-	for i, f := range rec.Files {
-		cur, err := s.ReadFile(dir, filepath.Base(f.Patched))
+	for i := range rec.Files {
+		// A copy that cannot be read is rewritten like a changed one.
+		cur, err := s.ReadFile(dir, numbered(PatchedFile, i))
 		if err != nil || !bytes.Equal(cur, patched[i]) {
 			changed = true
 		}
@@ -181,20 +179,20 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (R
 	}
 
 	// Check the candidate before it can replace what the master re-reads.
+	checkPaths, err := s.writeNumbered(dir, checkFile, patched)
+	if err != nil {
+		return fail(err)
+	}
 	checkArgs := []string{"-c"}
-	for i, p := range patched {
-		name := numbered(checkFile, i)
-		if err := s.WriteFile(dir, name, p); err != nil {
-			return fail(err)
-		}
-		checkArgs = append(checkArgs, "-f", filepath.Join(dir, name))
+	for _, p := range checkPaths {
+		checkArgs = append(checkArgs, "-f", p)
 	}
 	if err := checkConfig(ctx, rec.RealHAProxy, checkArgs); err != nil {
 		return fail(err)
 	}
 
 	// Save the servers' runtime state where the new worker will load it.
-	facts := scanConfig(bytes.Join(patched, []byte("\n")))
+	facts := scanConfig(patched...)
 	if facts.adminSocket != "" && facts.serverStateFile != "" {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		state, err := admin.ShowServersState(sctx, facts.adminSocket)
@@ -208,13 +206,11 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (R
 		res.ServerStateSaved = facts.serverStateFile
 	}
 
-	for i, f := range rec.Files {
-		if err := s.WriteFile(dir, numbered(GeneratedFile, i), generated[i]); err != nil {
-			return fail(err)
-		}
-		if err := s.WriteFile(dir, filepath.Base(f.Patched), patched[i]); err != nil {
-			return fail(err)
-		}
+	if _, err := s.writeNumbered(dir, GeneratedFile, generated); err != nil {
+		return fail(err)
+	}
+	if _, err := s.writeNumbered(dir, PatchedFile, patched); err != nil {
+		return fail(err)
 	}
 	// Make room in the output pipes Ray never reads before haproxy writes
 	// this reload's messages (see drainPipes).

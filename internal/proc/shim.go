@@ -145,18 +145,18 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	}
 	defer unlock()
 
-	generated, patched, perr := readAndPatch(args.Configs, cfg.Patcher)
+	generated, patched, perr := readAndPatch(paths, cfg.Patcher)
 
 	if args.Check {
 		// A check never touches the running instance's files or record.
 		replace := map[string]string{}
 		if perr == nil {
+			checkPaths, err := cfg.StateDir.writeNumbered(dir, checkFile, patched)
+			if err != nil {
+				return fmt.Errorf("shim: %w", err)
+			}
 			for i, c := range args.Configs {
-				p := filepath.Join(dir, numbered(checkFile, i))
-				if err := cfg.StateDir.WriteFile(dir, filepath.Base(p), patched[i]); err != nil {
-					return fmt.Errorf("shim: %w", err)
-				}
-				replace[c.Path] = p
+				replace[c.Path] = checkPaths[i]
 			}
 		} else if cfg.OnPatchError != OnPatchErrorPassthrough {
 			logf("error: %v", perr)
@@ -212,18 +212,16 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		return execHAProxy(execFn, real, argv, env)
 	}
 
+	if _, err := cfg.StateDir.writeNumbered(dir, GeneratedFile, generated); err != nil {
+		return fmt.Errorf("shim: %w", err)
+	}
+	patchedPaths, err := cfg.StateDir.writeNumbered(dir, PatchedFile, patched)
+	if err != nil {
+		return fmt.Errorf("shim: %w", err)
+	}
 	replace := map[string]string{}
-	var patchedPaths []string
 	for i, c := range args.Configs {
-		if err := cfg.StateDir.WriteFile(dir, numbered(GeneratedFile, i), generated[i]); err != nil {
-			return fmt.Errorf("shim: %w", err)
-		}
-		if err := cfg.StateDir.WriteFile(dir, numbered(PatchedFile, i), patched[i]); err != nil {
-			return fmt.Errorf("shim: %w", err)
-		}
-		p := filepath.Join(dir, numbered(PatchedFile, i))
-		replace[c.Path] = p
-		patchedPaths = append(patchedPaths, p)
+		replace[c.Path] = patchedPaths[i]
 	}
 	argv := args.RewriteArgv(replace, !cfg.NoMasterWorker)
 	argv = stopOlderMasters(argv, args, append(append([]string{}, patchedPaths...), prevRunning(prev)...), logf)
@@ -259,17 +257,17 @@ func prevRunning(prev *Instance) []string {
 }
 
 // readAndPatch reads every configuration file under Ray's lock and patches
-// each on its own.
-func readAndPatch(configs []ConfigArg, patch Patcher) (generated, patched [][]byte, err error) {
-	for _, c := range configs {
-		data, err := ReadLocked(c.Path)
+// each on its own: the shim's start and a hot reload alike.
+func readAndPatch(paths []string, patch Patcher) (generated, patched [][]byte, err error) {
+	for _, p := range paths {
+		data, err := ReadLocked(p)
 		if err != nil {
 			return nil, nil, err
 		}
 		generated = append(generated, data)
 	}
-	for i, c := range configs {
-		out, err := patch(c.Path, generated[i])
+	for i, p := range paths {
+		out, err := patch(p, generated[i])
 		if err != nil {
 			return generated, nil, err
 		}
@@ -296,14 +294,8 @@ func fillRecord(rec *Instance, cfg ShimConfig, args *HAProxyArgs, argv, generate
 		rec.Files = append(rec.Files, fp)
 	}
 	rec.Patched = rec.Files[0].Patched
-	rec.AdminSocket, rec.Listeners = "", nil
-	for _, data := range running {
-		f := scanConfig(data)
-		if rec.AdminSocket == "" {
-			rec.AdminSocket = f.adminSocket
-		}
-		rec.Listeners = append(rec.Listeners, f.listeners...)
-	}
+	f := scanConfig(running...)
+	rec.AdminSocket, rec.Listeners = f.adminSocket, f.listeners
 }
 
 func absPath(p string) string {

@@ -165,6 +165,20 @@ func (s *StateDir) WriteFile(dir, name string, data []byte) error {
 	return writeAtomic(filepath.Join(dir, name), data, 0o600)
 }
 
+// writeNumbered writes data[i] to the i-th file of kind in dir (see
+// numbered) and returns the files' paths.
+func (s *StateDir) writeNumbered(dir, kind string, data [][]byte) ([]string, error) {
+	paths := make([]string, len(data))
+	for i, d := range data {
+		name := numbered(kind, i)
+		if err := s.WriteFile(dir, name, d); err != nil {
+			return nil, err
+		}
+		paths[i] = filepath.Join(dir, name)
+	}
+	return paths, nil
+}
+
 func writeAtomic(target string, data []byte, mode os.FileMode) error {
 	dir := filepath.Dir(target)
 	var f *os.File
