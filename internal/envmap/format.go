@@ -13,8 +13,9 @@ import (
 // go-envparse, systemd or docker.
 var bareValue = regexp.MustCompile(`^[A-Za-z0-9_./:,@%+=-]+$`)
 
-// quoteValue returns value written so that go-envparse reads it back as is.
-func quoteValue(value string) string {
+// QuoteValue returns value written so that go-envparse, and so [Load],
+// reads it back as is: the quoting of every env file serve-launch writes.
+func QuoteValue(value string) string {
 	switch {
 	case bareValue.MatchString(value):
 		return value
@@ -53,7 +54,7 @@ func (e *Env) WriteEnvFile(w io.Writer) error {
 		return err
 	}
 	for _, s := range e.NonDefault() {
-		if _, err := fmt.Fprintf(w, "# %s\n%s=%s\n", s.Var.Doc, s.Var.Name, quoteValue(s.Value)); err != nil {
+		if _, err := fmt.Fprintf(w, "# %s\n%s=%s\n", s.Var.Doc, s.Var.Name, QuoteValue(s.Value)); err != nil {
 			return err
 		}
 	}

@@ -20,7 +20,7 @@ func FuzzQuoteValue(f *testing.F) {
 		if value == "" || !utf8.ValidString(value) {
 			t.Skip("empty means unset; env files are text")
 		}
-		line := "K=" + quoteValue(value)
+		line := "K=" + QuoteValue(value)
 		m, err := envparse.Parse(strings.NewReader(line))
 		require.NoError(t, err, line)
 		assert.Equal(t, value, m["K"], line)

@@ -2,13 +2,12 @@ package migrate
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
+	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
 )
 
@@ -22,24 +21,9 @@ func (r *Result) EnvFile() []byte {
 		fmt.Fprintf(&b, "# (none: every setting a variable covers is already Ray's default)\n")
 	}
 	for _, e := range r.Env {
-		fmt.Fprintf(&b, "\n# %s\n%s=%s\n", comment(e.From), e.Name, envQuote(e.Value))
+		fmt.Fprintf(&b, "\n# %s\n%s=%s\n", comment(e.From), e.Name, envmap.QuoteValue(e.Value))
 	}
 	return b.Bytes()
-}
-
-// bareEnv matches values that need no quotes in an env file read by
-// go-envparse, systemd or docker.
-var bareEnv = regexp.MustCompile(`^[A-Za-z0-9_./:,@%+=-]+$`)
-
-func envQuote(v string) string {
-	if bareEnv.MatchString(v) {
-		return v
-	}
-	if !strings.ContainsFunc(v, func(r rune) bool { return r == '\'' || r < 0x20 || r == 0x7f }) {
-		return "'" + v + "'"
-	}
-	q, _ := json.Marshal(v)
-	return string(q)
 }
 
 // comment makes text safe as the rest of a one-line comment.
