@@ -90,7 +90,7 @@ func (l *LineLog) WaitFor(t testing.TB, from int, sub string, timeout time.Durat
 			return i, line
 		}
 		if eof {
-			t.Fatalf("the launcher's output ended without a line containing %q", subs)
+			t.Fatalf("the output ended without a line containing %q", subs)
 		}
 		select {
 		case <-ch:

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -50,15 +47,7 @@ func TestRunChurnAndStop(t *testing.T) {
 	dir := t.TempDir()
 	httpPort, statsPort, metricsPort := testenv.FreePort(t), testenv.FreePort(t), testenv.FreePort(t)
 	statusFile := filepath.Join(dir, "status.json")
-	env := []string{
-		"RAY_SERVE_HAPROXY_BINARY_PATH=" + bin,
-		"RAY_SERVE_HAPROXY_MAXCONN=2000",
-		"RAY_SERVE_HAPROXY_CONFIG_FILE_LOC=" + filepath.Join(dir, "haproxy.cfg"),
-		"RAY_SERVE_HAPROXY_SOCKET_PATH=" + filepath.Join(dir, "admin.sock"),
-		"RAY_SERVE_HAPROXY_SERVER_STATE_BASE=" + dir,
-		"RAY_SERVE_HAPROXY_SERVER_STATE_FILE=" + filepath.Join(dir, "server-state"),
-		"RAY_SERVE_HAPROXY_HARD_STOP_AFTER_S=5",
-	}
+	env := append(testenv.RayEnv(dir), "RAY_SERVE_HAPROXY_BINARY_PATH="+bin)
 	cmd := command(t, env, "--apps", "2", "--replicas", "2",
 		"--http-port", strconv.Itoa(httpPort), "--stats-port", strconv.Itoa(statsPort),
 		"--metrics-port", strconv.Itoa(metricsPort),
@@ -70,29 +59,17 @@ func TestRunChurnAndStop(t *testing.T) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	lines := make(chan string, 100)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
+	log := testenv.NewLineLog()
+	go log.Read(stderr)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("raysim output:\n%s", strings.Join(log.All(), "\n"))
 		}
-	}()
+	})
 	waitLine := func(prefix string) string {
 		t.Helper()
-		timeout := time.After(20 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				require.True(t, ok, "raysim exited before printing %q", prefix)
-				t.Log(l)
-				if strings.HasPrefix(l, prefix) {
-					return l
-				}
-			case <-timeout:
-				t.Fatalf("no %q line within 20s", prefix)
-			}
-		}
+		_, line := log.WaitFor(t, 0, prefix, 20*time.Second)
+		return line
 	}
 
 	ready := waitLine("raysim: ready http=")
@@ -143,23 +120,10 @@ func TestRunChurnAndStop(t *testing.T) {
 	for _, pid := range st.LivePIDs {
 		assert.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "haproxy pid %d is gone", pid)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
 	for _, port := range []int{httpPort, statsPort, metricsPort} {
-		assert.NoError(t, waitPortFree(ctx, port), "port %d", port)
-	}
-}
-
-func waitPortFree(ctx context.Context, port int) error {
-	for {
-		err := testenv.PortFree(port)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), err)
-		case <-time.After(20 * time.Millisecond):
-		}
+		testenv.Eventually(t, 2*time.Second, fmt.Sprintf("port %d free", port), func() (bool, string) {
+			err := testenv.PortFree(port)
+			return err == nil, fmt.Sprint(err)
+		})
 	}
 }
