@@ -214,12 +214,19 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (R
 	}
 	// Make room in the output pipes Ray never reads before haproxy writes
 	// this reload's messages (see drainPipes).
+	// Without shim.log the drained output is dropped: emptying the pipes
+	// is what matters, not keeping haproxy's NOTICE lines.
 	logw := io.Discard
 	if lf, err := s.OpenLog(dir); err == nil {
 		defer lf.Close()
 		logw = lf
 	}
-	drainPipes(rec.MasterPID, logw)
+	drain := func() {
+		if err := drainPipes(rec.MasterPID, logw); err != nil {
+			logLine(logw, "reload: %v", err)
+		}
+	}
+	drain()
 	old := childPIDs(rec.MasterPID)
 	res.OldWorkers = old
 	if err := syscall.Kill(rec.MasterPID, syscall.SIGUSR2); err != nil {
@@ -237,12 +244,16 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (R
 
 	newWorkers, err := confirmReload(ctx, rec.MasterPID, old, facts.adminSocket)
 	res.NewWorkers = newWorkers
-	drainPipes(rec.MasterPID, logw)
+	drain()
 	if err != nil {
 		// Record it under the lock again; the files are already in place.
-		if unlock2, lerr := s.lockInstance(dir, LockWait); lerr == nil {
-			unlock, locked = unlock2, true
+		// Without the lock the record is still replaced atomically, but a
+		// shim may overwrite it: say so.
+		unlock2, lerr := s.lockInstance(dir, LockWait)
+		if lerr != nil {
+			return fail(errors.Join(err, lerr))
 		}
+		unlock, locked = unlock2, true
 		return fail(err)
 	}
 	res.Outcome = OutcomeReloaded

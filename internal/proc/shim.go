@@ -133,9 +133,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		defer f.Close()
 		logw = f
 	}
-	logf := func(format string, a ...any) {
-		fmt.Fprintf(logw, "%s pid %d: %s\n", time.Now().UTC().Format(time.RFC3339Nano), os.Getpid(), fmt.Sprintf(format, a...))
-	}
+	logf := func(format string, a ...any) { logLine(logw, format, a...) }
 	logf("invoked as haproxy %s", strings.Join(cfg.Argv, " "))
 
 	unlock, err := cfg.StateDir.lockInstance(dir, LockWait)
@@ -234,6 +232,12 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	}
 	logf("exec %s %s", real, strings.Join(argv, " "))
 	return execHAProxy(execFn, real, argv, env)
+}
+
+// logLine appends one line to a shim.log, stamped with the time and the
+// writer's PID.
+func logLine(w io.Writer, format string, a ...any) {
+	fmt.Fprintf(w, "%s pid %d: %s\n", time.Now().UTC().Format(time.RFC3339Nano), os.Getpid(), fmt.Sprintf(format, a...))
 }
 
 // stopOlderMasters adds to a reload's -sf list every older haproxy master
