@@ -35,8 +35,8 @@ type ReloadResult struct {
 // copy of overrides.d, keeps clients requests busy through haproxy, and
 // changes the rate-limit snippet reloads times, each time timing how long
 // until `show info` reports the new ConnRateLimit.
-func (t *Tools) HotReload(ctx context.Context, reloads, clients int) (ReloadResult, error) {
-	res := ReloadResult{Clients: clients}
+func (t *Tools) HotReload(ctx context.Context, reloads, clients int) (res ReloadResult, err error) {
+	res.Clients = clients
 	dir := filepath.Join(t.Work, "reload")
 	ov := filepath.Join(dir, "overrides.d")
 	if err := os.MkdirAll(ov, 0o755); err != nil {
@@ -97,7 +97,11 @@ func (t *Tools) HotReload(ctx context.Context, reloads, clients int) (ReloadResu
 		case <-g.Exited:
 		case <-time.After(8 * time.Second):
 		}
-		_ = g.Kill()
+		// A launcher, raysim or haproxy still alive would load the machine
+		// under the sections measured after this one.
+		if kerr := g.Kill(); kerr != nil && err == nil {
+			err = fmt.Errorf("stopping the launcher: %v", kerr)
+		}
 	}()
 	socket := Env(o)["RAY_SERVE_HAPROXY_SOCKET_PATH"]
 	if err := waitLog(ctx, logPath, "raysim: ready", g.Exited, 30*time.Second); err != nil {
