@@ -102,12 +102,18 @@ func (t *Tools) DataPlane(ctx context.Context, wrk string, runs int, d time.Dura
 	if wrk == "" {
 		res.Command = fmt.Sprintf("Go load generator (wrk not found): 50 keep-alive clients for %s", d)
 	}
-	load := func(start func() (*Group, time.Duration, error), warm bool) (WrkResult, error) {
+	load := func(start func() (*Group, time.Duration, error), warm bool) (_ WrkResult, err error) {
 		g, _, err := start()
 		if err != nil {
 			return WrkResult{}, err
 		}
-		defer g.Kill()
+		// The next run waits for the ports, but nothing would notice an
+		// haproxy left by the last one.
+		defer func() {
+			if kerr := g.Kill(); kerr != nil && err == nil {
+				err = kerr
+			}
+		}()
 		if err := getOK(url); err != nil {
 			return WrkResult{}, err
 		}
