@@ -85,12 +85,15 @@ func openStateDir(path string, uid int) (*StateDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state dir %s: %w", path, err)
 	}
-	if _, err := os.Lstat(abs); errors.Is(err, os.ErrNotExist) {
+	// Every shim start opens the state dir: one lstat when it exists.
+	err = checkPrivateDir(abs, uid)
+	if errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(abs, 0o700); err != nil {
 			return nil, fmt.Errorf("state dir %s: %w", abs, cleanPathErr(err))
 		}
+		err = checkPrivateDir(abs, uid)
 	}
-	if err := checkPrivateDir(abs, uid); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return &StateDir{path: abs, uid: uid}, nil
