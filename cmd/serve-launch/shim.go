@@ -37,9 +37,6 @@ func runShim(ctx context.Context, args []string, out *output) int {
 		out.errorf("haproxy shim: %v", err)
 		return 1
 	}
-	if env.OverridesDir == "" {
-		env.OverridesDir = "overrides.d"
-	}
 	real, err := proc.ResolveRealHAProxy(env.RealHAProxy, os.Getenv("PATH"))
 	if err != nil {
 		out.errorf("haproxy shim: %v", err)

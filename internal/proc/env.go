@@ -13,7 +13,8 @@ type ShimEnv struct {
 	// StateDir is the state directory ($SERVE_LAUNCH_STATE_DIR, else
 	// [DefaultStateDir]).
 	StateDir string
-	// OverridesDir is the snippet directory ($SERVE_LAUNCH_OVERRIDES).
+	// OverridesDir is the snippet directory ($SERVE_LAUNCH_OVERRIDES, else
+	// overrides.d like the --overrides flag's default).
 	OverridesDir string
 	// RealHAProxy is the real haproxy ($SERVE_LAUNCH_REAL_HAPROXY).
 	RealHAProxy string
@@ -41,6 +42,9 @@ func ReadShimEnv(getenv func(string) string) (ShimEnv, error) {
 	}
 	if e.StateDir == "" {
 		e.StateDir = DefaultStateDir()
+	}
+	if e.OverridesDir == "" {
+		e.OverridesDir = "overrides.d"
 	}
 	if e.OnPatchError == "" {
 		e.OnPatchError = OnPatchErrorFail

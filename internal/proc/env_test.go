@@ -33,6 +33,11 @@ func TestShimEnvRoundTrip(t *testing.T) {
 	e.LauncherPID = os.Getpid()
 	assert.Equal(t, e, got)
 
+	got, err = ReadShimEnv(func(string) string { return "" })
+	require.NoError(t, err)
+	assert.Equal(t, "overrides.d", got.OverridesDir)
+	assert.Equal(t, OnPatchErrorFail, got.OnPatchError)
+
 	_, err = ReadShimEnv(func(k string) string {
 		if k == EnvOnPatchError {
 			return "ignore"
