@@ -102,8 +102,8 @@ func (t *Tools) DataPlane(ctx context.Context, wrk string, runs int, d time.Dura
 	if wrk == "" {
 		res.Command = fmt.Sprintf("Go load generator (wrk not found): 50 keep-alive clients for %s", d)
 	}
-	load := func(start func() (*Group, time.Duration, error), warm bool) (_ WrkResult, err error) {
-		g, _, err := start()
+	load := func(ours, warm bool) (_ WrkResult, err error) {
+		g, _, err := t.startSide(ctx, in, state, ours)
 		if err != nil {
 			return WrkResult{}, err
 		}
@@ -133,35 +133,18 @@ func (t *Tools) DataPlane(ctx context.Context, wrk string, runs int, d time.Dura
 		}
 		return ParseWrk(string(out))
 	}
-	shim := func() (*Group, time.Duration, error) { return t.startShim(ctx, in, state) }
-	direct := func() (*Group, time.Duration, error) { return t.startDirect(ctx, in) }
-	if _, err := load(direct, true); err != nil {
+	if _, err := load(false, true); err != nil {
 		return res, err
 	}
 	for i := 0; i < runs; i++ {
-		// Alternate which side goes first, so a drift in the machine's load
-		// does not always favour the same side.
-		order := []bool{true, false}
-		if i%2 == 1 {
-			order = []bool{false, true}
-		}
-		for _, ours := range order {
-			start := direct
-			if ours {
-				start = shim
-			}
-			r, err := load(start, false)
+		for _, ours := range sides(i) {
+			r, err := load(ours, false)
 			if err != nil {
 				return res, err
 			}
 			res.Errors += r.Errors
-			if ours {
-				res.RPS.Ours = append(res.RPS.Ours, r.RPS)
-				res.P99.Ours = append(res.P99.Ours, r.P99ms)
-			} else {
-				res.RPS.Base = append(res.RPS.Base, r.RPS)
-				res.P99.Base = append(res.P99.Base, r.P99ms)
-			}
+			res.RPS.add(ours, r.RPS)
+			res.P99.add(ours, r.P99ms)
 		}
 	}
 	return res, nil

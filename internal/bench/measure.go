@@ -98,6 +98,20 @@ func (s Sample) PairRatio() float64 {
 	return Median(r)
 }
 
+// add appends v to the serve-launch side (ours) or to the plain one.
+func (s *Sample) add(ours bool, v float64) {
+	if ours {
+		s.Ours = append(s.Ours, v)
+	} else {
+		s.Base = append(s.Base, v)
+	}
+}
+
+// sides is the order the two sides run in round i, ours (true) first in
+// even rounds: alternating, so a drift in the machine's load does not
+// always favour the same side.
+func sides(i int) [2]bool { return [2]bool{i%2 == 0, i%2 != 0} }
+
 // timeRun runs argv to completion and returns its wall time.
 func timeRun(argv, env []string, stdout *os.File) (time.Duration, error) {
 	cmd := &exec.Cmd{Path: argv[0], Args: argv, Env: env, Stdout: stdout}
@@ -256,6 +270,14 @@ func (t *Tools) startDirect(ctx context.Context, in *instance) (*Group, time.Dur
 	return g, d, nil
 }
 
+// startSide starts haproxy through the shim (ours) or directly.
+func (t *Tools) startSide(ctx context.Context, in *instance, state string, ours bool) (*Group, time.Duration, error) {
+	if ours {
+		return t.startShim(ctx, in, state)
+	}
+	return t.startDirect(ctx, in)
+}
+
 // preparePatched runs the shim once (untimed) and copies the patched file it
 // wrote, so the direct runs use exactly what the shim runs.
 func (t *Tools) preparePatched(ctx context.Context, in *instance, state string) error {
@@ -295,30 +317,15 @@ func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (Sample, e
 		return s, err
 	}
 	for i := 0; i < runs; i++ {
-		// Alternate which side goes first, so a drift in the machine's load
-		// does not always favour the same side.
-		for j := 0; j < 2; j++ {
-			ours := (i+j)%2 == 0
-			var g *Group
-			var d time.Duration
-			var err error
-			if ours {
-				g, d, err = t.startShim(ctx, in, state)
-			} else {
-				g, d, err = t.startDirect(ctx, in)
-			}
+		for _, ours := range sides(i) {
+			g, d, err := t.startSide(ctx, in, state, ours)
 			if err != nil {
 				return s, err
 			}
 			if err := g.Kill(); err != nil {
 				return s, err
 			}
-			ms := Millis(d)
-			if ours {
-				s.Ours = append(s.Ours, ms)
-			} else {
-				s.Base = append(s.Base, ms)
-			}
+			s.add(ours, Millis(d))
 		}
 	}
 	return s, nil
@@ -367,11 +374,10 @@ func (t *Tools) ShimPeakRSS(servers, runs int) (shimKiB, trueKiB int, shimMs flo
 			}
 			if argv[0] == truePath {
 				trueKiB = max(trueKiB, rss)
-				times.Base = append(times.Base, ms)
 			} else {
 				shimKiB = max(shimKiB, rss)
-				times.Ours = append(times.Ours, ms)
 			}
+			times.add(argv[0] != truePath, ms)
 		}
 	}
 	return shimKiB, trueKiB, Median(times.Ours) - Median(times.Base), nil
