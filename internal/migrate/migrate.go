@@ -14,6 +14,7 @@ package migrate
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
@@ -116,7 +117,9 @@ func Migrate(opts Options) (*Result, error) {
 	for i := range m.edits {
 		m.edits[i] = &editAcc{}
 	}
-	m.classify()
+	if err := m.classify(); err != nil {
+		return nil, err
+	}
 
 	res := &Result{Name: opts.Name, Servers: m.servers, GeneratedName: opts.GeneratedName, Generated: opts.Generated}
 	if res.Generated == nil {
@@ -228,7 +231,7 @@ type migrator struct {
 }
 
 // classify finds their replica sections, their HTTP frontends and the server count.
-func (m *migrator) classify() {
+func (m *migrator) classify() error {
 	m.replica = map[*patch.Section]bool{}
 	m.httpFE = map[*patch.Section]bool{}
 	m.seenParam = map[string]bool{}
@@ -246,7 +249,10 @@ func (m *migrator) classify() {
 			names[s.Name] = true
 		}
 	}
-	m.servers = countServers(m.their.Sections, m.replica)
+	var err error
+	if m.servers, err = countServers(m.their.Sections, m.replica); err != nil {
+		return err
+	}
 	for _, s := range m.their.Sections {
 		if s.Kind != "frontend" {
 			continue
@@ -258,11 +264,21 @@ func (m *migrator) classify() {
 			}
 		}
 	}
+	return nil
 }
 
-// countServers counts distinct non-backup servers and server-template slots,
-// the way the snippet engine computes .Servers.
-func countServers(sections []*patch.Section, replica map[*patch.Section]bool) int {
+// maxServers bounds the replica count: Migrate renders Ray's config with one
+// server line per replica, and a server-template of millions of slots ran
+// out of memory doing so. The snippet engine bounds one server-template at
+// the same number.
+const maxServers = 1 << 16
+
+// countServers counts distinct non-backup servers and server-template slots
+// of each replica section, summed over the sections: their backends are
+// separate applications, each with its own replicas, even where server
+// names repeat across them. More than maxServers is an error at the line
+// that passes it.
+func countServers(sections []*patch.Section, replica map[*patch.Section]bool) (int, error) {
 	n := 0
 	for _, s := range sections {
 		if !replica[s] {
@@ -278,23 +294,37 @@ func countServers(sections []*patch.Section, replica map[*patch.Section]bool) in
 					n++
 				}
 			case len(w) >= 4 && w[0] == "server-template" && !slices.Contains(w[4:], "backup"):
-				lo, hi := templateRange(w[2])
-				n += max(hi-lo+1, 0)
+				n += templateSlots(w[2])
+			}
+			if n > maxServers {
+				return 0, patch.Errorf(l.Pos, "more than %d replica servers; migrate takes at most that many", maxServers)
 			}
 		}
 	}
-	return n
+	return n, nil
 }
 
-func templateRange(s string) (int, int) {
-	var lo, hi int
+// templateSlots reads server-template's "N" or "LOW-HIGH" as a number of
+// slots, at most maxServers+1 so that the sum cannot overflow; a range that
+// is no range has none.
+func templateSlots(s string) int {
+	lo, hi := 1, 0
 	if a, b, ok := strings.Cut(s, "-"); ok {
-		fmt.Sscanf(a, "%d", &lo)
-		fmt.Sscanf(b, "%d", &hi)
-		return lo, hi
+		var err1, err2 error
+		lo, err1 = strconv.Atoi(a)
+		hi, err2 = strconv.Atoi(b)
+		if err1 != nil || err2 != nil {
+			return 0
+		}
+	} else if n, err := strconv.Atoi(s); err == nil {
+		hi = n
 	}
-	fmt.Sscanf(s, "%d", &hi)
-	return 1, hi
+	// Neither can be negative (a "-" splits the range), so hi-lo cannot
+	// overflow; hi-lo+1 can.
+	if hi-lo >= maxServers {
+		return maxServers + 1
+	}
+	return max(hi-lo+1, 0)
 }
 
 // findRay picks the Ray sections each target stands for.

@@ -388,3 +388,34 @@ func TestFitVar(t *testing.T) {
 		})
 	}
 }
+
+// TestServerCount proves the replica count follows their server lines and
+// templates, and that a count too large to render Ray's config with is an
+// error at the line that passes the limit (3,000,000 slots ran out of memory).
+func TestServerCount(t *testing.T) {
+	tests := []struct {
+		name, body string
+		servers    int
+		err        string
+	}{
+		{name: "template range", body: "backend a\n  server-template s 3-5 127.0.0.1:80\n", servers: 3},
+		{name: "template count and a backup", body: "backend a\n  server-template s 4 127.0.0.1:80\n  server b 127.0.0.1:81 backup\n", servers: 4},
+		{name: "same names in two backends", body: "backend a\n  server s1 127.0.0.1:80\nbackend b\n  server s1 127.0.0.1:81\n", servers: 2},
+		{name: "largest range", body: "backend a\n  server-template s 0-9223372036854775807 127.0.0.1:80\n", err: "c.cfg:4: more than 65536"},
+		{name: "not a range", body: "backend a\n  server-template s x-2 127.0.0.1:80\n  server s1 127.0.0.1:81\n", servers: 1},
+		{name: "template too large", body: "backend a\n  server s1 127.0.0.1:81\n  server-template s 1-3000000 127.0.0.1:80\n", err: "c.cfg:5: more than 65536 replica servers"},
+		{name: "templates too large together", body: "backend a\n  server-template s 60000 127.0.0.1:80\nbackend b\n  server-template s 60000 127.0.0.1:80\n", err: "c.cfg:6: more than 65536 replica servers"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Migrate(Options{Name: "c.cfg", Data: []byte("defaults\n  mode http\n" + tc.body)})
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.servers, res.Servers)
+		})
+	}
+}
