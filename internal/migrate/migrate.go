@@ -448,16 +448,9 @@ func isStats(s *patch.Section) bool {
 
 // row starts a report row for their line l in section s.
 func (m *migrator) row(s *patch.Section, l *patch.Line, setting string) *Row {
-	r := &Row{Setting: sectionLabel(s) + ": " + setting, Their: strings.Join(l.Words, " "), Pos: l.Pos}
+	r := &Row{Setting: s.Title() + ": " + setting, Their: strings.Join(l.Words, " "), Pos: l.Pos}
 	m.rows = append(m.rows, r)
 	return r
-}
-
-func sectionLabel(s *patch.Section) string {
-	if s.Name == "" {
-		return s.Kind
-	}
-	return s.Kind + " " + s.Name
 }
 
 func (m *migrator) notCarried(r *Row, format string, args ...any) {

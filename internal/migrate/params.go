@@ -269,7 +269,7 @@ func (m *migrator) fixed(s *patch.Section, ray *patch.Section, what string) {
 			continue
 		}
 		r := m.row(s, l, l.Key())
-		r.Target = sectionLabel(ray)
+		r.Target = ray.Title()
 		w := l.Words
 		if w[0] == "bind" && len(w) >= 2 {
 			r.Ray = describeLines(bindLines(ray))
@@ -332,7 +332,7 @@ func (m *migrator) wholeSection(s *patch.Section) {
 			n++
 		}
 	}
-	r := &Row{Setting: sectionLabel(s), Their: fmt.Sprintf("%s (%s)", strings.Join(s.Header.Words, " "), plural(n, "line")), Pos: s.Header.Pos, Ray: "nothing"}
+	r := &Row{Setting: s.Title(), Their: fmt.Sprintf("%s (%s)", strings.Join(s.Header.Words, " "), plural(n, "line")), Pos: s.Header.Pos, Ray: "nothing"}
 	m.rows = append(m.rows, r)
 	switch s.Kind {
 	case "frontend":
