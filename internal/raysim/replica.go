@@ -56,6 +56,7 @@ func StartReplica(name string, port int) (*Replica, error) {
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(r.done)
+		// Serve ends only through Close or Shutdown, with ErrServerClosed.
 		_ = r.srv.Serve(ln)
 	}()
 	return r, nil

@@ -311,6 +311,9 @@ func (s *sim) retire(r *Replica) {
 				return
 			}
 		}
+		// A request still running after 5 s more is past any grace Ray
+		// gives; the listener is closed either way and the emulator's exit
+		// ends what is left.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = r.Shutdown(ctx)
 		cancel()
