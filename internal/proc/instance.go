@@ -219,7 +219,7 @@ func scanConfig(files ...[]byte) configFacts {
 	var base, file string
 	section := ""
 	sc := bufio.NewScanner(io.MultiReader(rs...))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	sc.Buffer(nil, 1024*1024)
 	for sc.Scan() {
 		line := sc.Text()
 		if i := strings.IndexByte(line, '#'); i >= 0 {
