@@ -109,10 +109,13 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (R
 		}
 	}()
 	rec, err := s.loadInstance(dir)
-	if err != nil || rec == nil {
-		if err != nil {
-			return ReloadResult{ID: filepath.Base(dir), Outcome: OutcomeFailed, Detail: err.Error()}, err
-		}
+	if err != nil {
+		return ReloadResult{ID: filepath.Base(dir), Outcome: OutcomeFailed, Detail: err.Error()}, err
+	}
+	if rec == nil {
+		// No record: the shim only ran a check (-c) here, or failed before
+		// saving one. ReloadAll
+		// leaves the empty result out of its report.
 		return ReloadResult{}, nil
 	}
 	res := ReloadResult{ID: rec.ID, Generated: rec.Generated, MasterPID: rec.MasterPID}
