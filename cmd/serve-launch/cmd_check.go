@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 
 	"github.com/serve-launch/serve-launch/internal/audit"
 	"github.com/serve-launch/serve-launch/internal/launch"
@@ -61,35 +60,8 @@ Example:
 			if c.Bool("audit") {
 				printFindings(out, audit.Config(f))
 			}
-			hap, err := exec.LookPath(c.String("haproxy"))
-			if err != nil {
-				return fmt.Errorf("haproxy not found: %v (give --haproxy PATH)", err)
-			}
-			res, err := patch.Check(c.Context, hap, f)
-			if err != nil {
+			if err := haproxyCheck(c, out, f, true); err != nil {
 				return err
-			}
-			// Warnings about Ray's own lines are not the user's to fix; they are
-			// counted unless --verbose, so the snippet's warnings stand out.
-			hidden := 0
-			for _, m := range res.Messages {
-				switch {
-				case m.Level == "ALERT":
-					out.errorf("%s", m)
-				case m.FromSnippet || c.Bool("verbose"):
-					out.warnf("%s", m)
-				default:
-					hidden++
-				}
-			}
-			if hidden > 0 {
-				out.hintf("haproxy printed %d warnings about the generated config itself; --verbose shows them", hidden)
-			}
-			if !res.OK {
-				if len(res.Messages) == 0 {
-					out.errorf("haproxy -c failed:\n%s", res.Output)
-				}
-				return exitWith(1, nil)
 			}
 			fmt.Fprintf(out.stdout, "ok: %d snippets applied to %s; haproxy -c accepts the result\n", len(o.Snippets), f.Name)
 			return nil

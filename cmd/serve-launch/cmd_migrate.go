@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 
 	"github.com/serve-launch/serve-launch/internal/migrate"
@@ -43,12 +42,11 @@ Example:
 		Action: func(c *cli.Context) error {
 			opts := migrate.Options{Name: c.String("from")}
 			var err error
-			if opts.Data, err = readFile(opts.Name); err != nil {
+			if opts.Name, opts.Data, err = readConfigFile(c, opts.Name); err != nil {
 				return err
 			}
 			if g := c.String("generated"); g != "" {
-				opts.GeneratedName = g
-				if opts.Generated, err = readFile(g); err != nil {
+				if opts.GeneratedName, opts.Generated, err = readConfigFile(c, g); err != nil {
 					return err
 				}
 			}
@@ -107,39 +105,9 @@ Example:
 
 // checkMigrated runs haproxy -c on the migrated config.
 func checkMigrated(c *cli.Context, out *output, f *patch.File) error {
-	hap, err := exec.LookPath(c.String("haproxy"))
-	if err != nil {
-		return fmt.Errorf("haproxy not found: %v (give --haproxy PATH)", err)
-	}
-	res, err := patch.Check(c.Context, hap, f)
-	if err != nil {
+	if err := haproxyCheck(c, out, f, false); err != nil {
 		return err
-	}
-	for _, m := range res.Messages {
-		if m.Level == "ALERT" {
-			out.errorf("%s", m)
-		} else if m.FromSnippet {
-			out.warnf("%s", m)
-		}
-	}
-	if !res.OK {
-		if len(res.Messages) == 0 {
-			out.errorf("haproxy -c failed:\n%s", res.Output)
-		}
-		return exitWith(1, nil)
 	}
 	fmt.Fprintf(out.stdout, "ok: haproxy -c accepts %s with the migration applied\n", f.Name)
 	return nil
-}
-
-// readFile reads a config with the size limit render and check use.
-func readFile(name string) ([]byte, error) {
-	st, err := os.Stat(name)
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > maxConfigSize {
-		return nil, fmt.Errorf("%s: config is larger than the limit of %d bytes", name, maxConfigSize)
-	}
-	return os.ReadFile(name)
 }

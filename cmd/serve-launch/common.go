@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/urfave/cli/v2"
@@ -68,7 +69,13 @@ func reportErrors(out *output, err error) error {
 
 // readConfig reads --config, "-" meaning stdin.
 func readConfig(c *cli.Context) (string, []byte, error) {
-	name := c.String("config")
+	return readConfigFile(c, c.String("config"))
+}
+
+// readConfigFile reads a config, "-" meaning stdin, refusing one over
+// maxConfigSize. It reads through a limit rather than trusting a stat, so a
+// FIFO or /dev/stdin is bounded too.
+func readConfigFile(c *cli.Context, name string) (string, []byte, error) {
 	var r io.Reader
 	if name == "-" {
 		r = c.App.Reader
@@ -92,6 +99,45 @@ func readConfig(c *cli.Context) (string, []byte, error) {
 		return "", nil, fmt.Errorf("%s: config is larger than the limit of %d bytes", name, maxConfigSize)
 	}
 	return name, data, nil
+}
+
+// haproxyCheck runs `haproxy -c` (--haproxy) on f and prints what it says:
+// alerts as errors (naming the snippet line that wrote the bad line), and
+// warnings about lines snippets wrote. Warnings about Ray's own lines are not
+// the user's to fix; they are counted, and shown with --verbose where the
+// command offers it (offersVerbose), so a snippet's stand out. It returns an
+// already printed error when haproxy refuses f.
+func haproxyCheck(c *cli.Context, out *output, f *patch.File, offersVerbose bool) error {
+	verbose := offersVerbose && c.Bool("verbose")
+	hap, err := exec.LookPath(c.String("haproxy"))
+	if err != nil {
+		return fmt.Errorf("haproxy not found: %v (give --haproxy PATH)", err)
+	}
+	res, err := patch.Check(c.Context, hap, f)
+	if err != nil {
+		return err
+	}
+	hidden := 0
+	for _, m := range res.Messages {
+		switch {
+		case m.Level == "ALERT":
+			out.errorf("%s", m)
+		case m.FromSnippet || verbose:
+			out.warnf("%s", m)
+		default:
+			hidden++
+		}
+	}
+	if hidden > 0 && offersVerbose {
+		out.hintf("haproxy printed %d warnings about the generated config itself; --verbose shows them", hidden)
+	}
+	if !res.OK {
+		if len(res.Messages) == 0 {
+			out.errorf("haproxy -c failed:\n%s", res.Output)
+		}
+		return exitWith(1, nil)
+	}
+	return nil
 }
 
 // patchConfig reads --config, applies the overrides and returns the generated
