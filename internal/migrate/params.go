@@ -39,13 +39,12 @@ func (p param) text() string {
 // parseParams reads parameter words: a flag alone, anything else with a value.
 func parseParams(words []string, l *patch.Line, prec int) []param {
 	var ps []param
-	for i := 0; i < len(words); i++ {
-		if patch.IsParamFlag(words[i]) || i+1 >= len(words) {
-			ps = append(ps, param{name: words[i], flag: true, line: l, prec: prec})
-			continue
+	for _, w := range patch.SplitParams(words) {
+		p := param{name: w[0], flag: len(w) == 1, line: l, prec: prec}
+		if !p.flag {
+			p.value = w[1]
 		}
-		ps = append(ps, param{name: words[i], value: words[i+1], line: l, prec: prec})
-		i++
+		ps = append(ps, p)
 	}
 	return ps
 }

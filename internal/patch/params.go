@@ -28,9 +28,22 @@ var paramFlags = map[string]bool{
 	"quic-force-retry": true, "generate-certificates": true, "no-alpn": true,
 }
 
-// IsParamFlag reports whether a server or bind parameter takes no value,
-// so that other readers of server lines (migrate) split them as params does.
-func IsParamFlag(name string) bool { return paramFlags[name] }
+// SplitParams splits server or bind parameter words into parameters: a
+// flag (check, backup, ssl, ...) alone, anything else with its value. It is
+// the one rule every reader of server lines uses (params edits, migrate), so
+// a line written by one is read back the same by the other.
+func SplitParams(words []string) [][]string {
+	var ps [][]string
+	for i := 0; i < len(words); i++ {
+		if paramFlags[words[i]] || i+1 >= len(words) {
+			ps = append(ps, words[i:i+1])
+			continue
+		}
+		ps = append(ps, words[i:i+2])
+		i++
+	}
+	return ps
+}
 
 // paramStart is the index of the first parameter word for each keyword that
 // params edits: server NAME ADDR, server-template PREFIX NUM ADDR,
@@ -48,16 +61,15 @@ func paramKeywordsMatch(g *glob) bool {
 	return false
 }
 
-// parseParams reads parameter words: a flag alone, anything else with a value.
+// parseParams reads parameter words into params.
 func parseParams(words []string) []param {
 	var ps []param
-	for i := 0; i < len(words); i++ {
-		if paramFlags[words[i]] || i+1 >= len(words) {
-			ps = append(ps, param{name: words[i], flag: true})
-			continue
+	for _, w := range SplitParams(words) {
+		if len(w) == 1 {
+			ps = append(ps, param{name: w[0], flag: true})
+		} else {
+			ps = append(ps, param{name: w[0], value: w[1]})
 		}
-		ps = append(ps, param{name: words[i], value: words[i+1]})
-		i++
 	}
 	return ps
 }
