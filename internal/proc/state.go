@@ -220,7 +220,7 @@ func (s *StateDir) ReadFile(dir, name string) ([]byte, error) {
 	if err := s.inside(dir); err != nil {
 		return nil, err
 	}
-	f, err := openNoFollow(filepath.Join(dir, name), os.O_RDONLY)
+	f, _, err := openNoFollow(filepath.Join(dir, name), os.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
@@ -229,21 +229,22 @@ func (s *StateDir) ReadFile(dir, name string) ([]byte, error) {
 }
 
 // openNoFollow opens a regular file without following a symlink in its last
-// component and rejects anything else (a FIFO could block us forever).
-func openNoFollow(path string, flag int) (*os.File, error) {
+// component and rejects anything else (a FIFO could block us forever). It
+// returns the file's stat, which callers check further.
+func openNoFollow(path string, flag int) (*os.File, os.FileInfo, error) {
 	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
-			return nil, fmt.Errorf("%s is a symlink; refusing to follow it", path)
+			return nil, nil, fmt.Errorf("%s is a symlink; refusing to follow it", path)
 		}
-		return nil, fmt.Errorf("open %s: %w", path, cleanPathErr(err))
+		return nil, nil, fmt.Errorf("open %s: %w", path, cleanPathErr(err))
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	return f, nil
+	return f, st, nil
 }
 
 // OpenLog opens dir/shim.log for appending, without following symlinks.
@@ -251,15 +252,13 @@ func (s *StateDir) OpenLog(dir string) (*os.File, error) {
 	if err := s.inside(dir); err != nil {
 		return nil, err
 	}
-	f, err := openNoFollow(filepath.Join(dir, ShimLogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE)
+	f, st, err := openNoFollow(filepath.Join(dir, ShimLogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
-	if st, err := f.Stat(); err == nil {
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != s.uid {
-			f.Close()
-			return nil, fmt.Errorf("%s is not owned by the current user", f.Name())
-		}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != s.uid {
+		f.Close()
+		return nil, fmt.Errorf("%s is not owned by the current user", f.Name())
 	}
 	return f, nil
 }
