@@ -3,8 +3,8 @@ package patch
 import (
 	"context"
 	"fmt"
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -46,12 +46,9 @@ func startReplica(t *testing.T) *replica {
 	return r
 }
 
-// freePort returns a 127.0.0.1 port that was free a moment ago.
+// freePort returns a 127.0.0.1 address whose port was free a moment ago.
 func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 }
 
 // TestRepoOverridesEffects runs haproxy on the repository's overrides.d

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os/exec"
 	"testing"
@@ -20,14 +21,27 @@ func HAProxy(t testing.TB) string {
 }
 
 // FreePort returns a TCP port that nothing listens on at 127.0.0.1 now.
-// Another process may take it before the caller binds it; on a test machine
-// that is rare enough to accept.
+//
+// It picks at random below the kernel's ephemeral range (32768-60999 by
+// default) rather than asking for port 0: a port from port 0 is an
+// ephemeral one, and between the moment it is released here and the moment
+// haproxy binds it, any of the thousands of client connections the load
+// tests make may take it as a source port ("Address already in use"). Below
+// that range only another test's FreePort can collide, and at random that is
+// rare.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	var err error
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		var l net.Listener
+		if l, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			l.Close()
+			return port
+		}
+	}
+	require.NoError(t, err, "no free port below the ephemeral range")
+	return 0
 }
 
 // PortFree returns nil when nothing listens on port at any address (it binds
