@@ -84,33 +84,33 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		env = os.Environ()
 	}
 	if cfg.RealHAProxy == "" {
-		return fmt.Errorf("shim: the real haproxy is not known (%s is not set)", EnvRealHAProxy)
+		return fmt.Errorf("the real haproxy is not known (%s is not set)", EnvRealHAProxy)
 	}
 	real, err := filepath.Abs(cfg.RealHAProxy)
 	if err != nil {
-		return fmt.Errorf("shim: %w", err)
+		return err
 	}
 	if self, err := IsSelf(real); err != nil {
-		return fmt.Errorf("shim: real haproxy %s: %w", real, cleanPathErr(err))
+		return fmt.Errorf("real haproxy %s: %w", real, cleanPathErr(err))
 	} else if self {
-		return fmt.Errorf("shim: real haproxy %s is serve-launch itself; point %s or --haproxy at the haproxy binary", real, EnvRealHAProxy)
+		return fmt.Errorf("real haproxy %s is serve-launch itself; point %s or --haproxy at the haproxy binary", real, EnvRealHAProxy)
 	}
 	cfg.RealHAProxy = real
 	switch cfg.OnPatchError {
 	case "", OnPatchErrorFail, OnPatchErrorPassthrough:
 	default:
-		return fmt.Errorf("shim: on-patch-error must be %q or %q, not %q", OnPatchErrorFail, OnPatchErrorPassthrough, cfg.OnPatchError)
+		return fmt.Errorf("on-patch-error must be %q or %q, not %q", OnPatchErrorFail, OnPatchErrorPassthrough, cfg.OnPatchError)
 	}
 
 	args, err := ParseHAProxyArgs(cfg.Argv)
 	if err != nil {
-		return fmt.Errorf("shim: %w", err)
+		return err
 	}
 	if args.NoConfig {
 		return execHAProxy(execFn, real, cfg.Argv, env)
 	}
 	if cfg.StateDir == nil || cfg.Patcher == nil {
-		return errors.New("shim: StateDir and Patcher are required")
+		return errors.New("StateDir and Patcher are required")
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -122,13 +122,13 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	}
 	dir, err := cfg.StateDir.instanceDir(InstanceID(paths))
 	if err != nil {
-		return fmt.Errorf("shim: %w", err)
+		return err
 	}
 	logw := cfg.Log
 	if logw == nil {
 		f, err := cfg.StateDir.OpenLog(dir)
 		if err != nil {
-			return fmt.Errorf("shim: %w", err)
+			return err
 		}
 		defer f.Close()
 		logw = f
@@ -139,7 +139,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	unlock, err := cfg.StateDir.lockInstance(dir, LockWait)
 	if err != nil {
 		logf("error: %v", err)
-		return fmt.Errorf("shim: %w", err)
+		return err
 	}
 	defer unlock()
 
@@ -151,7 +151,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		if perr == nil {
 			checkPaths, err := cfg.StateDir.writeNumbered(dir, checkFile, patched)
 			if err != nil {
-				return fmt.Errorf("shim: %w", err)
+				return err
 			}
 			for i, c := range args.Configs {
 				replace[c.Path] = checkPaths[i]
@@ -211,11 +211,11 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	}
 
 	if _, err := cfg.StateDir.writeNumbered(dir, GeneratedFile, generated); err != nil {
-		return fmt.Errorf("shim: %w", err)
+		return err
 	}
 	patchedPaths, err := cfg.StateDir.writeNumbered(dir, PatchedFile, patched)
 	if err != nil {
-		return fmt.Errorf("shim: %w", err)
+		return err
 	}
 	replace := map[string]string{}
 	for i, c := range args.Configs {
@@ -228,7 +228,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	rec.Running = patchedPaths
 	fillRecord(rec, cfg, args, argv, paths, patchedPaths, patched)
 	if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
-		return fmt.Errorf("shim: %w", err)
+		return err
 	}
 	logf("exec %s %s", real, strings.Join(argv, " "))
 	return execHAProxy(execFn, real, argv, env)
@@ -322,7 +322,7 @@ func numbered(name string, i int) string {
 func execHAProxy(execFn func(string, []string, []string) error, real string, argv, env []string) error {
 	full := append([]string{real}, argv...)
 	if err := execFn(real, full, env); err != nil {
-		return fmt.Errorf("shim: exec %s: %w", real, err)
+		return fmt.Errorf("exec %s: %w", real, err)
 	}
 	return nil
 }
