@@ -8,11 +8,9 @@ import (
 	"os/exec"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/urfave/cli/v2"
 )
-
-// MaxConfigSize bounds a config read by render, diff and check.
-const maxConfigSize = 64 << 20
 
 func overridesFlag() cli.Flag {
 	return &cli.StringFlag{
@@ -73,7 +71,7 @@ func readConfig(c *cli.Context) (string, []byte, error) {
 }
 
 // readConfigFile reads a config, "-" meaning stdin, refusing one over
-// maxConfigSize. It reads through a limit rather than trusting a stat, so a
+// proc.MaxConfigSize. It reads through a limit rather than trusting a stat, so a
 // FIFO or /dev/stdin is bounded too.
 func readConfigFile(c *cli.Context, name string) (string, []byte, error) {
 	var r io.Reader
@@ -91,12 +89,12 @@ func readConfigFile(c *cli.Context, name string) (string, []byte, error) {
 		defer f.Close()
 		r = f
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxConfigSize+1))
+	data, err := io.ReadAll(io.LimitReader(r, proc.MaxConfigSize+1))
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %v", name, err)
 	}
-	if len(data) > maxConfigSize {
-		return "", nil, fmt.Errorf("%s: config is larger than the limit of %d bytes", name, maxConfigSize)
+	if len(data) > proc.MaxConfigSize {
+		return "", nil, fmt.Errorf("%s: config is larger than the limit of %d bytes", name, proc.MaxConfigSize)
 	}
 	return name, data, nil
 }
