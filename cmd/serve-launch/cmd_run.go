@@ -263,7 +263,7 @@ func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.S
 		_ = reportErrors(out, err)
 		return
 	}
-	rep, err := proc.ReloadAll(ctx, state, launch.Patcher(o, noProv, getenv))
+	rep, err := proc.ReloadAll(ctx, state, launch.Patcher(o, noProv, getenv), launch.Snippets(o))
 	if err != nil {
 		out.errorf("reload: %v", err)
 	}

@@ -54,12 +54,18 @@ func ShimPatcher(dir string, noProvenance, insecureOverrides bool) (proc.Patcher
 	if err != nil {
 		return func(string, []byte) ([]byte, error) { return nil, err }, nil
 	}
+	// The shim runs in Ray's environment, which already has the env files applied.
+	return Patcher(o, noProvenance, os.LookupEnv), Snippets(o)
+}
+
+// Snippets lists the snippet files of o with their SHA-256, as the instance
+// records of the shim and of a hot reload keep them.
+func Snippets(o *patch.Overrides) []proc.Snippet {
 	snippets := make([]proc.Snippet, len(o.Snippets))
 	for i, sn := range o.Snippets {
 		snippets[i] = proc.Snippet{Name: sn.Name, SHA256: sn.SHA256}
 	}
-	// The shim runs in Ray's environment, which already has the env files applied.
-	return Patcher(o, noProvenance, os.LookupEnv), snippets
+	return snippets
 }
 
 // RayConfigName is the file name that messages about [RayConfig]'s output carry.

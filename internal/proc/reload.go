@@ -70,8 +70,10 @@ const (
 // SIGUSR2 to the master and wait, bounded, for its new worker. An unchanged
 // patched file is not reloaded. Instances whose master is dead are pruned
 // (except failed starts, kept for status). The error joins every instance's
-// failure; the report has them all.
-func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher) (ReloadReport, error) {
+// failure; the report has them all. snippets are the snippet files patcher
+// applies, recorded with each reloaded instance; nil means hash the files of
+// the instance's recorded overrides directory.
+func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher, snippets []Snippet) (ReloadReport, error) {
 	var rep ReloadReport
 	dirs, err := s.instanceDirs()
 	if err != nil {
@@ -82,7 +84,7 @@ func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher) (ReloadReport,
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		res, err := reloadOne(ctx, s, dir, patcher)
+		res, err := reloadOne(ctx, s, dir, patcher, snippets)
 		if res.ID == "" {
 			continue
 		}
@@ -94,7 +96,7 @@ func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher) (ReloadReport,
 	return rep, errors.Join(errs...)
 }
 
-func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (ReloadResult, error) {
+func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, snippets []Snippet) (ReloadResult, error) {
 	// The instance lock keeps a shim from rewriting the same files meanwhile;
 	// the shim holds it until its exec, so a master never looks dead here
 	// while it is starting.
@@ -237,7 +239,10 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher) (R
 	}
 	rec.Result, rec.LastError = ResultReloaded, ""
 	rec.PatchedAt = time.Now().UTC()
-	rec.Snippets = snippetDigests(rec.OverridesDir)
+	rec.Snippets = snippets
+	if rec.Snippets == nil {
+		rec.Snippets = snippetDigests(rec.OverridesDir)
+	}
 	rec.AdminSocket, rec.Listeners = facts.adminSocket, facts.listeners
 	if err := s.saveInstance(dir, rec); err != nil {
 		return fail(err)

@@ -76,7 +76,7 @@ func TestReloadAll(t *testing.T) {
 	e.write(t)
 	oldWorker := showInfo(t, e.sock())["Pid"]
 
-	rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"))
+	rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), nil)
 	require.NoError(t, err)
 	require.Len(t, rep.Instances, 1)
 	r := rep.Instances[0]
@@ -98,7 +98,7 @@ func TestReloadAll(t *testing.T) {
 	assert.Equal(t, ResultReloaded, in.Result)
 
 	t.Run("unchanged does not reload", func(t *testing.T) {
-		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"))
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), nil)
 		require.NoError(t, err)
 		assert.Equal(t, OutcomeUnchanged, rep.Instances[0].Outcome)
 	})
@@ -107,7 +107,7 @@ func TestReloadAll(t *testing.T) {
 		before, err := os.ReadFile(filepath.Join(dir, PatchedFile))
 		require.NoError(t, err)
 		worker := showInfo(t, e.sock())["Pid"]
-		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1800\n    bogus-directive 1"))
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1800\n    bogus-directive 1"), nil)
 		require.Error(t, err)
 		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
 		assert.Contains(t, err.Error(), "bogus-directive")
@@ -125,7 +125,7 @@ func TestReloadAll(t *testing.T) {
 		e.Extra = "#FAIL\n"
 		e.write(t)
 		worker := showInfo(t, e.sock())["Pid"]
-		rep, err := ReloadAll(ctx, s, testPatcher)
+		rep, err := ReloadAll(ctx, s, testPatcher, nil)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "20-backpressure.toml:4")
 		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
@@ -135,7 +135,7 @@ func TestReloadAll(t *testing.T) {
 	t.Run("dead master is pruned", func(t *testing.T) {
 		require.NoError(t, syscall.Kill(master, syscall.SIGKILL))
 		waitFor(t, 5*time.Second, "master to die", func() bool { return !pidAlive(master) })
-		rep, err := ReloadAll(ctx, s, testPatcher)
+		rep, err := ReloadAll(ctx, s, testPatcher, nil)
 		require.NoError(t, err)
 		require.Len(t, rep.Instances, 1)
 		assert.Equal(t, OutcomePruned, rep.Instances[0].Outcome)
@@ -158,7 +158,7 @@ func TestReloadDrainsRayPipes(t *testing.T) {
 	s, err := OpenStateDir(stateDir)
 	require.NoError(t, err)
 
-	rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"))
+	rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil)
 	require.NoError(t, err)
 	require.Equal(t, OutcomeReloaded, rep.Instances[0].Outcome)
 	log, err := os.ReadFile(filepath.Join(stateDir, InstanceID([]string{e.cfg}), ShimLogFile))
