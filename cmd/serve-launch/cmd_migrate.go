@@ -7,7 +7,7 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/migrate"
 	"github.com/serve-launch/serve-launch/internal/patch"
-	"github.com/serve-launch/serve-launch/internal/raysim"
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 	"github.com/urfave/cli/v2"
 )
 
@@ -91,7 +91,7 @@ Example:
 				}
 				defer os.RemoveAll(tmp)
 				cfg := filepath.Join(tmp, "haproxy.cfg")
-				if err := os.WriteFile(raysim.ErrorFilePath(cfg), []byte(raysim.ErrorFileContent), 0o600); err != nil {
+				if err := os.WriteFile(raycfg.ErrorFilePath(cfg), []byte(raycfg.ErrorFileContent), 0o600); err != nil {
 					return err
 				}
 				if f, err = res.Apply(map[string]string{"RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": cfg}); err != nil {

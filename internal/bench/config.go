@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/serve-launch/serve-launch/internal/raysim"
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
 // Sizes are the server counts every measurement covers: a small service,
@@ -27,14 +27,14 @@ const ReplicasPerApp = 16
 // for parsing and `haproxy -c`).
 type ConfigOptions struct {
 	// Dir holds the config's companions: admin socket, server-state file and
-	// 500.http (see [raysim.PrepareDirs]).
+	// 500.http (see [raycfg.PrepareDirs]).
 	Dir string
 	// HTTPPort, StatsPort and MetricsPort are the frontend, `listen stats`
 	// and prometheus ports.
 	HTTPPort, StatsPort, MetricsPort int
 	// Backends, when set, are the servers of every app in turn (round robin);
 	// otherwise servers point at unused ports from 30000 on.
-	Backends []raysim.Target
+	Backends []raycfg.Target
 }
 
 // Env is the environment Ray would read for a config placed by o, with the
@@ -66,12 +66,12 @@ func Layout(servers int) (apps, replicas int) {
 // (see [Layout]), placed by o.
 func Config(servers int, o ConfigOptions) ([]byte, error) {
 	apps, replicas := Layout(servers)
-	var list []raysim.App
+	var list []raycfg.App
 	n := 0
 	for a := 1; a <= apps; a++ {
-		app := raysim.App{Name: fmt.Sprintf("app%d", a), RoutePrefix: fmt.Sprintf("/app%d", a)}
+		app := raycfg.App{Name: fmt.Sprintf("app%d", a), RoutePrefix: fmt.Sprintf("/app%d", a)}
 		for r := 0; r < replicas && n < servers; r++ {
-			t := raysim.Target{
+			t := raycfg.Target{
 				Name: fmt.Sprintf("SERVE_REPLICA::app%d#Model#%08d", a, r),
 				Host: "127.0.0.1", Port: 30000 + n,
 			}
@@ -84,8 +84,8 @@ func Config(servers int, o ConfigOptions) ([]byte, error) {
 		}
 		list = append(list, app)
 	}
-	return raysim.Render(raysim.Options{
-		Shape:     raysim.Shape255,
+	return raycfg.Render(raycfg.Options{
+		Shape:     raycfg.Shape255,
 		Env:       Env(o),
 		Apps:      list,
 		HTTPHost:  "127.0.0.1",
@@ -97,11 +97,11 @@ func Config(servers int, o ConfigOptions) ([]byte, error) {
 // WriteConfig renders the config for servers into o.Dir/haproxy.cfg, with
 // the directories and 500.http Ray prepares beside it, and returns its path.
 func WriteConfig(servers int, o ConfigOptions) (string, error) {
-	settings, err := raysim.ReadEnv(Env(o), raysim.Shape255)
+	settings, err := raycfg.ReadEnv(Env(o), raycfg.Shape255)
 	if err != nil {
 		return "", err
 	}
-	if err := raysim.PrepareDirs(settings); err != nil {
+	if err := raycfg.PrepareDirs(settings); err != nil {
 		return "", err
 	}
 	data, err := Config(servers, o)
@@ -109,7 +109,7 @@ func WriteConfig(servers int, o ConfigOptions) (string, error) {
 		return "", err
 	}
 	path := settings.ConfigFile
-	if err := raysim.WriteConfig(path, data); err != nil {
+	if err := raycfg.WriteConfig(path, data); err != nil {
 		return "", err
 	}
 	return path, nil

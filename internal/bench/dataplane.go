@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 	"github.com/serve-launch/serve-launch/internal/raysim"
 )
 
@@ -79,7 +80,7 @@ type DataPlaneResult struct {
 // wrk is "").
 func (t *Tools) DataPlane(ctx context.Context, wrk string, runs int, d time.Duration) (DataPlaneResult, error) {
 	var res DataPlaneResult
-	var backends []raysim.Target
+	var backends []raycfg.Target
 	for i := 0; i < 2; i++ {
 		r, err := raysim.StartReplica(fmt.Sprintf("SERVE_REPLICA::app1#Model#bench%d", i), 0)
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/proc"
-	"github.com/serve-launch/serve-launch/internal/raysim"
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
 // Tools are the programs and directories every measurement uses.
@@ -193,7 +193,7 @@ func (in *instance) waitPortsFree() error {
 	}
 }
 
-func (t *Tools) newInstance(name string, servers int, backends []raysim.Target) (*instance, error) {
+func (t *Tools) newInstance(name string, servers int, backends []raycfg.Target) (*instance, error) {
 	in := &instance{dir: filepath.Join(t.Work, name)}
 	var ports [3]int
 	for i := range ports {

@@ -93,7 +93,7 @@ func (r *Results) Markdown(w io.Writer) {
 	p("Do not edit by hand: run `make bench` again.\n\n")
 	p("Every comparison is measured side by side in the same run, the two sides alternating, and is\n")
 	p("reported as a ratio of medians: the machines are shared and noisy, so absolute times alone mean\n")
-	p("little. Configs are in Ray 2.55's shape (raysim.Render, `maxconn 2000`), patched by the\n")
+	p("little. Configs are in Ray 2.55's shape (raycfg.Render, `maxconn 2000`), patched by the\n")
 	p("repository's overrides.d. Verdicts use the ratio of medians; the detail tables also give the\n")
 	p("ratio of minima (the runs least disturbed by other load) and every run, so noise shows.\n\n")
 	p("## Machine\n\n")

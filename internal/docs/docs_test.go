@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
-	"github.com/serve-launch/serve-launch/internal/raysim"
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
 const (
@@ -37,7 +37,7 @@ type rayConfig struct {
 	dir  string
 	cfg  []byte
 	env  map[string]string
-	apps []raysim.App
+	apps []raycfg.App
 }
 
 // renderRay renders Ray 2.55's config for two apps (3 + 2 replicas, so
@@ -54,9 +54,9 @@ func renderRay(t *testing.T) rayConfig {
 		"RAY_SERVE_HAPROXY_SERVER_STATE_BASE": dir,
 		"RAY_SERVE_HAPROXY_SERVER_STATE_FILE": filepath.Join(dir, "server-state"),
 	}
-	settings, err := raysim.ReadEnv(env, raysim.Shape255)
+	settings, err := raycfg.ReadEnv(env, raycfg.Shape255)
 	require.NoError(t, err)
-	require.NoError(t, raysim.PrepareDirs(settings))
+	require.NoError(t, raycfg.PrepareDirs(settings))
 
 	// The error pages the error-pages recipe names, copied from the examples
 	// so that haproxy -c parses the very files the docs ship.
@@ -74,19 +74,19 @@ func renderRay(t *testing.T) rayConfig {
 	env["SERVE_NODE_NAME"] = "node-a"
 
 	port := 30000
-	replicas := func(app string, n int) []raysim.Target {
-		var ts []raysim.Target
+	replicas := func(app string, n int) []raycfg.Target {
+		var ts []raycfg.Target
 		for i := 0; i < n; i++ {
-			ts = append(ts, raysim.Target{Name: fmt.Sprintf("SERVE_REPLICA::%s#Model#r%d", app, i), Host: "127.0.0.1", Port: port})
+			ts = append(ts, raycfg.Target{Name: fmt.Sprintf("SERVE_REPLICA::%s#Model#r%d", app, i), Host: "127.0.0.1", Port: port})
 			port++
 		}
 		return ts
 	}
-	apps := []raysim.App{
+	apps := []raycfg.App{
 		{Name: "app1", RoutePrefix: "/app1", Replicas: replicas("app1", 3)},
 		{Name: "app2", RoutePrefix: "/app2", Replicas: replicas("app2", 2)},
 	}
-	cfg, err := raysim.Render(raysim.Options{Shape: raysim.Shape255, Env: env, Apps: apps})
+	cfg, err := raycfg.Render(raycfg.Options{Shape: raycfg.Shape255, Env: env, Apps: apps})
 	require.NoError(t, err)
 	return rayConfig{dir: dir, cfg: cfg, env: env, apps: apps}
 }

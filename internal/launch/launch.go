@@ -14,7 +14,7 @@ import (
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/proc"
-	"github.com/serve-launch/serve-launch/internal/raysim"
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
 // Patcher returns the patch function the shim and hot reload use: it applies
@@ -87,9 +87,9 @@ func RayVars(env *envmap.Env) map[string]string {
 // with one app of two replicas: what the preflight checks the snippets
 // against and `check --audit` audits when no generated file is at hand.
 func RayConfig(vars map[string]string) ([]byte, error) {
-	cfg, err := raysim.Render(raysim.Options{Shape: raysim.Shape255, Env: vars, Apps: []raysim.App{{
+	cfg, err := raycfg.Render(raycfg.Options{Shape: raycfg.Shape255, Env: vars, Apps: []raycfg.App{{
 		Name: "app", RoutePrefix: "/",
-		Replicas: []raysim.Target{
+		Replicas: []raycfg.Target{
 			{Name: "SERVE_REPLICA::app#App#replica1", Host: "127.0.0.1", Port: 30000},
 			{Name: "SERVE_REPLICA::app#App#replica2", Host: "127.0.0.1", Port: 30001},
 		},
@@ -116,11 +116,11 @@ func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy
 	vars["RAY_SERVE_HAPROXY_SOCKET_PATH"] = filepath.Join(dir, "admin.sock")
 	vars["RAY_SERVE_HAPROXY_SERVER_STATE_BASE"] = dir
 	vars["RAY_SERVE_HAPROXY_SERVER_STATE_FILE"] = filepath.Join(dir, "server-state")
-	settings, err := raysim.ReadEnv(vars, raysim.Shape255)
+	settings, err := raycfg.ReadEnv(vars, raycfg.Shape255)
 	if err != nil {
 		return err
 	}
-	if err := raysim.PrepareDirs(settings); err != nil {
+	if err := raycfg.PrepareDirs(settings); err != nil {
 		return err
 	}
 	cfg, err := RayConfig(vars)

@@ -19,7 +19,7 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
-	"github.com/serve-launch/serve-launch/internal/raysim"
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
 // Output file names, relative to the output directory.
@@ -148,13 +148,13 @@ func Migrate(opts Options) (*Result, error) {
 // one application "app" on "/" whose replicas listen on 127.0.0.1 from port
 // 30000, as many as servers (at least one).
 func RenderDefault(servers int, env map[string]string) ([]byte, error) {
-	app := raysim.App{Name: "app", RoutePrefix: "/"}
+	app := raycfg.App{Name: "app", RoutePrefix: "/"}
 	for i := 0; i < max(servers, 1); i++ {
-		app.Replicas = append(app.Replicas, raysim.Target{
+		app.Replicas = append(app.Replicas, raycfg.Target{
 			Name: fmt.Sprintf("SERVE_REPLICA::app#Model#r%d", i), Host: "127.0.0.1", Port: 30000 + i,
 		})
 	}
-	return raysim.Render(raysim.Options{Shape: raysim.Shape255, Env: env, Apps: []raysim.App{app}})
+	return raycfg.Render(raycfg.Options{Shape: raycfg.Shape255, Env: env, Apps: []raycfg.App{app}})
 }
 
 // target is a Ray section (or set of sections) an edit goes to.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
-	"github.com/serve-launch/serve-launch/internal/raysim"
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -213,7 +213,7 @@ func TestAppliedToRayShape(t *testing.T) {
 			// the rest is unchanged. maxconn stays as migrated: -c does not
 			// raise the fd limit, so 130000 passes on this 20000-fd machine.
 			dir := t.TempDir()
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "500.http"), []byte(raysim.ErrorFileContent), 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "500.http"), []byte(raycfg.ErrorFileContent), 0o644))
 			paths := map[string]string{
 				"RAY_SERVE_HAPROXY_CONFIG_FILE_LOC":   filepath.Join(dir, "haproxy.cfg"),
 				"RAY_SERVE_HAPROXY_SOCKET_PATH":       filepath.Join(dir, "admin.sock"),

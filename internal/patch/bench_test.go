@@ -9,7 +9,7 @@ import (
 )
 
 // The Shape255 benchmarks time what the shim does on every haproxy start, on
-// configs in Ray 2.55's shape (raysim.Render) with the repository's
+// configs in Ray 2.55's shape (raycfg.Render) with the repository's
 // overrides.d: parse, apply, render, and the three together (Patch). Run them
 // with `make bench`, which also divides ns/op by the server count to show the
 // cost per server stays flat as configs grow.

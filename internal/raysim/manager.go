@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/admin"
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
 // ManagerConfig configures a [Manager]. Every zero value means what Ray does.
@@ -21,7 +22,7 @@ type ManagerConfig struct {
 	// Options is what the manager renders; Apps and Draining change through
 	// [Manager.Update] and [Manager.SetDraining]. A nil Options.Env is filled
 	// from Environ, as Ray's constants.py reads its own process environment.
-	Options Options
+	Options raycfg.Options
 	// Environ is the child's environment in os.Environ form, and the PATH
 	// used to find `haproxy`; nil means this process's environment. A
 	// launcher's shim settings (PATH, RAY_SERVE_HAPROXY_BINARY_PATH) flow
@@ -74,11 +75,11 @@ func (p *proc) kill() {
 // started on stop. It is an emulation, not Ray.
 type Manager struct {
 	cfg      ManagerConfig
-	settings Settings
+	settings raycfg.Settings
 	environ  []string
 
 	mu       sync.Mutex // Ray's reload lock: one start/reload/stop at a time
-	opts     Options
+	opts     raycfg.Options
 	cur      *proc
 	old      []*proc
 	lastArgs []string
@@ -93,10 +94,10 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		environ = os.Environ()
 	}
 	if cfg.Options.Env == nil {
-		cfg.Options.Env = EnvMap(environ)
+		cfg.Options.Env = raycfg.EnvMap(environ)
 	}
 	if cfg.Options.Shape == "" {
-		cfg.Options.Shape = Shape255
+		cfg.Options.Shape = raycfg.Shape255
 	}
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 5 * time.Second
@@ -104,18 +105,18 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	if cfg.ReadyInterval == 0 {
 		cfg.ReadyInterval = 500 * time.Millisecond
 	}
-	s, err := ReadEnv(cfg.Options.Env, cfg.Options.Shape)
+	s, err := raycfg.ReadEnv(cfg.Options.Env, cfg.Options.Shape)
 	if err != nil {
 		return nil, err
 	}
-	if err := PrepareDirs(s); err != nil {
+	if err := raycfg.PrepareDirs(s); err != nil {
 		return nil, err
 	}
 	return &Manager{cfg: cfg, settings: s, environ: environ, opts: cfg.Options}, nil
 }
 
 // Settings returns the settings read from the environment.
-func (m *Manager) Settings() Settings { return m.settings }
+func (m *Manager) Settings() raycfg.Settings { return m.settings }
 
 // Start writes the config and starts haproxy, then waits until `show info`
 // answers, as HAProxyApi.start does.
@@ -137,7 +138,7 @@ func (m *Manager) Start(ctx context.Context) error {
 }
 
 // Update replaces the target groups and reloads, as update_target_groups does.
-func (m *Manager) Update(ctx context.Context, apps []App) error {
+func (m *Manager) Update(ctx context.Context, apps []raycfg.App) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, a := range m.opts.Apps {
@@ -275,13 +276,13 @@ func (m *Manager) Reloads() int {
 }
 
 func (m *Manager) writeConfig() error {
-	cfg := renderWith(m.opts, m.settings)
-	if m.opts.Shape == ShapeMaster && strings.Contains(string(cfg), "lua-load-per-thread ") {
-		if err := WriteLua(m.settings.ConfigFile); err != nil {
+	cfg := raycfg.RenderSettings(m.opts, m.settings)
+	if m.opts.Shape == raycfg.ShapeMaster && strings.Contains(string(cfg), "lua-load-per-thread ") {
+		if err := raycfg.WriteLua(m.settings.ConfigFile); err != nil {
 			return err
 		}
 	}
-	return WriteConfig(m.settings.ConfigFile, cfg)
+	return raycfg.WriteConfig(m.settings.ConfigFile, cfg)
 }
 
 // binary resolves the executable the way Ray would, returning the file to

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/admin"
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,10 +44,10 @@ func startReplicas(t *testing.T, app string, n, first int) []*Replica {
 	return rs
 }
 
-func newFixture(t *testing.T, shape Shape, replicas int, extraEnv map[string]string) *fixture {
+func newFixture(t *testing.T, shape raycfg.Shape, replicas int, extraEnv map[string]string) *fixture {
 	t.Helper()
 	bin := testenv.HAProxy(t)
-	env := testEnv(t)
+	env := testenv.RayEnvMap(t)
 	env["RAY_SERVE_HAPROXY_BINARY_PATH"] = bin
 	// Ray's default inter (5s) doubles as the check timeout, so a loaded CI
 	// machine does not mark replicas DOWN; faster transitions keep it short.
@@ -59,8 +60,8 @@ func newFixture(t *testing.T, shape Shape, replicas int, extraEnv map[string]str
 	f := &fixture{env: env, httpPort: testenv.FreePort(t), statsPort: testenv.FreePort(t)}
 	f.replicas = startReplicas(t, "app1", replicas, 1)
 	m, err := NewManager(ManagerConfig{
-		Options: Options{Shape: shape, Env: env, HTTPHost: "127.0.0.1", HTTPPort: f.httpPort, StatsPort: f.statsPort,
-			Apps: []App{{Name: "app1", RoutePrefix: "/app1", Replicas: targets(f.replicas)}}},
+		Options: raycfg.Options{Shape: shape, Env: env, HTTPHost: "127.0.0.1", HTTPPort: f.httpPort, StatsPort: f.statsPort,
+			Apps: []raycfg.App{{Name: "app1", RoutePrefix: "/app1", Replicas: targets(f.replicas)}}},
 		Environ: os.Environ(),
 	})
 	require.NoError(t, err)
@@ -107,7 +108,7 @@ func (f *fixture) waitAllUp(t *testing.T, want int) {
 }
 
 func TestManagerServesThroughRealHAProxy(t *testing.T) {
-	f := newFixture(t, Shape255, 2, nil)
+	f := newFixture(t, raycfg.Shape255, 2, nil)
 	ctx := context.Background()
 	require.NoError(t, f.m.Start(ctx))
 
@@ -117,7 +118,7 @@ func TestManagerServesThroughRealHAProxy(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, strconv.Itoa(f.m.PID()), info["Pid"])
 	assert.Equal(t, "2000", info["Maxconn"])
-	_, err = os.Stat(ErrorFilePath(s.ConfigFile))
+	_, err = os.Stat(raycfg.ErrorFilePath(s.ConfigFile))
 	assert.NoError(t, err, "500.http is written beside the config")
 
 	f.waitAllUp(t, 2)
@@ -174,7 +175,7 @@ func TestManagerServesThroughRealHAProxy(t *testing.T) {
 // TestManagerReloadsUnderLoad does five Ray-style reloads (replica added or
 // removed, -sf/-x each time) while Go clients send requests: none may fail.
 func TestManagerReloadsUnderLoad(t *testing.T) {
-	f := newFixture(t, Shape255, 2, nil)
+	f := newFixture(t, raycfg.Shape255, 2, nil)
 	ctx := context.Background()
 	require.NoError(t, f.m.Start(ctx))
 	f.waitAllUp(t, 2)
@@ -224,7 +225,7 @@ func TestManagerReloadsUnderLoad(t *testing.T) {
 		} else {
 			gone, live = live[0], live[1:]
 		}
-		require.NoError(t, f.m.Update(ctx, []App{{Name: "app1", RoutePrefix: "/app1", Replicas: targets(live)}}))
+		require.NoError(t, f.m.Update(ctx, []raycfg.App{{Name: "app1", RoutePrefix: "/app1", Replicas: targets(live)}}))
 		args := f.m.LastArgs()
 		assert.Equal(t, []string{"-sf", strconv.Itoa(pids[len(pids)-1]), "-x", f.m.Settings().SocketPath}, args[len(args)-4:])
 		pids = append(pids, f.m.PID())
@@ -306,9 +307,9 @@ func TestManagerStartFailures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			env := testEnv(t)
+			env := testenv.RayEnvMap(t)
 			env["RAY_SERVE_HAPROXY_BINARY_PATH"] = writeScript(t, t.TempDir(), "fake-haproxy", tc.script)
-			m, err := NewManager(ManagerConfig{Options: Options{Env: env}, Environ: os.Environ(),
+			m, err := NewManager(ManagerConfig{Options: raycfg.Options{Env: env}, Environ: os.Environ(),
 				ReadyTimeout: tc.timeout, ReadyInterval: 50 * time.Millisecond})
 			require.NoError(t, err)
 			t.Cleanup(m.Stop)
@@ -341,14 +342,14 @@ func TestManagerBinaryChoice(t *testing.T) {
 			shimDir := t.TempDir()
 			argsFile := filepath.Join(shimDir, "args")
 			writeScript(t, shimDir, "haproxy", fmt.Sprintf("echo \"$0 $*\" > %s\nexec %s \"$@\"\n", argsFile, real))
-			env := testEnv(t)
+			env := testenv.RayEnvMap(t)
 			env["RAY_SERVE_HAPROXY_BINARY_PATH"] = real
 			for k, v := range tc.env {
 				env[k] = v
 			}
 			environ := append(os.Environ(), "PATH="+shimDir+":"+os.Getenv("PATH"))
 			m, err := NewManager(ManagerConfig{PlainHAProxy: tc.plain, Environ: environ,
-				Options: Options{Env: env, HTTPHost: "127.0.0.1", HTTPPort: testenv.FreePort(t), StatsPort: testenv.FreePort(t)}})
+				Options: raycfg.Options{Env: env, HTTPHost: "127.0.0.1", HTTPPort: testenv.FreePort(t), StatsPort: testenv.FreePort(t)}})
 			require.NoError(t, err)
 			t.Cleanup(m.Stop)
 			require.NoError(t, m.Start(context.Background()))

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
 // Replica is an emulated Serve replica: an HTTP server on 127.0.0.1 that
@@ -155,8 +157,8 @@ func (r *Replica) Port() int { return r.ln.Addr().(*net.TCPAddr).Port }
 func (r *Replica) Addr() string { return r.ln.Addr().String() }
 
 // Target is the server line Ray would render for this replica.
-func (r *Replica) Target() Target {
-	return Target{Name: r.Name, Host: "127.0.0.1", Port: r.Port()}
+func (r *Replica) Target() raycfg.Target {
+	return raycfg.Target{Name: r.Name, Host: "127.0.0.1", Port: r.Port()}
 }
 
 // SetHealthzFail makes /-/healthz answer 503 (true) or 200 (false).

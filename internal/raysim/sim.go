@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/admin"
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
 // SimConfig configures [RunSim], the stand-in for `serve run` that the
 // raysim command runs. Zero values mean Ray's defaults where Ray has one.
 type SimConfig struct {
 	// Shape is the template generation (default Shape255).
-	Shape Shape
+	Shape raycfg.Shape
 	// Apps is the number of applications (app1 at /app1, app2 at /app2, ...).
 	Apps int
 	// Replicas is the number of replicas per application.
@@ -63,23 +64,23 @@ type SimConfig struct {
 
 // Status is what RunSim writes to SimConfig.StatusFile.
 type Status struct {
-	Emulated    string      `json:"emulated"`
-	Shape       Shape       `json:"shape"`
-	HTTPAddr    string      `json:"http_addr"`
-	HTTPPort    int         `json:"http_port"`
-	StatsPort   int         `json:"stats_port"`
-	MetricsPort int         `json:"metrics_port"`
-	GRPCPort    int         `json:"grpc_port,omitempty"`
-	HAProxyPID  int         `json:"haproxy_pid"`
-	LivePIDs    []int       `json:"live_pids"`
-	Argv        []string    `json:"argv"`
-	ConfigFile  string      `json:"config_file"`
-	SocketPath  string      `json:"socket_path"`
-	StateFile   string      `json:"server_state_file"`
-	Reloads     int         `json:"reloads"`
-	ReloadFails int         `json:"reload_failures"`
-	LastError   string      `json:"last_error,omitempty"`
-	Apps        []StatusApp `json:"apps"`
+	Emulated    string       `json:"emulated"`
+	Shape       raycfg.Shape `json:"shape"`
+	HTTPAddr    string       `json:"http_addr"`
+	HTTPPort    int          `json:"http_port"`
+	StatsPort   int          `json:"stats_port"`
+	MetricsPort int          `json:"metrics_port"`
+	GRPCPort    int          `json:"grpc_port,omitempty"`
+	HAProxyPID  int          `json:"haproxy_pid"`
+	LivePIDs    []int        `json:"live_pids"`
+	Argv        []string     `json:"argv"`
+	ConfigFile  string       `json:"config_file"`
+	SocketPath  string       `json:"socket_path"`
+	StateFile   string       `json:"server_state_file"`
+	Reloads     int          `json:"reloads"`
+	ReloadFails int          `json:"reload_failures"`
+	LastError   string       `json:"last_error,omitempty"`
+	Apps        []StatusApp  `json:"apps"`
 }
 
 // StatusApp is one application in [Status].
@@ -166,7 +167,7 @@ func RunSim(ctx context.Context, cfg SimConfig) (err error) {
 	}
 
 	m, err := NewManager(ManagerConfig{
-		Options: Options{Shape: cfg.Shape, Apps: s.appList(), HTTPHost: cfg.HTTPHost, HTTPPort: cfg.HTTPPort,
+		Options: raycfg.Options{Shape: cfg.Shape, Apps: s.appList(), HTTPHost: cfg.HTTPHost, HTTPPort: cfg.HTTPPort,
 			StatsPort: cfg.StatsPort, GRPCPort: cfg.GRPCPort, H26Compat: cfg.H26Compat},
 		Environ:       cfg.Environ,
 		PlainHAProxy:  cfg.PlainHAProxy,
@@ -182,12 +183,12 @@ func RunSim(ctx context.Context, cfg SimConfig) (err error) {
 	s.stats = cfg.StatsPort
 	if s.stats == 0 {
 		s.stats = 8404
-		if m.cfg.Options.Shape == ShapeMaster {
+		if m.cfg.Options.Shape == raycfg.ShapeMaster {
 			s.stats = set.StatsPort
 		}
 	}
 	host := cfg.HTTPHost
-	if host == "0.0.0.0" || host == "*" || host == "::" || m.cfg.Options.Shape == ShapeMaster {
+	if host == "0.0.0.0" || host == "*" || host == "::" || m.cfg.Options.Shape == raycfg.ShapeMaster {
 		host = "127.0.0.1"
 	}
 	s.httpAddr = fmt.Sprintf("%s:%d", host, cfg.HTTPPort)
@@ -245,19 +246,19 @@ func (s *sim) newReplica(app int) (*Replica, error) {
 	return r, nil
 }
 
-func (s *sim) appList() []App {
-	var apps []App
+func (s *sim) appList() []raycfg.App {
+	var apps []raycfg.App
 	for i, rs := range s.apps {
-		apps = append(apps, App{Name: fmt.Sprintf("app%d", i+1), RoutePrefix: fmt.Sprintf("/app%d", i+1), Replicas: targets(rs)})
+		apps = append(apps, raycfg.App{Name: fmt.Sprintf("app%d", i+1), RoutePrefix: fmt.Sprintf("/app%d", i+1), Replicas: targets(rs)})
 	}
 	if s.cfg.GRPCPort != 0 {
-		apps = append(apps, App{Name: "grpc_app", GRPC: true})
+		apps = append(apps, raycfg.App{Name: "grpc_app", GRPC: true})
 	}
 	return apps
 }
 
-func targets(rs []*Replica) []Target {
-	var ts []Target
+func targets(rs []*Replica) []raycfg.Target {
+	var ts []raycfg.Target
 	for _, r := range rs {
 		ts = append(ts, r.Target())
 	}
@@ -333,8 +334,8 @@ func (s *sim) fail(err error) {
 func (s *sim) waitServing(ctx context.Context) error {
 	want := map[string]bool{}
 	for _, a := range s.appList() {
-		if len(a.Replicas) > 0 && !strings.HasPrefix(strings.ToLower(BackendName(a)), "grpc") {
-			want[BackendName(a)] = true
+		if len(a.Replicas) > 0 && !strings.HasPrefix(strings.ToLower(raycfg.BackendName(a)), "grpc") {
+			want[raycfg.BackendName(a)] = true
 		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -375,10 +376,10 @@ func (s *sim) status() Status {
 	st.ReloadFails, st.LastError = s.fails, s.lastErr
 	s.mu.Unlock()
 	for i, rs := range s.apps {
-		a := App{Name: fmt.Sprintf("app%d", i+1)}
-		sa := StatusApp{Name: a.Name, RoutePrefix: "/" + a.Name, Backend: BackendName(a)}
+		a := raycfg.App{Name: fmt.Sprintf("app%d", i+1)}
+		sa := StatusApp{Name: a.Name, RoutePrefix: "/" + a.Name, Backend: raycfg.BackendName(a)}
 		for _, r := range rs {
-			sa.Replicas = append(sa.Replicas, StatusReplica{Name: r.Name, Server: SafeName(r.Name), Addr: r.Addr()})
+			sa.Replicas = append(sa.Replicas, StatusReplica{Name: r.Name, Server: raycfg.SafeName(r.Name), Addr: r.Addr()})
 		}
 		st.Apps = append(st.Apps, sa)
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/raycfg"
 	"github.com/serve-launch/serve-launch/internal/raysim"
 )
 
@@ -82,7 +83,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "raysim: error: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	sh, err := raysim.ParseShape(*shape)
+	sh, err := raycfg.ParseShape(*shape)
 	if err != nil {
 		fmt.Fprintf(stderr, "raysim: error: %v\n", err)
 		return 2

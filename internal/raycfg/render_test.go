@@ -1,4 +1,4 @@
-package raysim
+package raycfg
 
 import (
 	"bytes"
@@ -90,7 +90,7 @@ func TestRenderGolden(t *testing.T) {
 				require.NoError(t, os.WriteFile(path, got, 0o644))
 			}
 			want, err := os.ReadFile(path)
-			require.NoError(t, err, "run go test ./internal/raysim -run TestRenderGolden -update")
+			require.NoError(t, err, "run go test ./internal/raycfg -run TestRenderGolden -update")
 			assert.Equal(t, string(want), string(got))
 		})
 	}
@@ -165,7 +165,7 @@ func TestRenderPassesHAProxyCheck(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			env := testEnv(t)
+			env := testenv.RayEnvMap(t)
 			opts := tc.opts(env)
 			opts.HTTPPort, opts.StatsPort = testenv.FreePort(t), testenv.FreePort(t)
 			s, err := ReadEnv(env, opts.Shape)
@@ -190,7 +190,7 @@ func TestRenderMasterIsFatalOn26(t *testing.T) {
 		t.Logf("haproxy is not 2.6; nothing to show")
 		return
 	}
-	env := testEnv(t)
+	env := testenv.RayEnvMap(t)
 	s, err := ReadEnv(env, ShapeMaster)
 	require.NoError(t, err)
 	require.NoError(t, PrepareDirs(s))

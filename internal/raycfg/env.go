@@ -1,4 +1,4 @@
-package raysim
+package raycfg
 
 import (
 	"fmt"

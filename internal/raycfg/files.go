@@ -1,4 +1,4 @@
-package raysim
+package raycfg
 
 import (
 	"fmt"
@@ -60,7 +60,7 @@ func PrepareDirs(s Settings) error {
 // txn.ingress_request_router_target; this emulation only registers the
 // action so haproxy accepts the config, and leaves every request to the
 // static use_backend rules.
-const stubLua = `-- Emulated by serve-launch's raysim: NOT Ray's ingress request router.
+const stubLua = `-- Emulated by serve-launch's raycfg (raysim): NOT Ray's ingress request router.
 core.register_action("route_via_ingress_request_router", { "http-req" }, function(txn)
 end, 0)
 `

@@ -1,4 +1,4 @@
-package raysim
+package raycfg
 
 import (
 	"bytes"
@@ -165,10 +165,12 @@ func Render(opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderWith(opts, s), nil
+	return RenderSettings(opts, s), nil
 }
 
-func renderWith(opts Options, s Settings) []byte {
+// RenderSettings is Render with the environment already read by ReadEnv, for
+// callers that render many times from one environment.
+func RenderSettings(opts Options, s Settings) []byte {
 	if opts.HTTPPort == 0 {
 		opts.HTTPPort = 8000
 	}
