@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // LineAt returns the file's n-th line (1-based) as rendered, or nil.
@@ -60,7 +61,10 @@ type CheckResult struct {
 
 // haproxyMsgRE matches "[ALERT]    (123) : config : parsing [FILE:LINE] : TEXT"
 // and the same without the parsing part.
-var haproxyMsgRE = regexp.MustCompile(`^\[(ALERT|WARNING)\]\s*(?:\(\d+\)\s*)?:\s*(?:config\s*:\s*)?(?:parsing \[(.*):(\d+)\]\s*:\s*)?(.*)$`)
+// Compiled on first use, since package init runs on every shim start.
+var haproxyMsgRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\[(ALERT|WARNING)\]\s*(?:\(\d+\)\s*)?:\s*(?:config\s*:\s*)?(?:parsing \[(.*):(\d+)\]\s*:\s*)?(.*)$`)
+})
 
 // Check writes f to a temporary file and runs `haproxy -c -f` on it, mapping
 // every message that names a line back to the generated file or the snippet
@@ -82,7 +86,7 @@ func Check(ctx context.Context, haproxy string, f *File) (*CheckResult, error) {
 		return nil, fmt.Errorf("running %s -c: %v", haproxy, err)
 	}
 	for _, line := range strings.Split(string(out), "\n") {
-		m := haproxyMsgRE.FindStringSubmatch(strings.TrimSpace(line))
+		m := haproxyMsgRE().FindStringSubmatch(strings.TrimSpace(line))
 		if m == nil {
 			continue
 		}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // ApplyOptions controls how overrides are applied.
@@ -20,7 +22,8 @@ type ApplyOptions struct {
 // provenanceRE finds our own provenance comment at the end of a line's comment,
 // so that re-applying overrides to a patched file replaces it instead of
 // stacking another.
-var provenanceRE = regexp.MustCompile(`\s*#?\s*serve-launch: \S+\s*$`)
+// Compiled on first use, since package init runs on every shim start.
+var provenanceRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s*#?\s*serve-launch: \S+\s*$`) })
 
 // Patch parses generated, applies the overrides and renders the result.
 func (o *Overrides) Patch(name string, generated []byte, opt ApplyOptions) ([]byte, error) {
@@ -121,7 +124,7 @@ func (a *applier) execute(tl tmplLine, s *Section) (string, bool) {
 func (a *applier) newLine(s *Section, indent, text string, pos Position) *Line {
 	raw := indent + strings.TrimSpace(text)
 	if !a.opt.NoProvenance {
-		raw += " # serve-launch: " + fmt.Sprintf("%s:%d", pos.File, pos.Line)
+		raw += " # serve-launch: " + pos.File + ":" + strconv.Itoa(pos.Line)
 	}
 	return NewLine(raw+s.EOL(), pos)
 }
@@ -248,23 +251,33 @@ func (a *applier) set(s *Section, text string, pos Position) {
 		return
 	}
 	key := Key(tok.Words)
-	first := -1
-	kept := s.Body[:0:0]
-	for _, l := range s.Body {
+	first, more := -1, false
+	for i, l := range s.Body {
 		if l.Key() == key {
 			if first >= 0 {
-				continue // later lines with the key are removed
+				more = true
+				break
 			}
-			first = len(kept)
-			if !sameWords(l.Words, tok.Words) {
-				l = a.newLine(s, l.Indent(), text, pos)
-			}
+			first = i
 		}
-		kept = append(kept, l)
 	}
-	s.Body = kept
 	if first < 0 {
 		s.insertAt(lastDirective(s)+1, a.newLine(s, s.Indent(), text, pos))
+		return
+	}
+	if l := s.Body[first]; !sameWords(l.Words, tok.Words) {
+		s.Body[first] = a.newLine(s, l.Indent(), text, pos)
+	}
+	if more {
+		// Later lines with the key are removed.
+		kept := s.Body[:first+1]
+		for _, l := range s.Body[first+1:] {
+			if l.Key() != key {
+				kept = append(kept, l)
+			}
+		}
+		clear(s.Body[len(kept):])
+		s.Body = kept
 	}
 }
 
@@ -360,7 +373,7 @@ func (a *applier) params(e *edit, s *Section, op paramsOp) {
 		if (kw == "server" || kw == "server-template") && firstServer < 0 {
 			firstServer = i
 		}
-		if _, ok := paramStart[kw]; !ok || !op.on.match(kw) {
+		if !takesParams(kw) || !op.on.match(kw) {
 			continue
 		}
 		found = true
@@ -392,7 +405,11 @@ func (a *applier) params(e *edit, s *Section, op paramsOp) {
 // its own comment, replacing any older provenance comment.
 func (a *applier) rewrite(s *Section, l *Line, words []string, pos Position) *Line {
 	text := joinWords(words)
-	if c := provenanceRE.ReplaceAllString(l.Comment, ""); strings.TrimSpace(c) != "" {
+	c := l.Comment
+	if strings.Contains(c, "serve-launch:") {
+		c = provenanceRE().ReplaceAllString(c, "")
+	}
+	if strings.TrimSpace(c) != "" {
 		text += " #" + c
 	}
 	return a.newLine(s, l.Indent(), text, pos)

@@ -3,7 +3,6 @@ package patch
 import (
 	"context"
 	"fmt"
-	"github.com/serve-launch/serve-launch/internal/testenv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/serve-launch/serve-launch/internal/testenv"
 
 	"github.com/serve-launch/serve-launch/internal/admin"
 	"github.com/stretchr/testify/assert"

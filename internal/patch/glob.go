@@ -11,10 +11,27 @@ import (
 // '?' one character, '[...]' a class, and a backslash escapes the next character.
 type glob struct {
 	pattern string
-	re      *regexp.Regexp
+	// stars holds the literal parts between the '*'s of a pattern with no
+	// other wildcard ("*", "http-*", "default-server"), matched without a
+	// regexp: compiling one is most of the cost of loading a snippet, and
+	// the shim loads every snippet on every haproxy start.
+	stars []string
+	re    *regexp.Regexp
 }
 
 func compileGlob(pattern string) (*glob, error) {
+	if !strings.ContainsAny(pattern, `?[\`) {
+		return &glob{pattern: pattern, stars: strings.Split(pattern, "*")}, nil
+	}
+	re, err := globRegexp(pattern)
+	if err != nil {
+		return nil, err
+	}
+	return &glob{pattern: pattern, re: re}, nil
+}
+
+// globRegexp translates any glob, classes and escapes included.
+func globRegexp(pattern string) (*regexp.Regexp, error) {
 	var b strings.Builder
 	b.WriteString(`^`)
 	for i := 0; i < len(pattern); i++ {
@@ -55,10 +72,33 @@ func compileGlob(pattern string) (*glob, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bad glob %q: %v", pattern, err)
 	}
-	return &glob{pattern: pattern, re: re}, nil
+	return re, nil
 }
 
-func (g *glob) match(s string) bool { return g.re.MatchString(s) }
+func (g *glob) match(s string) bool {
+	if g.re != nil {
+		return g.re.MatchString(s)
+	}
+	parts := g.stars
+	if len(parts) == 1 {
+		return s == parts[0]
+	}
+	first, last := parts[0], parts[len(parts)-1]
+	if len(s) < len(first)+len(last) || !strings.HasPrefix(s, first) || !strings.HasSuffix(s, last) {
+		return false
+	}
+	// The middle parts in order, each as early as it can be: a '*' matches
+	// anything, so the earliest match leaves the most room for the rest.
+	rest := s[len(first) : len(s)-len(last)]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(rest, p)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(p):]
+	}
+	return true
+}
 
 // literal reports whether the pattern has no wildcard, so it names one thing.
 func (g *glob) literal() bool { return !strings.ContainsAny(g.pattern, `*?[\`) }

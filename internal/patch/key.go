@@ -45,8 +45,13 @@ var listKeywords = map[string]bool{
 // "no option X" and "option X" share the key "option X"; "stats socket PATH"
 // is keyed by its path; other keywords are keyed by the words keyWords says.
 func Key(words []string) string {
+	return strings.Join(keyWordsOf(words), " ")
+}
+
+// keyWordsOf returns the words that form the key of a directive.
+func keyWordsOf(words []string) []string {
 	if len(words) == 0 {
-		return ""
+		return nil
 	}
 	if words[0] == "no" && len(words) > 1 {
 		words = words[1:]
@@ -61,7 +66,35 @@ func Key(words []string) string {
 	if n > len(words) {
 		n = len(words)
 	}
-	return strings.Join(words[:n], " ")
+	return words[:n]
+}
+
+// keyIn is Key(words) for words read from text: when the key's words stand
+// in text separated by single spaces, as in every line Ray writes, the key
+// is that part of text and costs no allocation.
+func keyIn(text string, words []string) string {
+	kw := keyWordsOf(words)
+	if len(kw) <= 1 {
+		return strings.Join(kw, " ")
+	}
+	i := strings.Index(text, kw[0])
+	if i < 0 {
+		return strings.Join(kw, " ")
+	}
+	j := i
+	for n, w := range kw {
+		if n > 0 {
+			if j >= len(text) || text[j] != ' ' {
+				return strings.Join(kw, " ")
+			}
+			j++
+		}
+		if !strings.HasPrefix(text[j:], w) {
+			return strings.Join(kw, " ")
+		}
+		j += len(w)
+	}
+	return text[i:j]
 }
 
 // Key is the line's key; "" for blank and comment lines.

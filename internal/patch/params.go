@@ -1,5 +1,7 @@
 package patch
 
+import "slices"
+
 // param is one server or bind parameter: a name and, unless it is a flag, a value.
 type param struct {
 	name  string
@@ -33,7 +35,7 @@ var paramFlags = map[string]bool{
 // the one rule every reader of server lines uses (params edits, migrate), so
 // a line written by one is read back the same by the other.
 func SplitParams(words []string) [][]string {
-	var ps [][]string
+	ps := make([][]string, 0, len(words))
 	for i := 0; i < len(words); i++ {
 		if paramFlags[words[i]] || i+1 >= len(words) {
 			ps = append(ps, words[i:i+1])
@@ -50,6 +52,16 @@ func SplitParams(words []string) [][]string {
 // default-server, bind ADDR.
 var paramStart = map[string]int{"server": 3, "server-template": 4, "default-server": 1, "bind": 2}
 
+// takesParams is paramStart's membership test without a map lookup: params
+// edits ask it of every line of every section they match.
+func takesParams(kw string) bool {
+	switch kw {
+	case "server", "server-template", "default-server", "bind":
+		return true
+	}
+	return false
+}
+
 // paramKeywordsMatch reports whether an "on" glob can match a keyword that
 // takes parameters.
 func paramKeywordsMatch(g *glob) bool {
@@ -63,7 +75,7 @@ func paramKeywordsMatch(g *glob) bool {
 
 // parseParams reads parameter words into params.
 func parseParams(words []string) []param {
-	var ps []param
+	ps := make([]param, 0, len(words))
 	for _, w := range SplitParams(words) {
 		if len(w) == 1 {
 			ps = append(ps, param{name: w[0], flag: true})
@@ -72,13 +84,6 @@ func parseParams(words []string) []param {
 		}
 	}
 	return ps
-}
-
-func (p param) words() []string {
-	if p.flag {
-		return []string{p.name}
-	}
-	return []string{p.name, p.value}
 }
 
 // mergeParams applies set and delete to a directive's words: a parameter that
@@ -90,13 +95,9 @@ func mergeParams(words []string, set []param, del []string) []string {
 		start = len(words)
 	}
 	have := parseParams(words[start:])
-	deleted := map[string]bool{}
-	for _, d := range del {
-		deleted[d] = true
-	}
-	var out []param
+	out := have[:0]
 	for _, p := range have {
-		if !deleted[p.name] {
+		if !slices.Contains(del, p.name) {
 			out = append(out, p)
 		}
 	}
@@ -113,9 +114,13 @@ func mergeParams(words []string, set []param, del []string) []string {
 			out = append(out, s)
 		}
 	}
-	merged := append([]string(nil), words[:start]...)
+	merged := make([]string, start, start+2*len(out))
+	copy(merged, words[:start])
 	for _, p := range out {
-		merged = append(merged, p.words()...)
+		merged = append(merged, p.name)
+		if !p.flag {
+			merged = append(merged, p.value)
+		}
 	}
 	return merged
 }

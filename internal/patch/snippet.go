@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"unicode"
 
@@ -323,7 +324,10 @@ func (p positions) table(key []string, row int) []string {
 // typeErrRE matches go-toml's message for a value of the wrong type, which
 // names Go types: "cannot decode TOML string into struct field
 // patch.editDoc.Set of type []string".
-var typeErrRE = regexp.MustCompile(`cannot decode TOML ([a-z ]+?) into struct field patch\.(\w+)Doc\.(\w+) of type`)
+// Compiled on first use, since package init runs on every shim start.
+var typeErrRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`cannot decode TOML ([a-z ]+?) into struct field patch\.(\w+)Doc\.(\w+) of type`)
+})
 
 // fieldShapes says what each snippet key takes, in TOML words.
 var fieldShapes = map[string]string{
@@ -356,7 +360,7 @@ var docTables = map[string]string{
 
 // typeError rewrites go-toml's wrong-type message in the snippet's terms.
 func typeError(msg string) string {
-	m := typeErrRE.FindStringSubmatch(msg)
+	m := typeErrRE().FindStringSubmatch(msg)
 	if m == nil {
 		return msg
 	}
@@ -603,8 +607,21 @@ func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *ErrorList) *e
 	return e
 }
 
-// paramNameRE is what HAProxy's server and bind keywords look like.
-var paramNameRE = regexp.MustCompile(`^[a-z][a-z0-9._-]*$`)
+// isParamName reports whether s looks like HAProxy's server and bind
+// keywords: ^[a-z][a-z0-9._-]*$, without a regexp to compile on every shim
+// start.
+func isParamName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
 
 // checkParams refuses parameters that would not read back the same way from
 // the merged line: parseParams takes any word that is not a known flag as a
@@ -612,7 +629,7 @@ var paramNameRE = regexp.MustCompile(`^[a-z][a-z0-9._-]*$`)
 // swallow the next parameter the next time the line is merged.
 func checkParams(ps []param) error {
 	for _, p := range ps {
-		if !paramNameRE.MatchString(p.name) {
+		if !isParamName(p.name) {
 			return fmt.Errorf("%q is not a parameter name", p.name)
 		}
 		if p.flag && !paramFlags[p.name] {
@@ -767,7 +784,8 @@ func checkAddLine(pos Position, kind, text string, errs *ErrorList) {
 
 // templateNoiseRE matches the parts of text/template's execution errors that
 // repeat the template's name or name Go types and functions.
-var templateNoiseRE = regexp.MustCompile(`^executing "[^"]*" |error calling \w+: `)
+// Compiled on first use, since package init runs on every shim start.
+var templateNoiseRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^executing "[^"]*" |error calling \w+: `) })
 
 func cleanTemplateErr(err error) string {
 	msg := err.Error()
@@ -778,7 +796,7 @@ func cleanTemplateErr(err error) string {
 			msg = rest[j+2:]
 		}
 	}
-	msg = templateNoiseRE.ReplaceAllString(msg, "")
+	msg = templateNoiseRE().ReplaceAllString(msg, "")
 	return strings.Replace(msg, "in type patch.TemplateContext",
 		"(known: .Servers, .Backends, .Section.Kind, .Section.Name, .Section.Servers)", 1)
 }

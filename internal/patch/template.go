@@ -150,7 +150,15 @@ func toInt(v any) (int, error) {
 // serverCount counts distinct non-backup server names and server-template
 // slots in the given sections.
 func serverCount(sections []*Section) int {
-	names := map[string]bool{}
+	n := 0
+	for _, s := range sections {
+		for _, l := range s.Body {
+			if len(l.Words) > 0 && l.Words[0] == "server" {
+				n++
+			}
+		}
+	}
+	names := make(map[string]bool, n)
 	for _, s := range sections {
 		if s.Kind != "backend" && s.Kind != "listen" {
 			continue

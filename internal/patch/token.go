@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 )
@@ -33,11 +34,20 @@ func (e *tokenError) Error() string { return e.msg }
 // (ab"c d" is the one word "abc d"). An unterminated quote is an error whose
 // column is that of the opening quote.
 func Tokenize(s string) (Tokens, error) {
-	if !strings.ContainsAny(s, `'"\\`) {
-		return tokenizePlain(s), nil
+	return tokenizeInto(s, &wordArena{})
+}
+
+// tokenizeInto is Tokenize with the words of a plain line kept in a: Parse
+// splits thousands of lines, and one allocation for all their word slices
+// instead of one per line is much of its speed.
+func tokenizeInto(s string, a *wordArena) (Tokens, error) {
+	if t, ok := tokenizePlain(s, a); ok {
+		return t, nil
 	}
 	var t Tokens
-	var word strings.Builder
+	// One buffer for every word of the line, each word one exact-size string.
+	var word bytes.Buffer
+	word.Grow(len(s))
 	inWord := false
 	emit := func() {
 		if inWord {
@@ -93,52 +103,102 @@ func Tokenize(s string) (Tokens, error) {
 	return t, nil
 }
 
-// tokenizePlain splits a line without quotes or backslashes, the common case
-// (every line Ray generates but a few): its words are substrings of s, so it
-// allocates only the slices.
-func tokenizePlain(s string) Tokens {
+// tokenizePlain splits a line with no quote or backslash before its comment,
+// the common case (every line Ray generates but a few): its words are
+// substrings of s, in one pass. It reports false for any other line, giving
+// back the words it took from a.
+func tokenizePlain(s string, a *wordArena) (Tokens, bool) {
 	var t Tokens
-	if c := strings.IndexByte(s, '#'); c >= 0 {
-		t.Comment, t.HasComment = s[c+1:], true
-		s = s[:c]
-	}
-	n := 0
-	for i := 0; i < len(s); {
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		if i < len(s) {
-			n++
-		}
-		for i < len(s) && !isSpace(s[i]) {
-			i++
-		}
-	}
-	if n == 0 {
-		return t
-	}
-	t.Words = make([]string, 0, n)
-	for i := 0; i < len(s); {
-		for i < len(s) && isSpace(s[i]) {
+	a.mark()
+	i := 0
+	for i < len(s) {
+		for i < len(s) && byteClass[s[i]] == classSpace {
 			i++
 		}
 		start := i
-		for i < len(s) && !isSpace(s[i]) {
+		for i < len(s) && byteClass[s[i]] == classWord {
 			i++
 		}
 		if i > start {
-			t.Words = append(t.Words, s[start:i])
+			a.push(s[start:i])
+		}
+		if i < len(s) {
+			switch byteClass[s[i]] {
+			case classComment:
+				t.Comment, t.HasComment = s[i+1:], true
+				t.Words = a.words()
+				return t, true
+			case classSpecial:
+				a.drop()
+				return Tokens{}, false
+			}
 		}
 	}
-	return t
+	t.Words = a.words()
+	return t, true
 }
+
+// Byte classes for tokenizePlain.
+const (
+	classWord = iota
+	classSpace
+	classComment
+	classSpecial
+)
+
+var byteClass = func() (c [256]uint8) {
+	for _, b := range []byte(" \t\r\n") {
+		c[b] = classSpace
+	}
+	c['#'] = classComment
+	for _, b := range []byte(`'"\`) {
+		c[b] = classSpecial
+	}
+	return c
+}()
+
+// wordArena collects the words of lines in shared chunks, so parsing a file
+// makes one allocation per chunk rather than one per line.
+type wordArena struct {
+	buf   []string
+	start int // where the line in progress starts in buf
+	chunk int // size of a new chunk; 0 means 8, for a single line
+}
+
+// mark starts a line's words.
+func (a *wordArena) mark() { a.start = len(a.buf) }
+
+// push adds a word to the line in progress. A line that outgrows the chunk
+// moves, with the words it has so far, to a new one; earlier lines keep
+// theirs where they are.
+func (a *wordArena) push(w string) {
+	if len(a.buf) == cap(a.buf) {
+		n := len(a.buf) - a.start
+		nb := make([]string, n, max(a.chunk, 2*n, 8))
+		copy(nb, a.buf[a.start:])
+		a.buf, a.start = nb, 0
+	}
+	a.buf = append(a.buf, w)
+}
+
+// words returns the line's words, with a capacity that ends with them, so
+// an append to them never writes into another line's words.
+func (a *wordArena) words() []string {
+	if len(a.buf) == a.start {
+		return nil
+	}
+	return a.buf[a.start:len(a.buf):len(a.buf)]
+}
+
+// drop forgets the line's words.
+func (a *wordArena) drop() { a.buf = a.buf[:a.start] }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // unescape decodes the backslash sequence at s[i] into w and returns how many
 // bytes it used. An unknown escape keeps the backslash, as HAProxy does not
 // reject it here and we must not lose bytes.
-func unescape(s string, i int, w *strings.Builder) int {
+func unescape(s string, i int, w *bytes.Buffer) int {
 	if i+1 >= len(s) {
 		w.WriteByte('\\')
 		return 1

@@ -1,0 +1,81 @@
+package patch
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fastPathLines exercise the shortcuts Parse takes for speed: keys sliced
+// out of the line, words kept in a shared arena, and the fallback to the
+// full tokenizer.
+var fastPathLines = []string{
+	"",
+	"   ",
+	"global",
+	"    timeout connect 5s",
+	"    timeout   connect 5s",
+	"\ttimeout\tconnect 5s",
+	"    no option httplog",
+	"    no  option httplog",
+	"    option",
+	"    stats socket /run/admin.sock mode 660 level admin",
+	"    stats   socket /run/admin.sock",
+	"    server s1 127.0.0.1:8000 check # comment 'with' \"quotes\"",
+	"    server s1 127.0.0.1:8000 check#tight",
+	"    http-request return status 200 string \"ok\" if h",
+	"    acl a path_beg /x\\ y",
+	"    timeoutconnect timeout connect",
+	"    option option option",
+	"    # only a comment",
+	"    bind :8080 # serve-launch: 10-x.toml:3",
+	strings.Repeat("w ", 600),
+}
+
+func TestKeyInMatchesKey(t *testing.T) {
+	for _, line := range fastPathLines {
+		tok, err := Tokenize(line)
+		if err != nil {
+			continue
+		}
+		assert.Equal(t, Key(tok.Words), keyIn(line, tok.Words), "line %q", line)
+	}
+}
+
+func TestTokenizeWithArenaMatchesTokenize(t *testing.T) {
+	// A small chunk makes lines outgrow it, which moves their words.
+	a := wordArena{chunk: 3}
+	var got []Tokens
+	for _, line := range fastPathLines {
+		tok, err := tokenizeInto(line, &a)
+		require.NoError(t, err, line)
+		got = append(got, tok)
+	}
+	for i, line := range fastPathLines {
+		want, err := Tokenize(line)
+		require.NoError(t, err)
+		assert.Equal(t, want.Words, got[i].Words, "line %q", line)
+		assert.Equal(t, want.Comment, got[i].Comment, "line %q", line)
+		assert.Equal(t, want.HasComment, got[i].HasComment, "line %q", line)
+		assert.Equal(t, len(got[i].Words), cap(got[i].Words), "line %q: an append must not reach the next line's words", line)
+	}
+}
+
+func TestParseKeysMatchKey(t *testing.T) {
+	f, err := Parse("x.cfg", []byte(strings.Join(fastPathLines, "\n")))
+	require.NoError(t, err)
+	f.eachLine(func(l *Line) {
+		assert.Equal(t, Key(l.Words), l.Key(), "line %q", l.Raw)
+	})
+}
+
+func TestIsParamName(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z][a-z0-9._-]*$`)
+	for _, s := range []string{"", "a", "maxconn", "slowstart", "check-ssl", "ca-file", "x.y_z-1",
+		"1abc", "-a", "_a", ".a", "Maxconn", "max conn", "maxconn=1", "ä", "a\n", "a9"} {
+		assert.Equal(t, re.MatchString(s), isParamName(s), "%q", s)
+	}
+}
