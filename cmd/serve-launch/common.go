@@ -89,7 +89,7 @@ func readConfigFile(c *cli.Context, name string) (string, []byte, error) {
 		defer f.Close()
 		r = f
 	}
-	data, err := io.ReadAll(io.LimitReader(r, proc.MaxConfigSize+1))
+	data, err := proc.ReadLimited(r, proc.MaxConfigSize)
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %v", name, err)
 	}

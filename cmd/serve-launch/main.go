@@ -9,6 +9,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
 )
@@ -17,8 +18,37 @@ import (
 var version = "dev"
 
 func main() {
+	if !longRunning(os.Args) {
+		batchGC()
+	}
 	os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr))
 }
+
+// longRunning reports whether args start the launcher, the one command that
+// lives as long as Ray does; the shim and every other command exit within
+// milliseconds.
+func longRunning(args []string) bool {
+	return len(args) > 1 && args[1] == "run" && !isShim(args)
+}
+
+// batchGC turns the garbage collector off up to a memory limit. A command
+// that exits within milliseconds gains nothing from collecting: at 4096
+// servers the shim's collections were about a sixth of its time and did not
+// lower its peak RSS (the heap is small and short-lived). The limit keeps a
+// huge config from growing without bound; past it the collector runs again.
+// GOGC or GOMEMLIMIT in the environment still win, for debugging.
+func batchGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(-1)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(batchMemoryLimit)
+	}
+}
+
+// batchMemoryLimit is where batchGC's collector starts again: a config of
+// tens of thousands of servers patches below it.
+const batchMemoryLimit = 48 << 20
 
 // run is main without the process exit, so tests can call it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -7,17 +7,19 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // bareValue matches values that need no quotes in an env file read by
 // go-envparse, systemd or docker.
-var bareValue = regexp.MustCompile(`^[A-Za-z0-9_./:,@%+=-]+$`)
+// Compiled on first use, since package init runs on every shim start.
+var bareValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./:,@%+=-]+$`) })
 
 // QuoteValue returns value written so that go-envparse, and so [Load],
 // reads it back as is: the quoting of every env file serve-launch writes.
 func QuoteValue(value string) string {
 	switch {
-	case bareValue.MatchString(value):
+	case bareValue().MatchString(value):
 		return value
 	case !strings.ContainsFunc(value, func(r rune) bool { return r == '\'' || r < 0x20 || r == 0x7f }):
 		// go-envparse takes everything between single quotes literally.

@@ -7,12 +7,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 // haproxyTime matches HAProxy's time format: a number with an optional unit
 // (no unit means milliseconds).
-var haproxyTime = regexp.MustCompile(`^([0-9]+)(us|ms|s|m|h|d)?$`)
+// Compiled on first use, since package init runs on every shim start.
+var haproxyTime = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)(us|ms|s|m|h|d)?$`) })
 
 // maxTime is the longest time haproxy accepts; longer ones fail `haproxy -c`
 // with "timer overflow".
@@ -23,7 +25,7 @@ const maxTime = 2147483647 * time.Millisecond
 // compare equal; false when it is no HAProxy time or longer than haproxy
 // accepts.
 func ParseTime(s string) (time.Duration, bool) {
-	m := haproxyTime.FindStringSubmatch(s)
+	m := haproxyTime().FindStringSubmatch(s)
 	if m == nil {
 		return 0, false
 	}

@@ -1,10 +1,8 @@
 package proc
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -210,45 +208,49 @@ type configFacts struct {
 // behind the bytes-to-bytes [Patcher], and these few keywords need no more
 // than word splitting.
 func scanConfig(files ...[]byte) configFacts {
-	// One scan over the files in load order, as if joined by newlines.
-	var rs []io.Reader
-	for _, data := range files {
-		rs = append(rs, bytes.NewReader(data), strings.NewReader("\n"))
-	}
 	var f configFacts
 	var base, file string
 	section := ""
-	sc := bufio.NewScanner(io.MultiReader(rs...))
-	sc.Buffer(nil, 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		words := strings.Fields(line)
-		if len(words) == 0 {
-			continue
-		}
-		indented := line[0] == ' ' || line[0] == '\t'
-		switch words[0] {
-		case "global", "defaults", "frontend", "backend", "listen", "peers", "resolvers", "userlist", "program", "mailers", "cache", "ring", "http-errors":
-			if !indented || section == "" {
-				section = words[0]
+	// The files are scanned in load order. Only the few lines whose first
+	// word matters are split into words: the shim scans a generated config
+	// of thousands of server lines on every haproxy start.
+	for _, data := range files {
+		for len(data) > 0 {
+			raw := data
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				raw, data = data[:i], data[i+1:]
+			} else {
+				data = nil
+			}
+			if i := bytes.IndexByte(raw, '#'); i >= 0 {
+				raw = raw[:i]
+			}
+			first := firstWord(raw)
+			switch string(first) {
+			case "global", "defaults", "frontend", "backend", "listen", "peers", "resolvers", "userlist", "program", "mailers", "cache", "ring", "http-errors":
+				if indented := raw[0] == ' ' || raw[0] == '\t'; !indented || section == "" {
+					section = string(first)
+					continue
+				}
+			case "stats", "server-state-base", "server-state-file", "bind":
+			default:
 				continue
 			}
-		}
-		switch {
-		case section == "global" && words[0] == "stats" && len(words) >= 3 && words[1] == "socket":
-			addr := strings.TrimPrefix(words[2], "unix@")
-			if strings.HasPrefix(addr, "/") && strings.Contains(line, "level admin") && f.adminSocket == "" {
-				f.adminSocket = addr
+			line := string(raw)
+			words := strings.Fields(line)
+			switch {
+			case section == "global" && words[0] == "stats" && len(words) >= 3 && words[1] == "socket":
+				addr := strings.TrimPrefix(words[2], "unix@")
+				if strings.HasPrefix(addr, "/") && strings.Contains(line, "level admin") && f.adminSocket == "" {
+					f.adminSocket = addr
+				}
+			case section == "global" && words[0] == "server-state-base" && len(words) >= 2:
+				base = words[1]
+			case section == "global" && words[0] == "server-state-file" && len(words) >= 2:
+				file = words[1]
+			case (section == "frontend" || section == "listen") && words[0] == "bind" && len(words) >= 2:
+				f.listeners = append(f.listeners, words[1])
 			}
-		case section == "global" && words[0] == "server-state-base" && len(words) >= 2:
-			base = words[1]
-		case section == "global" && words[0] == "server-state-file" && len(words) >= 2:
-			file = words[1]
-		case (section == "frontend" || section == "listen") && words[0] == "bind" && len(words) >= 2:
-			f.listeners = append(f.listeners, words[1])
 		}
 	}
 	if file != "" {
@@ -258,6 +260,24 @@ func scanConfig(files ...[]byte) configFacts {
 		f.serverStateFile = file
 	}
 	return f
+}
+
+// firstWord is the first word of a line, split as strings.Fields splits it
+// for the ASCII spaces a config uses.
+func firstWord(line []byte) []byte {
+	i := 0
+	for i < len(line) && isFieldSpace(line[i]) {
+		i++
+	}
+	j := i
+	for j < len(line) && !isFieldSpace(line[j]) {
+		j++
+	}
+	return line[i:j]
+}
+
+func isFieldSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
 }
 
 // signalPID sends sig to pid, ignoring "no such process".

@@ -3,7 +3,6 @@ package proc
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"syscall"
 	"time"
@@ -42,7 +41,7 @@ func readLocked(path string, wait time.Duration, onBusy func()) ([]byte, error) 
 		return nil, fmt.Errorf("read %s: %w", path, cleanPathErr(err))
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	data, err := ReadLimited(f, MaxConfigSize)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, cleanPathErr(err))
 	}

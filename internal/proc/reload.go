@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -164,7 +165,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	for _, f := range rec.Files {
 		sources = append(sources, f.Generated)
 	}
-	generated, patched, err := readAndPatch(sources, patcher)
+	_, patched, err := readAndPatch(sources, patcher)
 	if err != nil {
 		return fail(err)
 	}
@@ -211,9 +212,6 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 		res.ServerStateSaved = facts.serverStateFile
 	}
 
-	if _, err := s.writeNumbered(dir, GeneratedFile, generated); err != nil {
-		return fail(err)
-	}
 	if _, err := s.writeNumbered(dir, PatchedFile, patched); err != nil {
 		return fail(err)
 	}
@@ -305,14 +303,15 @@ func checkConfig(ctx context.Context, haproxy string, args []string) error {
 }
 
 // alertLineRE finds the file:line haproxy names in an alert.
-var alertLineRE = regexp.MustCompile(`parsing \[([^\]]+):(\d+)\]`)
+// Compiled on first use, since package init runs on every shim start.
+var alertLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`parsing \[([^\]]+):(\d+)\]`) })
 
 // writtenBy maps an alert's file:line to the snippet that wrote that line,
 // using the line's "# serve-launch: FILE:LINE" provenance comment, so that a
 // hot reload's refusal names the snippet as `serve-launch check` does. It is
 // "" when the line came from Ray's file or provenance is off.
 func writtenBy(alert string) string {
-	m := alertLineRE.FindStringSubmatch(alert)
+	m := alertLineRE().FindStringSubmatch(alert)
 	if m == nil {
 		return ""
 	}

@@ -210,9 +210,6 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		return execHAProxy(execFn, real, argv, env)
 	}
 
-	if _, err := cfg.StateDir.writeNumbered(dir, GeneratedFile, generated); err != nil {
-		return err
-	}
 	patchedPaths, err := cfg.StateDir.writeNumbered(dir, PatchedFile, patched)
 	if err != nil {
 		return err

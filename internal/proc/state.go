@@ -40,10 +40,9 @@ const (
 
 // Names of the files in an instance directory.
 const (
-	GeneratedFile = "generated.cfg"
-	PatchedFile   = "patched.cfg"
-	ShimLogFile   = "shim.log"
-	InstanceFile  = "instance.json"
+	PatchedFile  = "patched.cfg"
+	ShimLogFile  = "shim.log"
+	InstanceFile = "instance.json"
 	// checkFile is where `haproxy -c` runs and reload candidates go, so that
 	// a check never overwrites the file a running master re-reads.
 	checkFile = "check.cfg"

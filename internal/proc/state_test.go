@@ -148,6 +148,18 @@ listen stats
 	assert.Equal(t, "/tmp/hs/admin.sock", f.adminSocket)
 	assert.Equal(t, "/tmp/hs/server-state", f.serverStateFile)
 	assert.Equal(t, []string{"*:8000", "*:8404"}, f.listeners)
+
+	// Several files are read in load order; comments, a socket below admin
+	// level, binds outside frontends and a file without a final newline are
+	// handled as haproxy would.
+	first := "global\n    stats socket /tmp/ro.sock level user\n    # stats socket /tmp/c.sock level admin\n" +
+		"backend b\n    bind *:1\n"
+	second := "global\n\tstats  socket unix@/tmp/a.sock level admin # second file\n" +
+		"frontend f\n\tbind 127.0.0.1:9000 # x\n    bind\n  bind :9001"
+	f = scanConfig([]byte(first), []byte(second))
+	assert.Equal(t, "/tmp/a.sock", f.adminSocket)
+	assert.Empty(t, f.serverStateFile)
+	assert.Equal(t, []string{"127.0.0.1:9000", ":9001"}, f.listeners)
 }
 
 func TestStatusLiveness(t *testing.T) {

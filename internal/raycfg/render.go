@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Shape names a generation of Ray's haproxy template (RAY-HAPROXY.md §4).
@@ -111,13 +112,14 @@ type Options struct {
 	H26Compat bool
 }
 
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+// Compiled on first use, since package init runs on every shim start.
+var unsafeChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._-]+`) })
 
 // SafeName is Ray's get_safe_name: `#` -> `-`, `/` -> `.`, then every run of
 // other characters outside [A-Za-z0-9._-] -> `_`.
 func SafeName(name string) string {
 	name = strings.NewReplacer("#", "-", "/", ".").Replace(name)
-	return unsafeChars.ReplaceAllString(name, "_")
+	return unsafeChars().ReplaceAllString(name, "_")
 }
 
 // BackendName is the backend Ray names for an app: `http-<app>` or
