@@ -79,3 +79,44 @@ func TestIsParamName(t *testing.T) {
 		assert.Equal(t, re.MatchString(s), isParamName(s), "%q", s)
 	}
 }
+
+// TestParseMatchesLineByLine parses a large config, with quoted lines, a
+// bad quote, CRLF and a last line without a terminator, and checks every
+// line against NewLine on its own: the shared slices Parse uses change
+// nothing.
+func TestParseMatchesLineByLine(t *testing.T) {
+	big := string(bigConfig(64, 40))
+	half := len(big) / 2
+	cut := half + strings.IndexByte(big[half:], '\n') + 1
+	withOddLines := big[:cut] + "    http-request return status 200 string \"ok ok\" if h\r\n" +
+		"    acl bad path 'unterminated\n" + big[cut:] + "    # no final newline"
+	for name, text := range map[string]string{"plain": big, "odd lines": withOddLines} {
+		t.Run(name, func(t *testing.T) {
+			f, err := Parse("big.cfg", []byte(text))
+			if name == "plain" {
+				require.NoError(t, err)
+			} else {
+				require.ErrorContains(t, err, "unterminated single quote")
+			}
+			assert.Equal(t, text, string(f.Render()))
+			num := 0
+			f.eachLine(func(l *Line) {
+				num++
+				want := NewLine(l.Raw, Position{File: "big.cfg", Line: num})
+				assert.Equal(t, want.Pos, l.Pos, "line %d", num)
+				assert.Equal(t, want.Words, l.Words, "line %d", num)
+				assert.Equal(t, want.Comment, l.Comment, "line %d", num)
+				assert.Equal(t, want.Key(), l.Key(), "line %d", num)
+				assert.Equal(t, want.Err, l.Err, "line %d", num)
+			})
+			assert.Equal(t, strings.Count(text, "\n")+1-boolInt(strings.HasSuffix(text, "\n")), num)
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -2,31 +2,32 @@ package patch
 
 import "strings"
 
-// keyWords says how many words of a directive form its key, for keywords whose
-// key is longer than the keyword itself. A line's key decides which lines a
-// `set` of it replaces: "timeout connect 5s" replaces "timeout connect 10s" but
-// not "timeout client 1m".
-var keyWords = map[string]int{
-	"timeout":         2, // timeout NAME
-	"option":          2, // option NAME (and "no option NAME")
-	"errorfile":       2, // errorfile CODE
-	"errorloc":        2,
-	"errorloc302":     2,
-	"errorloc303":     2,
-	"acl":             2, // acl NAME
-	"server":          2, // server NAME
-	"server-template": 2, // server-template PREFIX
-	"bind":            2, // bind ADDRESS
-	"peer":            2, // peer NAME (peers)
-	"nameserver":      2, // nameserver NAME (resolvers)
-	"mailer":          2, // mailer NAME (mailers)
-	"setenv":          2, // setenv NAME
-	"presetenv":       2,
-	"cpu-map":         2,
-	"compression":     2, // compression algo|type|offload
-	"email-alert":     2,
-	"h1-case-adjust":  2,
-	"stats":           2, // stats enable, stats uri, stats refresh... (stats socket: 3)
+// keyWordCount says how many words of a directive form its key, for
+// keywords whose key is longer than the keyword itself. A line's key decides
+// which lines a `set` of it replaces: "timeout connect 5s" replaces
+// "timeout connect 10s" but not "timeout client 1m". A switch, not a map:
+// Parse asks it of every line.
+func keyWordCount(keyword string) int {
+	switch keyword {
+	case "timeout", // timeout NAME
+		"option",                                              // option NAME (and "no option NAME")
+		"errorfile", "errorloc", "errorloc302", "errorloc303", // errorfile CODE
+		"acl",                 // acl NAME
+		"server",              // server NAME
+		"server-template",     // server-template PREFIX
+		"bind",                // bind ADDRESS
+		"peer",                // peer NAME (peers)
+		"nameserver",          // nameserver NAME (resolvers)
+		"mailer",              // mailer NAME (mailers)
+		"setenv", "presetenv", // setenv NAME
+		"cpu-map",
+		"compression", // compression algo|type|offload
+		"email-alert",
+		"h1-case-adjust",
+		"stats": // stats enable, stats uri, stats refresh... (stats socket: 3)
+		return 2
+	}
+	return 1
 }
 
 // listKeywords are ordered, cumulative rule lists: each line is a rule of its
@@ -43,7 +44,7 @@ var listKeywords = map[string]bool{
 
 // Key returns the key of a directive given its words, or "" for no words.
 // "no option X" and "option X" share the key "option X"; "stats socket PATH"
-// is keyed by its path; other keywords are keyed by the words keyWords says.
+// is keyed by its path; other keywords are keyed by the words keyWordCount says.
 func Key(words []string) string {
 	return strings.Join(keyWordsOf(words), " ")
 }
@@ -56,12 +57,9 @@ func keyWordsOf(words []string) []string {
 	if words[0] == "no" && len(words) > 1 {
 		words = words[1:]
 	}
-	n := keyWords[words[0]]
+	n := keyWordCount(words[0])
 	if words[0] == "stats" && len(words) > 1 && words[1] == "socket" {
 		n = 3
-	}
-	if n == 0 {
-		n = 1
 	}
 	if n > len(words) {
 		n = len(words)

@@ -455,7 +455,7 @@ func (s *Snippet) loadSection(pos positions, i int, sd sectionDoc, errs *ErrorLi
 	}
 	ns.header = s.loadLine(hpos, sd.Header, errs)
 	if tok, err := Tokenize(sd.Header); err == nil && len(tok.Words) > 0 {
-		if !sectionKeywords[tok.Words[0]] {
+		if !IsSectionKeyword(tok.Words[0]) {
 			errs.Add(hpos, "section header %q does not start with a section keyword (global, defaults, frontend, backend, listen, ...)", sd.Header)
 			return nil
 		}
@@ -657,7 +657,7 @@ func parseSelector(s string) (selector, error) {
 	if len(f) == 0 || len(f) > 2 {
 		return selector{}, fmt.Errorf("bad section selector %q: want KIND or KIND NAME-GLOB, such as \"backend *\"", s)
 	}
-	if !sectionKeywords[f[0]] {
+	if !IsSectionKeyword(f[0]) {
 		return selector{}, fmt.Errorf("bad section selector %q: %q is not a section keyword (global, defaults, frontend, backend, listen, ...)", s, f[0])
 	}
 	sel := selector{kind: f[0]}
@@ -738,7 +738,7 @@ func checkBodyLine(text string) error {
 	if len(tok.Words) == 0 {
 		return fmt.Errorf("line %q has no directive", text)
 	}
-	if sectionKeywords[tok.Words[0]] {
+	if IsSectionKeyword(tok.Words[0]) {
 		return fmt.Errorf("line %q would open a new section: use [[section]] to add one", text)
 	}
 	return nil
