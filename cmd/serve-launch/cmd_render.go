@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -30,8 +32,13 @@ Example:
 			if err != nil {
 				return err
 			}
-			_, err = out.stdout.Write(f.Render())
-			return err
+			// Streamed: a config of thousands of servers is not built in
+			// memory a second time only to be printed.
+			w := bufio.NewWriterSize(out.stdout, 64<<10)
+			if _, err := f.WriteTo(w); err != nil {
+				return err
+			}
+			return w.Flush()
 		},
 	}
 }

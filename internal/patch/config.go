@@ -2,6 +2,7 @@ package patch
 
 import (
 	"bytes"
+	"io"
 	"strings"
 )
 
@@ -213,6 +214,21 @@ func (f *File) Render() []byte {
 	b := make([]byte, 0, n)
 	f.eachLine(func(l *Line) { b = append(b, l.Raw...) })
 	return b
+}
+
+// WriteTo writes the file's bytes to w, as Render returns them, without
+// building them in memory first; w should be buffered.
+func (f *File) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	var err error
+	f.eachLine(func(l *Line) {
+		if err == nil {
+			var m int
+			m, err = io.WriteString(w, l.Raw)
+			n += int64(m)
+		}
+	})
+	return n, err
 }
 
 func (f *File) eachLine(fn func(*Line)) {

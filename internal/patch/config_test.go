@@ -51,6 +51,11 @@ func TestParseRoundTripGolden(t *testing.T) {
 			f, err := Parse(path, data)
 			require.NoError(t, err)
 			assert.Equal(t, data, f.Render(), "render must give back the exact bytes")
+			var b bytes.Buffer
+			n, err := f.WriteTo(&b)
+			require.NoError(t, err)
+			assert.Equal(t, data, b.Bytes(), "WriteTo must write what Render returns")
+			assert.Equal(t, int64(len(data)), n)
 			golden(t, "parse/"+strings.TrimSuffix(filepath.Base(path), ".cfg")+".golden", []byte(dump(f)))
 		})
 	}
