@@ -12,8 +12,10 @@ const (
 	GoalRenderVsCheck = 0.10
 	GoalStart         = 1.05
 	GoalThroughput    = 0.99
-	GoalShimMiB       = 15
-	GoalLauncherMiB   = 25
+	// The memory goals are the issue's "15 MB" and "25 MB", in MB of
+	// 10^6 bytes, the stricter reading.
+	GoalShimMB     = 15
+	GoalLauncherMB = 25
 	// GoalLinear bounds ns per server at the largest size over the next
 	// one down (4x fewer servers): 1 is perfectly linear.
 	GoalLinear = 1.5
@@ -66,6 +68,12 @@ func verdict(ok bool) string {
 
 func mib(kib int) float64 { return float64(kib) / 1024 }
 
+// mb is KiB (as the kernel reports RSS) in MB of 10^6 bytes.
+func mb(kib int) float64 { return float64(kib) * 1024 / 1e6 }
+
+// rss shows a peak RSS in MB and MiB.
+func rss(kib int) string { return fmt.Sprintf("%.1f MB (%.1f MiB)", mb(kib), mib(kib)) }
+
 func list(xs []float64, format string) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {
@@ -77,10 +85,10 @@ func list(xs []float64, format string) string {
 // sizeTable writes the detail table of a comparison by config size, ours
 // and base naming its two sides; a ratio of medians at most goal passes.
 func sizeTable(p func(string, ...any), ours, base string, samples []SizeSample, goal float64) {
-	p("| servers | %s median | %s median | ratio | goal | ratio of minima | %s runs | %s runs |\n|---:|---:|---:|---:|---|---:|---|---|\n", ours, base, ours, base)
+	p("| servers | %s median | %s median | ratio | goal | ratio of minima | median of per-pair ratios | %s runs | %s runs |\n|---:|---:|---:|---:|---|---:|---:|---|---|\n", ours, base, ours, base)
 	for _, s := range samples {
 		x := s.Sample.Ratio()
-		p("| %d | %.1f | %.1f | %.3f | %s | %.3f | %s | %s |\n", s.Servers, Median(s.Sample.Ours), Median(s.Sample.Base), x, verdict(x <= goal), s.Sample.MinRatio(), list(s.Sample.Ours, "%.0f"), list(s.Sample.Base, "%.0f"))
+		p("| %d | %.1f | %.1f | %.3f | %s | %.3f | %.3f | %s | %s |\n", s.Servers, Median(s.Sample.Ours), Median(s.Sample.Base), x, verdict(x <= goal), s.Sample.MinRatio(), s.Sample.PairRatio(), list(s.Sample.Ours, "%.0f"), list(s.Sample.Base, "%.0f"))
 	}
 	p("\n")
 }
@@ -95,7 +103,9 @@ func (r *Results) Markdown(w io.Writer) {
 	p("reported as a ratio of medians: the machines are shared and noisy, so absolute times alone mean\n")
 	p("little. Configs are in Ray 2.55's shape (raycfg.Render, `maxconn 2000`), patched by the\n")
 	p("repository's overrides.d. Verdicts use the ratio of medians; the detail tables also give the\n")
-	p("ratio of minima (the runs least disturbed by other load) and every run, so noise shows.\n\n")
+	p("ratio of minima (the runs least disturbed by other load), the median of per-pair ratios (each\n")
+	p("run over the other side's run beside it, which cancels slow drifts in the machine's load) and\n")
+	p("every run, so noise shows.\n\n")
 	p("## Machine\n\n")
 	p("| | |\n|---|---|\n")
 	p("| cores (nproc) | %s |\n| CPU | %s |\n| kernel | %s |\n| haproxy | %s |\n| Go | %s |\n| wrk | %s |\n\n",
@@ -124,10 +134,10 @@ func (r *Results) Markdown(w io.Writer) {
 		p("| overrides.d change to new config in `show info`, median | %.0f ms | (no goal) | |\n", Median(rl.Latency))
 	}
 	for _, m := range r.ShimRSS {
-		p("| shim peak RSS before exec, %d servers | %.1f MiB | <= %d MiB | %s |\n", m.Servers, mib(m.ShimKiB), GoalShimMiB, verdict(mib(m.ShimKiB) <= GoalShimMiB))
+		p("| shim peak RSS before exec, %d servers | %s | <= %d MB | %s |\n", m.Servers, rss(m.ShimKiB), GoalShimMB, verdict(mb(m.ShimKiB) <= GoalShimMB))
 	}
 	if rl := r.Reload; rl != nil && rl.LauncherKiB > 0 {
-		p("| launcher (`serve-launch run`) peak RSS | %.1f MiB | <= %d MiB | %s |\n", mib(rl.LauncherKiB), GoalLauncherMiB, verdict(mib(rl.LauncherKiB) <= GoalLauncherMiB))
+		p("| launcher (`serve-launch run`) peak RSS | %s | <= %d MB | %s |\n", rss(rl.LauncherKiB), GoalLauncherMB, verdict(mb(rl.LauncherKiB) <= GoalLauncherMB))
 	}
 	p("\n")
 	if len(r.Errors) > 0 {
@@ -219,11 +229,11 @@ func (r *Results) Markdown(w io.Writer) {
 		p("that of `true` alone (medians): the shim's own part of every haproxy start.\n\n")
 		p("| servers | shim peak RSS | `true` alone | goal | shim's own time |\n|---:|---:|---:|---|---:|\n")
 		for _, m := range r.ShimRSS {
-			p("| %d | %.1f MiB | %.1f MiB | <= %d MiB %s | %.1f ms |\n", m.Servers, mib(m.ShimKiB), mib(m.TrueKiB), GoalShimMiB, verdict(mib(m.ShimKiB) <= GoalShimMiB), m.ShimMs)
+			p("| %d | %s | %s | <= %d MB %s | %.1f ms |\n", m.Servers, rss(m.ShimKiB), rss(m.TrueKiB), GoalShimMB, verdict(mb(m.ShimKiB) <= GoalShimMB), m.ShimMs)
 		}
 		if rl := r.Reload; rl != nil && rl.LauncherKiB > 0 {
 			p("\nLauncher: VmHWM of the `serve-launch run` process (from /proc/PID/status) after its preflight,\n")
-			p("startup and the %d hot reloads above: %.1f MiB (goal <= %d MiB: %s).\n", len(rl.Latency), mib(rl.LauncherKiB), GoalLauncherMiB, verdict(mib(rl.LauncherKiB) <= GoalLauncherMiB))
+			p("startup and the %d hot reloads above: %s (goal <= %d MB: %s).\n", len(rl.Latency), rss(rl.LauncherKiB), GoalLauncherMB, verdict(mb(rl.LauncherKiB) <= GoalLauncherMB))
 		}
 		p("\n")
 	}
