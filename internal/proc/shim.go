@@ -33,7 +33,7 @@ type ShimConfig struct {
 	// RealHAProxy is the absolute path of the real haproxy binary; it must
 	// not be this executable (see [ResolveRealHAProxy]).
 	RealHAProxy string
-	// StateDir receives the generated and patched copies and instance.json.
+	// StateDir receives the patched copies and instance.json.
 	StateDir *StateDir
 	// Patcher patches one generated file.
 	Patcher Patcher
@@ -69,7 +69,7 @@ type ShimConfig struct {
 // error to stderr (Ray shows that text when haproxy fails to start) and
 // exits non-zero. Steps: parse argv; pass runs that load no configuration
 // (-v, -vv, -h, ...) straight through; read each -f file under Ray's lock;
-// patch it; write generated and patched copies into the state directory;
+// patch it; write the patched copies into the state directory;
 // record instance.json; exec `<real haproxy> -W <argv with -f PATCHED>`.
 // argv[0] of the exec is the real haproxy's absolute path, because
 // haproxy's master re-execs itself on SIGUSR2 through argv[0] and must not
