@@ -288,11 +288,11 @@ func (s *Section) insertAt(i int, lines ...*Line) {
 
 func (a *applier) set(s *Section, text string, pos Position) {
 	tok := a.parse(text)
-	key := tok.key
-	if IsListKey(key) { // what setProblem checks, from the cached key
-		a.errs.Add(pos, "%s", setProblem(tok.words))
+	if p := setProblem(tok.words); p != "" {
+		a.errs.Add(pos, "%s", p)
 		return
 	}
+	key := tok.key
 	first, more := -1, false
 	for i, l := range s.Body {
 		if l.Key() == key {
@@ -324,24 +324,24 @@ func (a *applier) set(s *Section, text string, pos Position) {
 }
 
 func (a *applier) add(s *Section, text string, pos Position) {
-	tok, _ := Tokenize(text)
-	if p := addProblem(s.Kind, tok.Words); p != "" {
+	tok := a.parse(text)
+	if p := addProblem(s.Kind, tok.words); p != "" {
 		a.errs.Add(pos, "%s", p)
 		return
 	}
 	at := lastDirective(s) + 1
-	key := Key(tok.Words)
+	key := tok.key
 	for i, l := range s.Body {
-		if sameWords(l.Words, tok.Words) {
+		if sameWords(l.Words, tok.words) {
 			return // already there: add is idempotent
 		}
 		// A rule joins the end of its own list, so that it keeps rule order
 		// (an http-request after a use_backend draws a warning from haproxy).
-		if IsListKey(key) && l.IsDirective() && l.Words[0] == tok.Words[0] {
+		if IsListKey(key) && l.IsDirective() && l.Words[0] == tok.words[0] {
 			at = i + 1
 		}
 	}
-	s.insertAt(at, a.newLine(s, s.Indent(), text, pos))
+	s.insertAt(at, a.newLineOf(s, s.Indent(), text, tok, pos))
 }
 
 func (a *applier) delete(s *Section, g *glob) {
@@ -382,8 +382,7 @@ func (a *applier) insert(e *edit, s *Section, op insertOp) {
 		if !ok {
 			continue
 		}
-		tok, _ := Tokenize(text)
-		if a.has(s, tok.Words) {
+		if a.has(s, a.parse(text).words) {
 			continue // already inserted by an earlier run: insert is idempotent
 		}
 		indent := s.Indent()
@@ -415,7 +414,7 @@ func (a *applier) params(e *edit, s *Section, op paramsOp) {
 		if (kw == "server" || kw == "server-template") && firstServer < 0 {
 			firstServer = i
 		}
-		if !takesParams(kw) || !op.on.match(kw) {
+		if _, ok := paramStart(kw); !ok || !op.on.match(kw) {
 			continue
 		}
 		found = true

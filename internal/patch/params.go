@@ -49,23 +49,29 @@ func SplitParams(words []string) [][]string {
 
 // paramStart is the index of the first parameter word for each keyword that
 // params edits: server NAME ADDR, server-template PREFIX NUM ADDR,
-// default-server, bind ADDR.
-var paramStart = map[string]int{"server": 3, "server-template": 4, "default-server": 1, "bind": 2}
-
-// takesParams is paramStart's membership test without a map lookup: params
-// edits ask it of every line of every section they match.
-func takesParams(kw string) bool {
+// default-server, bind ADDR. ok is false for any other keyword. A switch,
+// not a map: params edits ask it of every line of every section they match.
+func paramStart(kw string) (start int, ok bool) {
 	switch kw {
-	case "server", "server-template", "default-server", "bind":
-		return true
+	case "server":
+		return 3, true
+	case "server-template":
+		return 4, true
+	case "default-server":
+		return 1, true
+	case "bind":
+		return 2, true
 	}
-	return false
+	return 0, false
 }
+
+// paramKeywords are the keywords paramStart knows.
+var paramKeywords = []string{"server", "server-template", "default-server", "bind"}
 
 // paramKeywordsMatch reports whether an "on" glob can match a keyword that
 // takes parameters.
 func paramKeywordsMatch(g *glob) bool {
-	for kw := range paramStart {
+	for _, kw := range paramKeywords {
 		if g.match(kw) {
 			return true
 		}
@@ -90,7 +96,7 @@ func parseParams(words []string) []param {
 // is already there is replaced in place, a new one is appended, deleted ones
 // are removed. The head (keyword, name, address) is kept.
 func mergeParams(words []string, set []param, del []string) []string {
-	start := paramStart[words[0]]
+	start, _ := paramStart(words[0])
 	if start > len(words) {
 		start = len(words)
 	}
