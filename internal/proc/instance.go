@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/serve-launch/serve-launch/internal/patch"
 )
 
 // Results recorded in [Instance].Result.
@@ -206,11 +208,12 @@ type configFacts struct {
 // scanConfig extracts [configFacts] from the files of one configuration, in
 // load order, with a plain line scan: the full model lives in internal/patch
 // behind the bytes-to-bytes [Patcher], and these few keywords need no more
-// than word splitting.
+// than word splitting. Where sections start is the model's rule
+// (patch.IsSectionKeyword), not a list of its own.
 func scanConfig(files ...[]byte) configFacts {
 	var f configFacts
 	var base, file string
-	section := ""
+	var section []byte // the current section's keyword, in data
 	// The files are scanned in load order. Only the few lines whose first
 	// word matters are split into words: the shim scans a generated config
 	// of thousands of server lines on every haproxy start.
@@ -226,12 +229,13 @@ func scanConfig(files ...[]byte) configFacts {
 				raw = raw[:i]
 			}
 			first := firstWord(raw)
+			// Sections as the patch model (and haproxy) know them: by the
+			// first word, whatever the indentation.
+			if patch.IsSectionKeyword(string(first)) {
+				section = first
+				continue
+			}
 			switch string(first) {
-			case "global", "defaults", "frontend", "backend", "listen", "peers", "resolvers", "userlist", "program", "mailers", "cache", "ring", "http-errors":
-				if indented := raw[0] == ' ' || raw[0] == '\t'; !indented || section == "" {
-					section = string(first)
-					continue
-				}
 			case "stats", "server-state-base", "server-state-file", "bind":
 			default:
 				continue
@@ -239,16 +243,16 @@ func scanConfig(files ...[]byte) configFacts {
 			line := string(raw)
 			words := strings.Fields(line)
 			switch {
-			case section == "global" && words[0] == "stats" && len(words) >= 3 && words[1] == "socket":
+			case string(section) == "global" && words[0] == "stats" && len(words) >= 3 && words[1] == "socket":
 				addr := strings.TrimPrefix(words[2], "unix@")
 				if strings.HasPrefix(addr, "/") && strings.Contains(line, "level admin") && f.adminSocket == "" {
 					f.adminSocket = addr
 				}
-			case section == "global" && words[0] == "server-state-base" && len(words) >= 2:
+			case string(section) == "global" && words[0] == "server-state-base" && len(words) >= 2:
 				base = words[1]
-			case section == "global" && words[0] == "server-state-file" && len(words) >= 2:
+			case string(section) == "global" && words[0] == "server-state-file" && len(words) >= 2:
 				file = words[1]
-			case (section == "frontend" || section == "listen") && words[0] == "bind" && len(words) >= 2:
+			case (string(section) == "frontend" || string(section) == "listen") && words[0] == "bind" && len(words) >= 2:
 				f.listeners = append(f.listeners, words[1])
 			}
 		}

@@ -160,6 +160,11 @@ listen stats
 	assert.Equal(t, "/tmp/a.sock", f.adminSocket)
 	assert.Empty(t, f.serverStateFile)
 	assert.Equal(t, []string{"127.0.0.1:9000", ":9001"}, f.listeners)
+
+	// Every section keyword haproxy knows ends a frontend, indented or not,
+	// as in the patch model: a log-forward's bind is not a listener.
+	third := "frontend f\n    bind :1\nlog-forward sys\n    bind :514\n  backend b\n    bind :2\n"
+	assert.Equal(t, []string{":1"}, scanConfig([]byte(third)).listeners)
 }
 
 func TestStatusLiveness(t *testing.T) {
