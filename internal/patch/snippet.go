@@ -161,7 +161,7 @@ func tomlPositions(data []byte) positions {
 			it := n.Children()
 			for it.Next() {
 				child := it.Node()
-				p := fmt.Sprintf("%s.%d", path, i)
+				p := path + "." + strconv.Itoa(i)
 				l := line(child)
 				if l == 0 {
 					l = fallback
@@ -204,14 +204,14 @@ func tomlPositions(data []byte) positions {
 				path += part
 				if i < len(parts)-1 {
 					if n, ok := counts[path]; ok {
-						path += fmt.Sprintf(".%d", n-1)
+						path += "." + strconv.Itoa(n-1)
 					}
 				}
 			}
 			if e.Kind == unstable.ArrayTable {
 				n := counts[path]
 				counts[path] = n + 1
-				path += fmt.Sprintf(".%d", n)
+				path += "." + strconv.Itoa(n)
 			}
 			pos[path] = l
 			prefix = path + "."
@@ -379,7 +379,13 @@ func typeError(msg string) string {
 func (p positions) checkKeyCase(file string, errs *ErrorList) {
 	paths := make([]string, 0, len(p))
 	for path := range p {
-		paths = append(paths, path)
+		// Every known key is lower-case ASCII, so a path without an upper-case
+		// or non-ASCII byte (which strings.EqualFold could fold, as it folds
+		// the Kelvin sign to k) cannot misspell one: the common case, skipped
+		// without splitting it.
+		if !lowerASCII(path) {
+			paths = append(paths, path)
+		}
 	}
 	sort.Strings(paths)
 	seen := map[string]bool{}
@@ -408,6 +414,17 @@ func (p positions) checkKeyCase(file string, errs *ErrorList) {
 			}
 		}
 	}
+}
+
+// lowerASCII reports whether s has no upper-case ASCII letter and no byte
+// outside ASCII.
+func lowerASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || ('A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // knownKeys lists the keys each table of a snippet takes, for the message
