@@ -166,9 +166,15 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		return execHAProxy(execFn, real, argv, env)
 	}
 
-	prev, err := cfg.StateDir.loadInstance(dir)
-	if err != nil {
-		logf("warning: ignoring unreadable record: %v", err)
+	// The previous record matters only when this start fails (the record
+	// stays the running haproxy's) or stops older masters (-sf): a first
+	// start that patches cleanly skips decoding it, about a tenth of the
+	// shim's own time.
+	var prev *Instance
+	if perr != nil || len(args.OldPIDs) > 0 {
+		if prev, err = cfg.StateDir.loadInstance(dir); err != nil {
+			logf("warning: ignoring unreadable record: %v", err)
+		}
 	}
 	rec := &Instance{}
 	if prev != nil {
