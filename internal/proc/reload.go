@@ -220,7 +220,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	// Without shim.log the drained output is dropped: emptying the pipes
 	// is what matters, not keeping haproxy's NOTICE lines.
 	logw := io.Discard
-	if lf, err := s.OpenLog(dir); err == nil {
+	if lf, err := s.OpenLog(dir, true); err == nil {
 		defer lf.Close()
 		logw = lf
 	}

@@ -124,10 +124,16 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	if err != nil {
 		return err
 	}
+	// The lock comes first so that the log may be rotated under it; a lock
+	// error is still logged, to a log left as it is.
+	unlock, lockErr := cfg.StateDir.lockInstance(dir, LockWait)
 	logw := cfg.Log
 	if logw == nil {
-		f, err := cfg.StateDir.OpenLog(dir)
+		f, err := cfg.StateDir.OpenLog(dir, lockErr == nil)
 		if err != nil {
+			if lockErr == nil {
+				unlock()
+			}
 			return err
 		}
 		defer f.Close()
@@ -135,11 +141,9 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	}
 	logf := func(format string, a ...any) { logLine(logw, format, a...) }
 	logf("invoked as haproxy %s", strings.Join(cfg.Argv, " "))
-
-	unlock, err := cfg.StateDir.lockInstance(dir, LockWait)
-	if err != nil {
-		logf("error: %v", err)
-		return err
+	if lockErr != nil {
+		logf("error: %v", lockErr)
+		return lockErr
 	}
 	defer unlock()
 

@@ -246,12 +246,24 @@ func openNoFollow(path string, flag int) (*os.File, os.FileInfo, error) {
 	return f, st, nil
 }
 
+// MaxLogSize is the size past which shim.log is rotated: every haproxy
+// start and every reload appends to it (and a reload adds what haproxy
+// wrote to Ray's unread pipes), so on a busy cluster it would grow without
+// bound in /tmp or, worse, in a tmpfs.
+const MaxLogSize = 4 << 20
+
 // OpenLog opens dir/shim.log for appending, without following symlinks.
-func (s *StateDir) OpenLog(dir string) (*os.File, error) {
+// With rotate, a log past MaxLogSize first becomes shim.log.1 (replacing
+// the one before): callers pass rotate only while they hold the instance
+// lock, so two rotations never race. A writer that still has the old file
+// open goes on appending to shim.log.1; nothing is lost but the older
+// generation.
+func (s *StateDir) OpenLog(dir string, rotate bool) (*os.File, error) {
 	if err := s.inside(dir); err != nil {
 		return nil, err
 	}
-	f, st, err := openNoFollow(filepath.Join(dir, ShimLogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE)
+	name := filepath.Join(dir, ShimLogFile)
+	f, st, err := openNoFollow(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +271,15 @@ func (s *StateDir) OpenLog(dir string) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s is not owned by the current user", f.Name())
 	}
-	return f, nil
+	if !rotate || st.Size() <= MaxLogSize {
+		return f, nil
+	}
+	f.Close()
+	// rename never follows a symlink planted at either name: it replaces it.
+	if err := os.Rename(name, name+".1"); err != nil {
+		return nil, fmt.Errorf("rotate %s: %w", name, cleanPathErr(err))
+	}
+	return s.OpenLog(dir, false)
 }
 
 // inside checks that dir is a direct subdirectory of the state directory.

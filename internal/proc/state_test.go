@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -85,7 +86,7 @@ func TestStateDirNeverFollowsPlantedSymlinks(t *testing.T) {
 	})
 	t.Run("log refuses a symlink", func(t *testing.T) {
 		require.NoError(t, os.Symlink(victim, filepath.Join(dir, ShimLogFile)))
-		_, err := s.OpenLog(dir)
+		_, err := s.OpenLog(dir, true)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "symlink")
 	})
@@ -103,6 +104,55 @@ func TestStateDirNeverFollowsPlantedSymlinks(t *testing.T) {
 		require.Error(t, s.WriteFile(t.TempDir(), "x", nil))
 		require.Error(t, s.WriteFile(s.Path(), "x", nil))
 	})
+}
+
+// TestOpenLogRotates: past MaxLogSize, and only when asked (under the
+// instance lock), shim.log becomes shim.log.1 and a new log starts; a
+// writer holding the old file keeps appending to shim.log.1.
+func TestOpenLogRotates(t *testing.T) {
+	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
+	require.NoError(t, err)
+	dir, err := s.instanceDir("abc")
+	require.NoError(t, err)
+	name := filepath.Join(dir, ShimLogFile)
+	big := bytes.Repeat([]byte("x"), MaxLogSize)
+	require.NoError(t, os.WriteFile(name, big, 0o600))
+	require.NoError(t, os.WriteFile(name+".1", []byte("oldest\n"), 0o600))
+
+	size := func(p string) int64 {
+		t.Helper()
+		st, err := os.Stat(p)
+		require.NoError(t, err)
+		return st.Size()
+	}
+	// At the limit: appended to, not rotated.
+	f, err := s.OpenLog(dir, true)
+	require.NoError(t, err)
+	_, err = f.WriteString("one\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	assert.Equal(t, int64(MaxLogSize+4), size(name))
+
+	// Past it, without the lock: still appended to.
+	old, err := s.OpenLog(dir, false)
+	require.NoError(t, err)
+	defer old.Close()
+	assert.Equal(t, int64(MaxLogSize+4), size(name))
+
+	// Past it, with the lock: rotated.
+	f, err = s.OpenLog(dir, true)
+	require.NoError(t, err)
+	_, err = f.WriteString("new\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	got, err := os.ReadFile(name)
+	require.NoError(t, err)
+	assert.Equal(t, "new\n", string(got))
+	assert.Equal(t, int64(MaxLogSize+4), size(name+".1"), "the full log replaced the oldest generation")
+
+	_, err = old.WriteString("late\n")
+	require.NoError(t, err)
+	assert.Equal(t, int64(MaxLogSize+9), size(name+".1"), "an open writer goes on into shim.log.1")
 }
 
 func TestDefaultStateDir(t *testing.T) {
