@@ -24,7 +24,11 @@ const (
 // Machine describes where the numbers were taken.
 type Machine struct {
 	Cores, CPU, HAProxy, Go, Wrk, Kernel string
-	Date                                 time.Time
+	// StateFS is the file system of the scratch directory, which holds the
+	// state dirs the shim writes its patched copy and record into: it
+	// weighs on the start overhead (a tmpfs is faster than ext4).
+	StateFS string
+	Date    time.Time
 }
 
 // SizeSample is a comparison at one config size.
@@ -108,8 +112,8 @@ func (r *Results) Markdown(w io.Writer) {
 	p("every run, so noise shows.\n\n")
 	p("## Machine\n\n")
 	p("| | |\n|---|---|\n")
-	p("| cores (nproc) | %s |\n| CPU | %s |\n| kernel | %s |\n| haproxy | %s |\n| Go | %s |\n| wrk | %s |\n\n",
-		r.Machine.Cores, r.Machine.CPU, r.Machine.Kernel, r.Machine.HAProxy, r.Machine.Go, r.Machine.Wrk)
+	p("| cores (nproc) | %s |\n| CPU | %s |\n| kernel | %s |\n| haproxy | %s |\n| Go | %s |\n| wrk | %s |\n| state dirs' file system | %s |\n\n",
+		r.Machine.Cores, r.Machine.CPU, r.Machine.Kernel, r.Machine.HAProxy, r.Machine.Go, r.Machine.Wrk, r.Machine.StateFS)
 
 	p("## Summary\n\n")
 	p("| measurement | measured | goal | |\n|---|---|---|---|\n")

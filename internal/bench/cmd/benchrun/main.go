@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	start := time.Now()
 	res := &bench.Results{
 		Command:       "make bench",
-		Machine:       machine(t.HAProxy, wrkPath, start),
+		Machine:       machine(t.HAProxy, wrkPath, work, start),
 		Runs:          *runs,
 		DataPlaneRuns: *wrkRuns,
 	}
@@ -197,7 +197,7 @@ func lookAbs(p string) (string, error) {
 	return filepath.Abs(p)
 }
 
-func machine(haproxy, wrk string, now time.Time) bench.Machine {
+func machine(haproxy, wrk, work string, now time.Time) bench.Machine {
 	first := func(argv ...string) string {
 		out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 		if err != nil && len(out) == 0 {
@@ -211,6 +211,7 @@ func machine(haproxy, wrk string, now time.Time) bench.Machine {
 		HAProxy: first(haproxy, "-v"),
 		Go:      runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 		Kernel:  first("uname", "-r"),
+		StateFS: first("stat", "-f", "-c", "%T", work),
 		CPU:     "unknown",
 		Wrk:     "not found: Go load generator",
 		Date:    now,
