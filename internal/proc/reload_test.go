@@ -2,6 +2,7 @@ package proc
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,6 +86,7 @@ func TestReloadAll(t *testing.T) {
 	assert.Equal(t, filepath.Join(e.Dir, "server-state"), r.ServerStateSaved)
 	require.NotEmpty(t, r.NewWorkers)
 
+	waitOldWorkersGone(t, r.OldWorkers)
 	info := showInfo(t, e.sock())
 	assert.Equal(t, "1700", info["Maxconn"], "the new worker runs the re-patched config")
 	assert.NotEqual(t, oldWorker, info["Pid"])
@@ -140,6 +142,23 @@ func TestReloadAll(t *testing.T) {
 		require.Len(t, rep.Instances, 1)
 		assert.Equal(t, OutcomePruned, rep.Instances[0].Outcome)
 		assert.NoDirExists(t, dir)
+	})
+}
+
+// waitOldWorkersGone waits, bounded, for the workers a reload replaced to
+// exit. ReloadAll returns once a new worker has answered `show info`, but an
+// old one shares the admin socket's listener until its soft stop closes it,
+// so the next command may still be answered by the old config. Nothing holds
+// the old workers here (no client connections), so they exit soon after.
+func waitOldWorkersGone(t *testing.T, old []int) {
+	t.Helper()
+	waitFor(t, 10*time.Second, fmt.Sprintf("old workers %v to exit", old), func() bool {
+		for _, p := range old {
+			if pidAlive(p) {
+				return false
+			}
+		}
+		return true
 	})
 }
 

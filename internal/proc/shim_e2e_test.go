@@ -69,6 +69,7 @@ func TestShimExecsRealHAProxyAsMaster(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rep.Instances, 1)
 	assert.Equal(t, OutcomeReloaded, rep.Instances[0].Outcome, rep.Instances[0].Detail)
+	waitOldWorkersGone(t, rep.Instances[0].OldWorkers)
 	assert.Equal(t, "1200", showInfo(t, e.sock())["Maxconn"])
 	assert.True(t, pidAlive(second.Process.Pid))
 }
