@@ -149,10 +149,11 @@ func TestManagerServesThroughRealHAProxy(t *testing.T) {
 		// returns: poll, bounded, on fresh connections. Until then the old,
 		// soft-stopping process may answer anything its config allows,
 		// including its own 503 "Service Unavailable" (CI saw one), so only
-		// the drained message ends the poll.
+		// the drained message ends the poll. The bound is generous: on a
+		// loaded machine the new process may take seconds to start.
 		const want = "503 This node is being drained."
 		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-		deadline := time.Now().Add(3 * time.Second)
+		deadline := time.Now().Add(15 * time.Second)
 		got := ""
 		for time.Now().Before(deadline) {
 			resp, err := client.Get(f.url("/-/healthz"))
