@@ -206,13 +206,15 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		logf("WARNING: %v", perr)
 		logf("WARNING: on-patch-error=passthrough: running haproxy on the UNPATCHED generated file; your overrides do NOT apply and hot reload skips this instance until the next successful patch")
 		argv := args.RewriteArgv(nil, !cfg.NoMasterWorker)
-		argv = stopOlderMasters(argv, args, append(append([]string{}, paths...), prevRunning(prev)...), logf)
+		files := append(append([]string{}, paths...), prevRunning(prev)...)
+		argv, signalled := stopOlderMasters(argv, args, files, logf)
 		rec.Result = ResultPassthrough
 		rec.Running = paths
 		fillRecord(rec, cfg, args, argv, paths, nil, generated)
 		if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
 			logf("warning: %v", err)
 		}
+		waitStarted(signalled, files, StartWait, logf)
 		// The instance lock stays held until exec closes it (O_CLOEXEC): by
 		// then /proc/PID/cmdline names the patched file, so a concurrent
 		// reload never mistakes this PID for a dead master.
@@ -229,7 +231,8 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		replace[c.Path] = patchedPaths[i]
 	}
 	argv := args.RewriteArgv(replace, !cfg.NoMasterWorker)
-	argv = stopOlderMasters(argv, args, append(append([]string{}, patchedPaths...), prevRunning(prev)...), logf)
+	files := append(append([]string{}, patchedPaths...), prevRunning(prev)...)
+	argv, signalled := stopOlderMasters(argv, args, files, logf)
 	rec.Result = ResultPatched
 	rec.LastError = ""
 	rec.Running = patchedPaths
@@ -237,6 +240,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
 		return err
 	}
+	waitStarted(signalled, append(files, paths...), StartWait, logf)
 	logf("exec %s %s", real, strings.Join(argv, " "))
 	return execHAProxy(execFn, real, argv, env)
 }
@@ -248,16 +252,82 @@ func logLine(w io.Writer, format string, a ...any) {
 }
 
 // stopOlderMasters adds to a reload's -sf list every older haproxy master
-// still running this instance's configuration (see olderMasters).
-func stopOlderMasters(argv []string, args *HAProxyArgs, files []string, logf func(string, ...any)) []string {
+// still running this instance's configuration (see olderMasters). It returns
+// the new argv and every PID the new haproxy will signal: Ray's and those.
+func stopOlderMasters(argv []string, args *HAProxyArgs, files []string, logf func(string, ...any)) ([]string, []int) {
 	if len(args.OldPIDs) == 0 {
-		return argv
+		return argv, nil
 	}
 	more := olderMasters(files, args.OldPIDs)
 	if len(more) > 0 {
 		logf("older haproxy masters of this config still run besides -sf %s: %v; stopping them too", strings.Join(args.OldPIDs, " "), more)
 	}
-	return withMorePIDs(argv, more)
+	var signalled []int
+	for _, p := range args.OldPIDs {
+		if pid, err := strconv.Atoi(p); err == nil {
+			signalled = append(signalled, pid)
+		}
+	}
+	return withMorePIDs(argv, more), append(signalled, more...)
+}
+
+// StartWait bounds how long a reload's shim waits for the masters it will
+// signal to finish starting (see waitStarted). It stays below LockWait:
+// the shim waits holding the instance lock, which the next shim and a hot
+// reload wait for in turn.
+const StartWait = 2 * time.Second
+
+// waitStarted waits, up to d, until every one of pids that is a
+// live haproxy running one of files has forked its worker: a master forks
+// only once it has bound every listener, its admin socket included.
+//
+// Why: Ray 2.55 takes a reload as done as soon as the admin socket answers,
+// which the old haproxy does, so under quick replica changes the next
+// reload's haproxy may start while the last one is still starting. Without
+// -W such a haproxy exits when -x finds no socket to take over; with the -W
+// the shim adds it goes on, binds its listeners afresh and renames its own
+// admin socket into place, while the one still starting renames its socket
+// over that path a moment later and is then stopped by the -sf: the path is
+// left to a dead socket and every later reload of Ray's fails. Starting one
+// haproxy at a time, each after its predecessor is up, keeps -x taking the
+// listeners over and the admin socket path live.
+func waitStarted(pids []int, files []string, d time.Duration, logf func(string, ...any)) {
+	if len(pids) == 0 {
+		return
+	}
+	began := time.Now()
+	var starting []int
+	for {
+		starting = starting[:0]
+		for _, pid := range pids {
+			if isHAProxyRunning(pid, files) && !hasChild(pid) {
+				starting = append(starting, pid)
+			}
+		}
+		if len(starting) == 0 {
+			if waited := time.Since(began); waited > 10*time.Millisecond {
+				logf("waited %s for haproxy masters %v to finish starting", waited.Round(time.Millisecond), pids)
+			}
+			return
+		}
+		if time.Since(began) >= d {
+			logf("warning: haproxy masters %v still starting after %s; starting anyway", starting, d)
+			return
+		}
+		// No event tells that a process forked: poll /proc, bounded above.
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// hasChild reports whether pid has a child process, from the kernel's list
+// of its main thread's children (a haproxy master forks from its main
+// thread), else by scanning /proc.
+func hasChild(pid int) bool {
+	p := strconv.Itoa(pid)
+	if b, err := os.ReadFile("/proc/" + p + "/task/" + p + "/children"); err == nil {
+		return len(strings.TrimSpace(string(b))) > 0
+	}
+	return len(childPIDs(pid)) > 0
 }
 
 func prevRunning(prev *Instance) []string {
