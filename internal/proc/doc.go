@@ -22,10 +22,11 @@
 // haproxy answering `show info` for the new one being ready, so a quick
 // second reload can stop a haproxy that had not yet stopped its own
 // predecessor, which would otherwise serve stale servers until Ray stops.
-// It then waits, bounded by [StartWait], for the masters it will signal to
-// finish starting (waitStarted): with -W a haproxy whose -x fails binds
-// afresh rather than exiting, and two starting at once could leave the
-// admin socket path to the one stopped next.
+// Before all that, a reload's shim waits, bounded by [StartWait], for the
+// haproxy Ray names after -sf to finish starting (waitStarted): with -W a
+// haproxy whose -x fails binds afresh rather than exiting, and two starting
+// at once could leave the admin socket path to the one stopped next. The
+// wait also keeps the shims of quick reloads in Ray's order.
 //
 // The shim is quiet: Ray 2.55 never drains haproxy's stdout and stderr, so it
 // logs to shim.log in the state directory and writes to stderr only when it

@@ -126,14 +126,23 @@ func pidAlive(pid int) bool {
 // isHAProxyRunning reports whether pid is alive and its command line names
 // one of the files (so a recycled PID is never taken for our haproxy).
 func isHAProxyRunning(pid int, files []string) bool {
+	return namesAny(procArgs(pid), files)
+}
+
+// procArgs is the argv of a live pid, nil when it is gone or a zombie.
+func procArgs(pid int) []string {
 	if !pidAlive(pid) {
-		return false
+		return nil
 	}
 	cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-	if err != nil {
-		return false
+	if err != nil || len(cmdline) == 0 {
+		return nil
 	}
-	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+	return strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+}
+
+// namesAny reports whether one of args is one of files.
+func namesAny(args, files []string) bool {
 	for _, a := range args {
 		for _, f := range files {
 			if f != "" && a == f {

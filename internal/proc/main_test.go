@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,9 +25,17 @@ import (
 // as a real process whose PID must survive the exec into the real haproxy.
 const envTestShim = "PROC_TEST_AS_SHIM"
 
+// envTestBlock makes the test binary wait for its stdin to close and exit:
+// a process running this executable, as a shim that has not exec'd yet does.
+const envTestBlock = "PROC_TEST_BLOCK"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(envTestShim) == "1" {
 		os.Exit(testShimMain())
+	}
+	if os.Getenv(envTestBlock) == "1" {
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // olderMasters lists the haproxy masters, other than this process and the
@@ -26,6 +27,7 @@ func olderMasters(files, named []string) []int {
 		return nil
 	}
 	self := os.Getpid()
+	exe := selfExe()
 	running := map[int]int{} // pid -> ppid, every haproxy running files
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -36,7 +38,9 @@ func olderMasters(files, named []string) []int {
 		if err != nil || strings.TrimSpace(string(comm)) != "haproxy" {
 			continue
 		}
-		if !isHAProxyRunning(pid, files) {
+		// Another shim (comm is the symlink's name, haproxy) is not a
+		// master yet; after a passthrough its argv names files too.
+		if !isHAProxyRunning(pid, files) || isExe(pid, exe) {
 			continue
 		}
 		st, err := procStat(pid)
@@ -76,4 +80,110 @@ func withMorePIDs(argv []string, pids []int) []string {
 		out = append(out, strconv.Itoa(p))
 	}
 	return append(out, argv[j:]...)
+}
+
+// StartWait bounds how long a reload's shim waits for the haproxy it
+// replaces to finish starting (see waitStarted). The shim waits before
+// taking the instance lock, so nothing waits on it meanwhile but Ray, which
+// took the reload as done already.
+const StartWait = 5 * time.Second
+
+// waitStarted waits, up to d, until none of pids is still starting (see
+// stillStarting). It returns how long it waited and the PIDs still starting
+// when it gave up.
+//
+// Why: Ray 2.55 takes a reload as done as soon as the admin socket answers,
+// which the old haproxy does, so under quick replica changes the next
+// reload's haproxy may start while the last one is still starting. Without
+// -W such a haproxy exits when -x finds no socket to take over (haproxy
+// 2.6's main() makes the failure fatal only outside master-worker mode);
+// with the -W the shim adds, it binds its listeners afresh and renames its
+// own admin socket into place, while the one still starting renames its
+// socket over that path a moment later and is then stopped by the -sf: the
+// path is left to a dead socket and every later reload of Ray's fails.
+// Starting one haproxy at a time, each after its predecessor is up, keeps
+// -x taking the listeners over and the admin socket path live, and keeps
+// the shims of quick reloads in Ray's order.
+func waitStarted(pids []int, files []string, d time.Duration) (time.Duration, []int) {
+	if len(pids) == 0 {
+		return 0, nil
+	}
+	exe := selfExe()
+	began := time.Now()
+	for {
+		var starting []int
+		for _, pid := range pids {
+			if stillStarting(pid, files, exe) {
+				starting = append(starting, pid)
+			}
+		}
+		waited := time.Since(began)
+		if len(starting) == 0 || waited >= d {
+			return waited, starting
+		}
+		// No event tells that a process forked or exec'd: poll /proc,
+		// bounded by d.
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stillStarting reports whether pid is on its way to serving one of files
+// but not there yet: a shim that has not exec'd haproxy (it runs exe, this
+// executable), or a master-worker haproxy (-W) that has not forked its
+// worker, which a master does once every listener is bound, its admin
+// socket included. A haproxy without -W never forks, and its -x failure is
+// fatal: there is nothing to wait for.
+func stillStarting(pid int, files []string, exe os.FileInfo) bool {
+	args := procArgs(pid)
+	if !namesAny(args, files) {
+		return false
+	}
+	if isExe(pid, exe) {
+		return true
+	}
+	return slices.Contains(args, "-W") && !hasChild(pid)
+}
+
+// selfExe is the running executable's file, nil when unknown.
+func selfExe() os.FileInfo {
+	p, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil
+	}
+	return st
+}
+
+// isExe reports whether pid runs the executable exe.
+func isExe(pid int, exe os.FileInfo) bool {
+	if exe == nil {
+		return false
+	}
+	st, err := os.Stat("/proc/" + strconv.Itoa(pid) + "/exe")
+	return err == nil && os.SameFile(st, exe)
+}
+
+// hasChild reports whether pid has a child process, from the kernel's list
+// of its main thread's children (a haproxy master forks from its main
+// thread), else by scanning /proc.
+func hasChild(pid int) bool {
+	p := strconv.Itoa(pid)
+	if b, err := os.ReadFile("/proc/" + p + "/task/" + p + "/children"); err == nil {
+		return len(strings.TrimSpace(string(b))) > 0
+	}
+	return len(childPIDs(pid)) > 0
+}
+
+// pidList reads the PIDs of -sf/-st, skipping anything that is not one.
+func pidList(words []string) []int {
+	var pids []int
+	for _, w := range words {
+		if pid, err := strconv.Atoi(w); err == nil && pid > 0 {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

@@ -1,13 +1,16 @@
 package proc
 
 import (
-	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,55 +45,91 @@ func TestOlderMastersIgnoresOtherProcesses(t *testing.T) {
 	assert.Empty(t, olderMasters([]string{"/nonexistent/serve-launch-test/patched.cfg"}, []string{"1"}))
 }
 
-// fakeMaster starts a process whose command line names file, as a master's
-// names its config, and that forks a child (as a master forks its worker)
-// only once release is called.
-func fakeMaster(t *testing.T, file string) (pid int, release func()) {
+// startBlocked starts argv, in its own process group, stopped at reading its
+// stdin: release writes a line to it (sh's `read` returns) and closes it.
+func startBlocked(t *testing.T, env []string, argv ...string) (pid int, release func()) {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", "read x; sleep 60 & wait", file)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
 	in, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
+		<-done
 	})
-	return cmd.Process.Pid, func() { in.Write([]byte("go\n")) }
+	return cmd.Process.Pid, func() {
+		in.Write([]byte("go\n"))
+		in.Close()
+	}
 }
 
-// TestWaitStarted: a reload's shim waits for a master of its config that has
-// not forked its worker yet, and for nothing else.
+// TestWaitStarted: a reload's shim waits for the haproxy it replaces while
+// that is a shim not yet exec'd or a -W master without its worker, and for
+// nothing else.
 func TestWaitStarted(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "patched.cfg")
-	var logged []string
-	logf := func(format string, a ...any) { logged = append(logged, fmt.Sprintf(format, a...)) }
+	files := []string{file}
+	const short = 100 * time.Millisecond
+	// A master-worker haproxy's argv names its config and -W; it forks its
+	// worker once started (here: once released).
+	master, startMaster := startBlocked(t, nil, "sh", "-c", "read x; sleep 60 & wait", file, "-W")
+	// Without -W haproxy never forks.
+	plain, _ := startBlocked(t, nil, "sh", "-c", "read x; sleep 60 & wait", file)
+	other, _ := startBlocked(t, nil, "sh", "-c", "read x; sleep 60 & wait", filepath.Join(t.TempDir(), "other.cfg"), "-W")
+	self, err := os.Executable()
+	require.NoError(t, err)
+	shim, execShim := startBlocked(t, []string{envTestBlock + "=1"}, self, "-f", file)
 
-	pid, release := fakeMaster(t, file)
-	other, _ := fakeMaster(t, filepath.Join(t.TempDir(), "other.cfg"))
+	tests := []struct {
+		name string
+		pids []int
+		late []int
+	}{
+		{name: "a -W master without its worker", pids: []int{master}, late: []int{master}},
+		{name: "a shim not exec'd yet", pids: []int{shim}, late: []int{shim}},
+		{name: "both", pids: []int{shim, master}, late: []int{shim, master}},
+		{name: "haproxy without -W", pids: []int{plain}},
+		{name: "another config", pids: []int{other}},
+		{name: "gone", pids: []int{1 << 30}},
+		{name: "none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			waited, late := waitStarted(tt.pids, files, short)
+			assert.Equal(t, tt.late, late)
+			if len(tt.late) > 0 {
+				assert.GreaterOrEqual(t, waited, short)
+			}
+		})
+	}
 
-	t.Run("still starting: bounded", func(t *testing.T) {
-		logged = nil
-		waitStarted([]int{pid}, []string{file}, 100*time.Millisecond, logf)
-		require.Len(t, logged, 1)
-		assert.Contains(t, logged[0], fmt.Sprintf("warning: haproxy masters [%d] still starting after 100ms", pid))
+	t.Run("the wait ends when they are up", func(t *testing.T) {
+		startMaster()
+		execShim()
+		_, late := waitStarted([]int{shim, master}, files, 10*time.Second)
+		assert.Empty(t, late)
+		assert.True(t, hasChild(master))
 	})
-	t.Run("not running this config, or gone: not waited for", func(t *testing.T) {
-		logged = nil
-		began := time.Now()
-		waitStarted([]int{other, 1 << 30}, []string{file}, 10*time.Second, logf)
-		assert.Less(t, time.Since(began), 5*time.Second)
-		assert.Empty(t, logged)
+}
+
+// TestOlderMastersSkipsShims: a shim that has not exec'd yet (its comm is
+// haproxy, the symlink's name, and after a passthrough its argv names the
+// running file) is no master to stop.
+func TestOlderMastersSkipsShims(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "haproxy.cfg")
+	self, err := os.Executable()
+	require.NoError(t, err)
+	link := filepath.Join(t.TempDir(), "haproxy")
+	require.NoError(t, os.Symlink(self, link))
+	shim, _ := startBlocked(t, []string{envTestBlock + "=1"}, link, "-f", file)
+	testenv.Eventually(t, 5*time.Second, "the shim runs as haproxy", func() (bool, string) {
+		comm, _ := os.ReadFile("/proc/" + strconv.Itoa(shim) + "/comm")
+		return strings.TrimSpace(string(comm)) == "haproxy", string(comm)
 	})
-	t.Run("started: the wait ends", func(t *testing.T) {
-		logged = nil
-		release()
-		began := time.Now()
-		waitStarted([]int{pid}, []string{file}, 10*time.Second, logf)
-		assert.Less(t, time.Since(began), 5*time.Second)
-		assert.True(t, hasChild(pid))
-		for _, l := range logged {
-			assert.NotContains(t, l, "warning")
-		}
-	})
+	assert.True(t, isHAProxyRunning(shim, []string{file}))
+	assert.Empty(t, olderMasters([]string{file}, nil))
 }

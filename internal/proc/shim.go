@@ -124,6 +124,20 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	if err != nil {
 		return err
 	}
+	// A reload's haproxy starts only once the one it replaces is up (see
+	// waitStarted), and before the lock: a predecessor still in its shim
+	// needs the lock to get there. Waiting in Ray's -sf order also keeps
+	// the shims of quick reloads in Ray's order, which the lock alone
+	// (flock wakes waiters in no set order) does not.
+	var waited time.Duration
+	var late []int
+	if !args.Check && len(args.OldPIDs) > 0 {
+		files := append([]string{}, paths...)
+		for i := range paths {
+			files = append(files, filepath.Join(dir, numbered(PatchedFile, i)))
+		}
+		waited, late = waitStarted(pidList(args.OldPIDs), files, StartWait)
+	}
 	// The lock comes first so that the log may be rotated under it; a lock
 	// error is still logged, to a log left as it is.
 	unlock, lockErr := cfg.StateDir.lockInstance(dir, LockWait)
@@ -141,6 +155,11 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	}
 	logf := func(format string, a ...any) { logLine(logw, format, a...) }
 	logf("invoked as haproxy %s", strings.Join(cfg.Argv, " "))
+	if len(late) > 0 {
+		logf("warning: haproxy %v still starting after %s; starting anyway", late, StartWait)
+	} else if waited > 10*time.Millisecond {
+		logf("waited %s for haproxy %s to finish starting", waited.Round(time.Millisecond), strings.Join(args.OldPIDs, " "))
+	}
 	if lockErr != nil {
 		logf("error: %v", lockErr)
 		return lockErr
@@ -206,15 +225,13 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		logf("WARNING: %v", perr)
 		logf("WARNING: on-patch-error=passthrough: running haproxy on the UNPATCHED generated file; your overrides do NOT apply and hot reload skips this instance until the next successful patch")
 		argv := args.RewriteArgv(nil, !cfg.NoMasterWorker)
-		files := append(append([]string{}, paths...), prevRunning(prev)...)
-		argv, signalled := stopOlderMasters(argv, args, files, logf)
+		argv = stopOlderMasters(argv, args, append(append([]string{}, paths...), prevRunning(prev)...), logf)
 		rec.Result = ResultPassthrough
 		rec.Running = paths
 		fillRecord(rec, cfg, args, argv, paths, nil, generated)
 		if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
 			logf("warning: %v", err)
 		}
-		waitStarted(signalled, files, StartWait, logf)
 		// The instance lock stays held until exec closes it (O_CLOEXEC): by
 		// then /proc/PID/cmdline names the patched file, so a concurrent
 		// reload never mistakes this PID for a dead master.
@@ -231,8 +248,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		replace[c.Path] = patchedPaths[i]
 	}
 	argv := args.RewriteArgv(replace, !cfg.NoMasterWorker)
-	files := append(append([]string{}, patchedPaths...), prevRunning(prev)...)
-	argv, signalled := stopOlderMasters(argv, args, files, logf)
+	argv = stopOlderMasters(argv, args, append(append([]string{}, patchedPaths...), prevRunning(prev)...), logf)
 	rec.Result = ResultPatched
 	rec.LastError = ""
 	rec.Running = patchedPaths
@@ -240,7 +256,6 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
 		return err
 	}
-	waitStarted(signalled, append(files, paths...), StartWait, logf)
 	logf("exec %s %s", real, strings.Join(argv, " "))
 	return execHAProxy(execFn, real, argv, env)
 }
@@ -252,82 +267,16 @@ func logLine(w io.Writer, format string, a ...any) {
 }
 
 // stopOlderMasters adds to a reload's -sf list every older haproxy master
-// still running this instance's configuration (see olderMasters). It returns
-// the new argv and every PID the new haproxy will signal: Ray's and those.
-func stopOlderMasters(argv []string, args *HAProxyArgs, files []string, logf func(string, ...any)) ([]string, []int) {
+// still running this instance's configuration (see olderMasters).
+func stopOlderMasters(argv []string, args *HAProxyArgs, files []string, logf func(string, ...any)) []string {
 	if len(args.OldPIDs) == 0 {
-		return argv, nil
+		return argv
 	}
 	more := olderMasters(files, args.OldPIDs)
 	if len(more) > 0 {
 		logf("older haproxy masters of this config still run besides -sf %s: %v; stopping them too", strings.Join(args.OldPIDs, " "), more)
 	}
-	var signalled []int
-	for _, p := range args.OldPIDs {
-		if pid, err := strconv.Atoi(p); err == nil {
-			signalled = append(signalled, pid)
-		}
-	}
-	return withMorePIDs(argv, more), append(signalled, more...)
-}
-
-// StartWait bounds how long a reload's shim waits for the masters it will
-// signal to finish starting (see waitStarted). It stays below LockWait:
-// the shim waits holding the instance lock, which the next shim and a hot
-// reload wait for in turn.
-const StartWait = 2 * time.Second
-
-// waitStarted waits, up to d, until every one of pids that is a
-// live haproxy running one of files has forked its worker: a master forks
-// only once it has bound every listener, its admin socket included.
-//
-// Why: Ray 2.55 takes a reload as done as soon as the admin socket answers,
-// which the old haproxy does, so under quick replica changes the next
-// reload's haproxy may start while the last one is still starting. Without
-// -W such a haproxy exits when -x finds no socket to take over; with the -W
-// the shim adds it goes on, binds its listeners afresh and renames its own
-// admin socket into place, while the one still starting renames its socket
-// over that path a moment later and is then stopped by the -sf: the path is
-// left to a dead socket and every later reload of Ray's fails. Starting one
-// haproxy at a time, each after its predecessor is up, keeps -x taking the
-// listeners over and the admin socket path live.
-func waitStarted(pids []int, files []string, d time.Duration, logf func(string, ...any)) {
-	if len(pids) == 0 {
-		return
-	}
-	began := time.Now()
-	var starting []int
-	for {
-		starting = starting[:0]
-		for _, pid := range pids {
-			if isHAProxyRunning(pid, files) && !hasChild(pid) {
-				starting = append(starting, pid)
-			}
-		}
-		if len(starting) == 0 {
-			if waited := time.Since(began); waited > 10*time.Millisecond {
-				logf("waited %s for haproxy masters %v to finish starting", waited.Round(time.Millisecond), pids)
-			}
-			return
-		}
-		if time.Since(began) >= d {
-			logf("warning: haproxy masters %v still starting after %s; starting anyway", starting, d)
-			return
-		}
-		// No event tells that a process forked: poll /proc, bounded above.
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// hasChild reports whether pid has a child process, from the kernel's list
-// of its main thread's children (a haproxy master forks from its main
-// thread), else by scanning /proc.
-func hasChild(pid int) bool {
-	p := strconv.Itoa(pid)
-	if b, err := os.ReadFile("/proc/" + p + "/task/" + p + "/children"); err == nil {
-		return len(strings.TrimSpace(string(b))) > 0
-	}
-	return len(childPIDs(pid)) > 0
+	return withMorePIDs(argv, more)
 }
 
 func prevRunning(prev *Instance) []string {
