@@ -97,6 +97,10 @@ func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher, snippets []Sni
 	return rep, errors.Join(errs...)
 }
 
+// reloadStartWait bounds how long a hot reload waits for a master still
+// starting (see waitStarted), holding the instance lock.
+const reloadStartWait = LockWait / 2
+
 func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, snippets []Snippet) (ReloadResult, error) {
 	// The instance lock keeps a shim from rewriting the same files meanwhile;
 	// the shim holds it until its exec, so a master never looks dead here
@@ -182,6 +186,14 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	if !changed {
 		res.Outcome = OutcomeUnchanged
 		return res, nil
+	}
+
+	// A master still starting (Ray's reload exec'd it a moment ago) may not
+	// handle SIGUSR2 yet, whose default action ends it; nothing is written
+	// until it is up. The wait holds the instance lock, so it stays well
+	// below LockWait, which the next shim waits for the lock.
+	if _, late := waitStarted([]int{rec.MasterPID}, rec.Running, reloadStartWait); len(late) > 0 {
+		return fail(fmt.Errorf("haproxy master %d is still starting after %s; not reloaded, run the reload again", rec.MasterPID, reloadStartWait))
 	}
 
 	// Check the candidate before it can replace what the master re-reads.

@@ -186,6 +186,51 @@ func TestReloadDrainsRayPipes(t *testing.T) {
 	assert.True(t, pidAlive(shim.Process.Pid))
 }
 
+// TestReloadWaitsForAStartingMaster: a master Ray's reload exec'd a moment
+// ago may not handle SIGUSR2 yet (its default action ends a process), so a
+// hot reload signals it only once it has forked its worker; after the
+// bound it gives up, leaving the master and patched.cfg alone.
+func TestReloadWaitsForAStartingMaster(t *testing.T) {
+	e := newRayEnv(t)
+	stateDir := filepath.Join(t.TempDir(), "state")
+	startShim(t, stateDir, "-db", "-f", e.cfg, "-dR")
+	waitReady(t, e.sock())
+	s, err := OpenStateDir(stateDir)
+	require.NoError(t, err)
+	dir := filepath.Join(stateDir, InstanceID([]string{e.cfg}))
+	rec, err := s.loadInstance(dir)
+	require.NoError(t, err)
+	before, err := os.ReadFile(rec.Patched)
+	require.NoError(t, err)
+
+	// The record now names a master still starting: its argv names the
+	// patched file and -W, and it has no worker until released.
+	starting, release := startBlocked(t, nil, "sh", "-c", "read x; sleep 60 & wait", rec.Patched, "-W")
+	rec.MasterPID = starting
+	require.NoError(t, s.saveInstance(dir, rec))
+
+	t.Run("still starting: not signalled", func(t *testing.T) {
+		rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil)
+		require.Error(t, err)
+		require.Len(t, rep.Instances, 1)
+		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
+		assert.Contains(t, err.Error(), fmt.Sprintf("haproxy master %d is still starting after %s", starting, reloadStartWait))
+		assert.True(t, pidAlive(starting), "a SIGUSR2 would have ended it")
+		after, err := os.ReadFile(rec.Patched)
+		require.NoError(t, err)
+		assert.Equal(t, string(before), string(after), "patched.cfg is not replaced")
+	})
+	t.Run("started: signalled", func(t *testing.T) {
+		release()
+		waitFor(t, 10*time.Second, "the worker", func() bool { return hasChild(starting) })
+		// The stand-in cannot confirm a reload the way haproxy does; what
+		// matters is that the wait is over and SIGUSR2 went out, which
+		// ends sh (it does not handle the signal).
+		_, _ = ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil)
+		waitFor(t, 10*time.Second, "the stand-in master to get SIGUSR2", func() bool { return !pidAlive(starting) })
+	})
+}
+
 func TestWrittenBy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "check.cfg")
 	require.NoError(t, os.WriteFile(path, []byte("global\n    maxconn 10\ndefaults\n    timeout client forever # serve-launch: 20-timeouts.toml:7\n"), 0o600))
