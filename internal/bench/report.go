@@ -268,6 +268,13 @@ kept only if it measured faster side by side with the build before it.
   - Configs are read into a buffer sized from their stat; ` + "`render`" + ` streams its output; the shim
     no longer writes a copy of Ray's file (nothing read it); globs without ? or [ and regexps at
     init no longer compile a regexp on every start.
+- **Kept, session 3:**
+  - ` + "`serverCount`" + ` (the template's .Servers) sizes its name map up front: growing it was about a
+    tenth of a 4096-server render. Apply at 4096 servers: 2.2 to 1.8 ms.
+  - The snippet key-case check skips lower-case ASCII paths, which cannot misspell a key:
+    loading the repository's overrides.d went from 190 to 135 µs warm, 688 to 386 allocations.
+  - A start that patches cleanly no longer decodes the previous instance record (only a failed
+    patch or an -sf reload needs it): about 0.1 ms of cold JSON decoding.
 - **Tried and dropped (no faster, measured side by side):** parsing a large file on two
   goroutines; loading overrides.d on a goroutine while the shim does its setup; PGO; counting
   servers by sorted hashes instead of a map; splitting a line's words only when asked for (the
@@ -275,14 +282,24 @@ kept only if it measured faster side by side with the build before it.
   shim's work warm over a unix socket (4.40 against 4.24 ms at 5 servers, 11.0 against 10.1 ms
   at 4096: the patch is bound by memory traffic, not by a cold start, and the shim still starts
   the Go runtime). A binary with only the shim's packages was 0.2 ms faster, not worth a
-  second binary.
+  second binary. Session 3: scanning the patched file for listeners from each line's first
+  word without looking for its comment first (no difference beyond noise); skipping the
+  runtime's cgroup read with GOMAXPROCS or GODEBUG (about 0.1 ms, but only through variables
+  the launcher would have to put into Ray's environment, where every Go program Ray starts
+  would inherit them).
 - **Start overhead (1.05):** the shim's own part of a start (wall time to exec, minus ` + "`true`" + `) is
-  about 2.7-3.1 ms at 5 servers: the Go runtime and package init take about 0.9 ms to reach
-  main (a hello-world Go binary 0.26 ms), loading the four snippets about 0.4 ms cold, and the
-  rest reading, patching, writing the patched file and the record, and the exec. haproxy's own
-  start to ` + "`show info`" + ` is 38-60 ms here (bimodal), so the goal leaves about 2-2.5 ms: met on some
-  runs, missed by a few percent on most. At 4096 servers the shim takes about 12 ms against
-  about 200 ms. Meeting 1.05 everywhere would need the work per start to shrink again by half.
+  2.5-4 ms at 5 servers from run to run. Traced in one process at 5 servers, state dir on
+  ext4: the Go runtime and package init take about 0.9 ms to reach main (a hello-world Go
+  binary that execs ` + "`true`" + ` takes 1.5 ms against ` + "`true`" + `'s 0.6 ms), loading the four snippets
+  0.45-0.55 ms cold (0.135 ms warm: the rest is first-touch of go-toml's, text/template's and
+  reflect's code and data), reading and patching Ray's file 0.16 ms, and the two atomic
+  writes (patched.cfg, then the record as JSON) about 0.25 ms each on ext4 against 0.05-0.07
+  ms on a tmpfs, where XDG_RUNTIME_DIR usually is (the machine table names the file system
+  here). haproxy's own start to ` + "`show info`" + ` is 36-70 ms here (bimodal, and most of it
+  OpenSSL's initialisation), so the goal leaves 2-3.5 ms: met on calm runs, missed by a few
+  percent on most. At 4096 servers the shim takes 8-10 ms against about 200 ms. Meeting 1.05
+  everywhere would need the work per start to shrink by about a third again; what is left is
+  spread thin (no single part above a fifth), and the Go runtime's share is fixed.
 - **render vs haproxy -c (0.10):** met up to 1024 servers; at 4096 ` + "`render`" + ` takes about 8 ms against
   haproxy -c's 70-100 ms, so the ratio sits at the goal's edge (0.10-0.12 from run to run). About a
   third is Parse, a quarter Apply, and much of both is memory traffic over the 8,500 lines.
