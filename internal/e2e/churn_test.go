@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/serve-launch/serve-launch/internal/admin"
 	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
@@ -65,31 +66,53 @@ func TestReplicaChurnUnderLoad(t *testing.T) {
 	// overrides applied to the last generated config. With -W, `show info`
 	// names the worker; its master is the PID Ray tracks.
 	wantServers := 0
+	var wantNames []string // "backend/server", as appServers keys them
 	for _, a := range st.Apps {
 		wantServers += len(a.Replicas)
+		for _, rep := range a.Replicas {
+			wantNames = append(wantNames, a.Backend+"/"+rep.Server)
+		}
 	}
+	sort.Strings(wantNames)
 	// Old workers share the admin socket's listener (-x) until their soft
 	// stop ends, so one answer may come from an old process: poll until
 	// the last one answers with the overrides applied to its servers.
 	testenv.Eventually(t, 10*time.Second, "the last haproxy Ray started serves with the overrides", func() (bool, string) {
 		// An answer may be slow while the old processes drain on a loaded
-		// machine: a failed ask is one more try, within the bound.
-		info, err := admin.ShowInfo(ctx(t), r.Socket)
+		// machine, and the old worker that gave it may exit right after:
+		// a failed ask is one more try, within the bound.
+		info, err := r.tryInfo()
 		if err != nil {
 			return false, err.Error()
 		}
-		pid, err := strconv.Atoi(info["Pid"])
-		require.NoError(t, err)
-		if master := testenv.ParentPID(t, pid); master != st.HAProxyPID {
-			return false, fmt.Sprintf("show info answered by worker %d of %d, want a worker of %d", pid, master, st.HAProxyPID)
+		master, err := masterOf(info)
+		if err != nil {
+			return false, err.Error()
+		}
+		if master != st.HAProxyPID {
+			return false, fmt.Sprintf("show info answered by worker %s of %d, want a worker of %d", info["Pid"], master, st.HAProxyPID)
 		}
 		want := strconv.Itoa(512 * wantServers)
 		if info["ConnRateLimit"] != want || info["SessRateLimit"] != want {
 			return false, fmt.Sprintf("ConnRateLimit %s SessRateLimit %s, want %s (512 x %d servers)", info["ConnRateLimit"], info["SessRateLimit"], want, wantServers)
 		}
-		servers := r.appServers(t)
+		// show stat is a second connection, which an old worker may
+		// answer; one of two reloads back has as many servers, so the
+		// names (replica IDs never come back) tell the last config.
+		servers, err := r.tryAppServers()
+		if err != nil {
+			return false, err.Error()
+		}
 		if len(servers) != wantServers {
 			return false, fmt.Sprintf("%d servers in show stat, want %d", len(servers), wantServers)
+		}
+		names := make([]string, 0, len(servers))
+		for name := range servers {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		if !slices.Equal(names, wantNames) {
+			return false, fmt.Sprintf("servers in show stat %v, want Ray's last %v", names, wantNames)
 		}
 		for name, row := range servers {
 			if row["slim"] != "32" {

@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,33 +93,73 @@ func (r *run) status(t *testing.T) raysim.Status {
 	return st
 }
 
-// ctx is a context for one admin or HTTP call.
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
 // appServers returns the `show stat` rows of the servers of Ray's
-// application backends (http-*), keyed by "backend/server".
+// application backends (http-*), keyed by "backend/server", and fails the
+// test when haproxy does not answer. Polls after a reload use
+// tryAppServers.
 func (r *run) appServers(t *testing.T) map[string]map[string]string {
 	t.Helper()
-	rows, err := admin.ShowStat(ctx(t), r.Socket)
+	out, err := r.tryAppServers()
 	require.NoError(t, err)
+	return out
+}
+
+// tryAppServers is appServers returning haproxy's failure to answer (within
+// adminTimeout) instead of failing the test: while old processes drain
+// after a reload on a loaded machine an answer may be slow, and a poll
+// takes that as one more try.
+func (r *run) tryAppServers() (map[string]map[string]string, error) {
+	c, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	rows, err := admin.ShowStat(c, r.Socket)
+	if err != nil {
+		return nil, fmt.Errorf("show stat: %w", err)
+	}
 	out := map[string]map[string]string{}
 	for _, row := range rows {
 		if strings.HasPrefix(row["pxname"], "http-") && row["svname"] != "BACKEND" && row["svname"] != "FRONTEND" {
 			out[row["pxname"]+"/"+row["svname"]] = row
 		}
 	}
-	return out
+	return out, nil
 }
 
+// info returns `show info` and fails the test when haproxy does not answer;
+// polls after a reload use tryInfo.
 func (r *run) info(t *testing.T) map[string]string {
 	t.Helper()
-	info, err := admin.ShowInfo(ctx(t), r.Socket)
+	info, err := r.tryInfo()
 	require.NoError(t, err)
 	return info
+}
+
+// tryInfo is info returning haproxy's failure to answer (see tryAppServers).
+func (r *run) tryInfo() (map[string]string, error) {
+	c, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	info, err := admin.ShowInfo(c, r.Socket)
+	if err != nil {
+		return nil, fmt.Errorf("show info: %w", err)
+	}
+	return info, nil
+}
+
+// adminTimeout bounds one admin socket command.
+const adminTimeout = 5 * time.Second
+
+// masterOf returns the master of the worker that answered info (with -W,
+// `show info` names the worker). The worker may be an old one that exited
+// right after answering: the error says so, and a poll asks again.
+func masterOf(info map[string]string) (int, error) {
+	pid, err := strconv.Atoi(info["Pid"])
+	if err != nil {
+		return 0, fmt.Errorf("show info Pid %q: %w", info["Pid"], err)
+	}
+	master, err := testenv.ParentOf(pid)
+	if err != nil {
+		return 0, fmt.Errorf("worker %d that answered show info: %w", pid, err)
+	}
+	return master, nil
 }
 
 // replicaStats asks one replica's control endpoint directly.

@@ -70,16 +70,32 @@ func Alive(pid int) bool {
 	return pid > 0 && syscall.Kill(pid, 0) == nil && !isZombie(pid)
 }
 
-// ParentPID reads pid's parent from /proc/PID/stat.
+// ParentPID reads pid's parent from /proc/PID/stat and fails the test when
+// pid is gone. In a poll, where the process may just have exited, use
+// ParentOf.
 func ParentPID(t testing.TB, pid int) int {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	require.NoError(t, err)
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	ppid, err := strconv.Atoi(f[1])
+	ppid, err := ParentOf(pid)
 	require.NoError(t, err)
 	return ppid
+}
+
+// ParentOf reads pid's parent from /proc/PID/stat; the error says pid is
+// gone (or its stat unreadable). A haproxy worker that answered a command
+// a moment ago may be an old one that exits right after its last session:
+// polls take the error as one more try.
+func ParentOf(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	f := strings.Fields(s[i+1:])
+	if i < 0 || len(f) < 2 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, s)
+	}
+	return strconv.Atoi(f[1])
 }
 
 // WaitGone waits, bounded, for processes that need not be our children to
