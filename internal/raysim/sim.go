@@ -282,6 +282,9 @@ func (s *sim) churnOnce(ctx context.Context, step int) {
 	} else {
 		gone = s.apps[0][0]
 		s.apps[0] = s.apps[0][1:]
+		// The status file drops a removed replica at this reload; this line
+		// keeps its address for whoever waits for it to stop.
+		fmt.Fprintf(s.cfg.Log, "raysim: removing replica %s server=%s addr=%s\n", gone.Name, raycfg.SafeName(gone.Name), gone.Addr())
 	}
 	err := s.m.Update(ctx, s.appList())
 	if err != nil {
