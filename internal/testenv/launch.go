@@ -203,13 +203,25 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// WriteAtomic replaces path with content and mode by writing a file beside
-// it and renaming, as editors and ConfigMaps do, so a watcher never reads
-// half a file.
+// WriteAtomic replaces path with content and mode by writing a temp file
+// and renaming it over path, as editors and ConfigMaps do, so a watcher
+// never reads half a file.
+//
+// The temp file is made in the parent of path's directory (the same file
+// system), not beside path: then the directory, which the launcher watches
+// with a 200 ms debounce, sees one event, the rename. With the temp file
+// inside it, a pause of more than the debounce between writing and renaming
+// (a loaded machine) runs one more hot reload, of the directory as it was
+// before the change, inside the step a test is watching; after a refused
+// change that reload prints the refusal again. (Package proc tests the
+// watcher itself.)
 func WriteAtomic(t testing.TB, path, content string, mode os.FileMode) {
 	t.Helper()
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	require.NoError(t, os.WriteFile(tmp, []byte(content), 0o600))
+	f, err := os.CreateTemp(filepath.Dir(filepath.Dir(path)), "."+filepath.Base(path)+".tmp*")
+	require.NoError(t, err)
+	tmp := f.Name()
+	_, err = f.WriteString(content)
+	require.NoError(t, errors.Join(err, f.Close()))
 	require.NoError(t, os.Chmod(tmp, mode))
 	require.NoError(t, os.Rename(tmp, path))
 }
