@@ -14,11 +14,16 @@ import (
 
 // Scenario 6: SIGKILL to the haproxy PID Ray tracks, to the launcher, or to
 // the wrapped child (raysim, standing in for `serve run`): in every case no
-// haproxy started under the launcher is left and the ports are free within
-// 2 s. Nothing in a SIGKILLed process runs, so the cleanup must come from
+// haproxy started under the launcher is left and the ports are free soon
+// after. Nothing in a SIGKILLed process runs, so the cleanup must come from
 // elsewhere: haproxy's workers exit with their master, the child and the
 // haproxy the shim execs carry a parent-death signal (see package proc).
+//
+// "Soon" is a few to 25 ms here (the test logs it); the bound, faultBound,
+// is generous so that a loaded CI machine never fails a run that cleaned
+// up: what it tells apart is cleanup from none, which never comes.
 func TestFaultsLeaveNothing(t *testing.T) {
+	const faultBound = 10 * time.Second
 	cases := []struct {
 		name string
 		// before runs ahead of the kill.
@@ -51,26 +56,26 @@ func TestFaultsLeaveNothing(t *testing.T) {
 			killed := time.Now()
 			require.NoError(t, syscall.Kill(victim, syscall.SIGKILL))
 
-			assert.NoError(t, testenv.WaitGone(recorded, 2*time.Second), "the haproxy PIDs recorded (%v)", recorded)
-			testenv.Eventually(t, 2*time.Second, "no haproxy whose command line names the test's state dir", func() (bool, string) {
+			assert.NoError(t, testenv.WaitGone(recorded, faultBound), "the haproxy PIDs recorded (%v)", recorded)
+			testenv.Eventually(t, faultBound, "no haproxy whose command line names the test's state dir", func() (bool, string) {
 				left := testenv.ProcessesMentioning(r.StateDir, "haproxy")
 				return len(left) == 0, fmt.Sprintf("left: %v", left)
 			})
 			for _, port := range r.ports() {
-				testenv.Eventually(t, 2*time.Second, fmt.Sprintf("port %d free", port), func() (bool, string) {
+				testenv.Eventually(t, faultBound, fmt.Sprintf("port %d free", port), func() (bool, string) {
 					err := testenv.PortFree(port)
 					return err == nil, fmt.Sprint(err)
 				})
 			}
 			t.Logf("haproxy gone and ports free %s after SIGKILL to %s %d", time.Since(killed).Round(time.Millisecond), c.name, victim)
 			if c.childGone {
-				assert.NoError(t, testenv.WaitGone([]int{child}, 2*time.Second), "the wrapped child")
+				assert.NoError(t, testenv.WaitGone([]int{child}, faultBound), "the wrapped child")
 			}
 			if c.launcherGone {
 				select {
 				case <-r.Exited:
-				case <-time.After(2 * time.Second):
-					t.Error("the launcher still runs 2s after its child was killed")
+				case <-time.After(faultBound):
+					t.Errorf("the launcher still runs %s after its child was killed", faultBound)
 				}
 			}
 			if c.name == "wrapped child" {
@@ -96,8 +101,14 @@ func hotReloadOnce(t *testing.T, r *run) {
 	writeAtomic(t, filepath.Join(r.OverridesDir, "40-backends.toml"), fmt.Sprintf(backendsSnippet, "16"))
 	_, line := r.Log.WaitFor(t, from, "reloaded haproxy", 20*time.Second, "error:")
 	require.Contains(t, line, "reloaded haproxy")
+	// The old worker may answer for a moment after the reload, slowly on
+	// a loaded machine: a failed ask is one more try.
 	testenv.Eventually(t, 10*time.Second, "slim 16", func() (bool, string) {
-		for name, row := range r.appServers(t) {
+		rows, err := r.tryAppServers()
+		if err != nil {
+			return false, err.Error()
+		}
+		for name, row := range rows {
 			if row["slim"] != "16" {
 				return false, name + " slim " + row["slim"]
 			}

@@ -126,7 +126,7 @@ func TestOlderMastersSkipsShims(t *testing.T) {
 	link := filepath.Join(t.TempDir(), "haproxy")
 	require.NoError(t, os.Symlink(self, link))
 	shim, _ := startBlocked(t, []string{envTestBlock + "=1"}, link, "-f", file)
-	testenv.Eventually(t, 5*time.Second, "the shim runs as haproxy", func() (bool, string) {
+	testenv.Eventually(t, 10*time.Second, "the shim runs as haproxy", func() (bool, string) {
 		comm, _ := os.ReadFile("/proc/" + strconv.Itoa(shim) + "/comm")
 		return strings.TrimSpace(string(comm)) == "haproxy", string(comm)
 	})

@@ -136,7 +136,7 @@ func TestReloadAll(t *testing.T) {
 
 	t.Run("dead master is pruned", func(t *testing.T) {
 		require.NoError(t, syscall.Kill(master, syscall.SIGKILL))
-		waitFor(t, 5*time.Second, "master to die", func() bool { return !pidAlive(master) })
+		waitFor(t, 10*time.Second, "master to die", func() bool { return !pidAlive(master) })
 		rep, err := ReloadAll(ctx, s, testPatcher, nil)
 		require.NoError(t, err)
 		require.Len(t, rep.Instances, 1)

@@ -148,7 +148,7 @@ func TestSupervisorSIGHUPReloads(t *testing.T) {
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
 	select {
 	case <-reloaded:
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("SIGHUP did not call OnReload")
 	}
 	writeFile(t, filepath.Join(dir, "stop"), "")
@@ -242,7 +242,7 @@ exit 4`
 		_, err = os.Stat("/proc/" + strconv.Itoa(pid))
 		assert.True(t, os.IsNotExist(err), "%s (pid %d) not reaped", filepath.Base(f), pid)
 	}
-	waitFor(t, 5*time.Second, "haproxy master and worker to die", func() bool {
+	waitFor(t, 10*time.Second, "haproxy master and worker to die", func() bool {
 		if pidAlive(master) {
 			return false
 		}

@@ -265,7 +265,8 @@ func TestManagerReloadsUnderLoad(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(state), "http-app1", "show servers state saved before the reload")
 
-	// Stop: SIGKILL to every tracked process; the ports are free within 2 s.
+	// Stop: SIGKILL to every tracked process; the ports are free soon after
+	// (the bound is generous for a loaded machine; the poll ends early).
 	f.m.Stop()
 	assert.Empty(t, f.m.LivePIDs())
 	for _, pid := range pids {
@@ -273,7 +274,7 @@ func TestManagerReloadsUnderLoad(t *testing.T) {
 	}
 	metrics, _ := strconv.Atoi(f.env["RAY_SERVE_HAPROXY_METRICS_PORT"])
 	for _, port := range []int{f.httpPort, f.statsPort, metrics} {
-		assertPortFree(t, port, 2*time.Second)
+		assertPortFree(t, port, 10*time.Second)
 	}
 }
 

@@ -114,14 +114,15 @@ func TestRunChurnAndStop(t *testing.T) {
 	select {
 	case err := <-errc:
 		require.NoError(t, err, "exit status 0 after SIGTERM")
-	case <-time.After(5 * time.Second):
-		t.Fatal("raysim did not exit within 5s of SIGTERM")
+	case <-time.After(10 * time.Second): // generous: typically well under 1 s
+		t.Fatal("raysim did not exit within 10s of SIGTERM")
 	}
 	for _, pid := range st.LivePIDs {
 		assert.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "haproxy pid %d is gone", pid)
 	}
 	for _, port := range []int{httpPort, statsPort, metricsPort} {
-		testenv.Eventually(t, 2*time.Second, fmt.Sprintf("port %d free", port), func() (bool, string) {
+		// Generous for a loaded machine: the poll ends once the port is free.
+		testenv.Eventually(t, 10*time.Second, fmt.Sprintf("port %d free", port), func() (bool, string) {
 			err := testenv.PortFree(port)
 			return err == nil, fmt.Sprint(err)
 		})
