@@ -1,9 +1,11 @@
 package proc
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -61,7 +63,18 @@ func startBlocked(t *testing.T, env []string, argv ...string) (pid int, release 
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 	})
-	return cmd.Process.Pid, func() {
+	// Start returns once the exec has begun (it closes the close-on-exec
+	// pipe Start waits on), but the kernel sets the new command line a
+	// moment later: until then /proc/PID/cmdline reads empty, so the
+	// process does not name its file yet, and under load a test read it in
+	// that window (TestOlderMastersSkipsShims, 9 runs in 300). Wait,
+	// bounded, until it reads argv; the tests' assertions read it too.
+	pid = cmd.Process.Pid
+	testenv.Eventually(t, 10*time.Second, fmt.Sprintf("process %d to exec %q", pid, argv), func() (bool, string) {
+		got := procArgs(pid)
+		return slices.Equal(got, argv), fmt.Sprintf("its command line is %q", got)
+	})
+	return pid, func() {
 		in.Write([]byte("go\n"))
 		in.Close()
 	}
