@@ -273,6 +273,10 @@ func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.S
 			out.infof("reloaded haproxy %d (%s) with %d snippets", r.MasterPID, r.Generated, len(o.Snippets))
 		case proc.OutcomeFailed:
 			out.errorf("reload of haproxy %d (%s) failed, it keeps its current config: %s", r.MasterPID, r.Generated, r.Detail)
+		case proc.OutcomeSkipped:
+			// Not an error, but these overrides do not reach that haproxy
+			// until Ray restarts it: say so.
+			out.warnf("haproxy %d (%s) not reloaded: %s", r.MasterPID, r.Generated, r.Detail)
 		}
 	}
 }

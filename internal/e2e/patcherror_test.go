@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -136,6 +137,13 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 					}
 					return true, ""
 				})
+				// A hot reload cannot reach a haproxy on the unpatched file;
+				// the launcher says so rather than staying quiet.
+				from := r.Log.Len()
+				require.NoError(t, r.Cmd.Process.Signal(syscall.SIGHUP))
+				_, line := r.Log.WaitFor(t, from, "not reloaded", 20*time.Second, "reloaded haproxy")
+				assert.Contains(t, line, fmt.Sprintf("haproxy %d (", st.HAProxyPID))
+				assert.Contains(t, line, "passthrough")
 			}
 
 			// Requests keep succeeding, past the end of the removed replica's

@@ -141,6 +141,21 @@ func procArgs(pid int) []string {
 	return strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
 }
 
+// execdArgs is procArgs once pid's exec has finished: a process caught
+// mid-exec has an empty command line for a moment, which is waited out up
+// to d. It is nil when pid is gone (or still empty after d).
+func execdArgs(pid int, d time.Duration) []string {
+	deadline := time.Now().Add(d)
+	for {
+		args := procArgs(pid)
+		if args != nil || !pidAlive(pid) || time.Now().After(deadline) {
+			return args
+		}
+		// No event marks the end of another process's exec: poll, bounded.
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // namesAny reports whether one of args is one of files.
 func namesAny(args, files []string) bool {
 	for _, a := range args {

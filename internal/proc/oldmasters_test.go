@@ -146,3 +146,12 @@ func TestOlderMastersSkipsShims(t *testing.T) {
 	assert.True(t, isHAProxyRunning(shim, []string{file}))
 	assert.Empty(t, olderMasters([]string{file}, nil))
 }
+
+func TestExecdArgs(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "patched.cfg")
+	pid, _ := startBlocked(t, nil, "sh", "-c", "read x", file, "-W")
+	assert.Equal(t, []string{"sh", "-c", "read x", file, "-W"}, execdArgs(pid, time.Second))
+	began := time.Now()
+	assert.Nil(t, execdArgs(1<<30, 10*time.Second), "a PID that is gone")
+	assert.Less(t, time.Since(began), 5*time.Second, "is not waited for")
+}

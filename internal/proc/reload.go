@@ -127,7 +127,10 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	}
 	res := ReloadResult{ID: rec.ID, Generated: rec.Generated, MasterPID: rec.MasterPID}
 
-	if !isHAProxyRunning(rec.MasterPID, rec.Running) {
+	// The shim's lock is free from the moment its exec begins, while the
+	// process's command line still reads empty: wait that moment out, so
+	// that a haproxy Ray has just started is not taken for a stranger.
+	if !namesAny(execdArgs(rec.MasterPID, time.Second), rec.Running) {
 		if rec.Result == ResultPatchFailed && rec.MasterPID == 0 {
 			res.Outcome, res.Detail = OutcomeSkipped, "never started"
 			return res, nil
