@@ -134,7 +134,9 @@ func waitStarted(pids []int, files []string, d time.Duration) (time.Duration, []
 // socket included. A haproxy without -W never forks, and its -x failure is
 // fatal: there is nothing to wait for.
 func stillStarting(pid int, files []string, exe os.FileInfo) bool {
-	args := procArgs(pid)
+	// Mid-exec (a shim turning into haproxy) the command line reads empty
+	// for a moment: wait that out rather than take it for a stranger.
+	args := execdArgs(pid, time.Second)
 	if !namesAny(args, files) {
 		return false
 	}
