@@ -30,8 +30,22 @@ import (
 // master of the same config to -sf. Without that, a run at 250 ms failed
 // thousands of requests about half the time; Ray's #64063 (after 2.55)
 // closes the gap by waiting for the new PID.
+//
+// At 20 ms Ray reloads faster than haproxy starts, so every reload's
+// haproxy would start while the last one is still starting. With the -W
+// the shim adds, a haproxy whose -x finds nothing binds afresh instead of
+// exiting, and two starting at once left the admin socket path to a
+// stopped process: every later Ray reload failed ("did not enter running
+// state within 5s"), in 2 of 5 runs before the shim learnt to wait for the
+// haproxy Ray names after -sf to finish starting (waitStarted in proc).
 func TestReplicaChurnUnderLoad(t *testing.T) {
-	const reloads, interval = 20, 250 * time.Millisecond
+	for _, interval := range []time.Duration{250 * time.Millisecond, 20 * time.Millisecond} {
+		t.Run(interval.String(), func(t *testing.T) { replicaChurn(t, interval) })
+	}
+}
+
+func replicaChurn(t *testing.T, interval time.Duration) {
+	const reloads = 20
 	r := start(t, opts{apps: 2, replicas: 2, raysim: []string{
 		"-churn", strconv.Itoa(reloads), "-churn-interval", interval.String(),
 	}})
