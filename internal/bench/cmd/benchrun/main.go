@@ -197,6 +197,17 @@ func lookAbs(p string) (string, error) {
 	return filepath.Abs(p)
 }
 
+// fsType names the file system dir is on as df does (ext4, tmpfs, ...):
+// statfs's magic number, which stat -f reports, is one for ext2, 3 and 4.
+func fsType(dir string) string {
+	out, err := exec.Command("df", "--output=fstype", dir).Output()
+	lines := strings.Fields(string(out))
+	if err != nil || len(lines) < 2 {
+		return fmt.Sprintf("unknown (df: %v)", err)
+	}
+	return lines[len(lines)-1]
+}
+
 func machine(haproxy, wrk, work string, now time.Time) bench.Machine {
 	first := func(argv ...string) string {
 		out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
@@ -211,7 +222,7 @@ func machine(haproxy, wrk, work string, now time.Time) bench.Machine {
 		HAProxy: first(haproxy, "-v"),
 		Go:      runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 		Kernel:  first("uname", "-r"),
-		StateFS: first("stat", "-f", "-c", "%T", work),
+		StateFS: fsType(work),
 		CPU:     "unknown",
 		Wrk:     "not found: Go load generator",
 		Date:    now,
