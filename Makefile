@@ -33,6 +33,7 @@ test: fmt-check vet build
 bench: build
 	$(GO) build -o bin/raysim ./internal/raysim/cmd/raysim
 	$(GO) build -o bin/benchrun ./internal/bench/cmd/benchrun
+	CGO_ENABLED=0 $(GO) build -o bin/execfloor ./internal/bench/cmd/execfloor
 	bin/benchrun -serve-launch $(BIN) -raysim bin/raysim -out BENCHMARKS.md
 
 # demo runs emulated Ray Serve (raysim, not Ray) under serve-launch run with

@@ -104,7 +104,11 @@ func (t *Tools) DataPlane(ctx context.Context, wrk string, runs int, d time.Dura
 		res.Command = fmt.Sprintf("Go load generator (wrk not found): 50 keep-alive clients for %s", d)
 	}
 	load := func(ours, warm bool) (_ WrkResult, err error) {
-		g, _, err := t.startSide(ctx, in, state, ours)
+		side := sideDirect
+		if ours {
+			side = sideShim
+		}
+		g, _, err := t.startSide(ctx, in, state, side)
 		if err != nil {
 			return WrkResult{}, err
 		}

@@ -31,6 +31,9 @@ type Tools struct {
 	// Self is the running program, which acts as the RSS spawner when run
 	// with [SpawnerEnv] set (see [MaybeRunSpawner]).
 	Self string
+	// ExecFloor is a Go program that only execs its arguments
+	// (cmd/execfloor): the start overhead's floor for any Go stand-in.
+	ExecFloor string
 }
 
 // MakeShim creates Work/bin/haproxy -> ServeLaunch, the way the launcher's
@@ -270,10 +273,34 @@ func (t *Tools) startDirect(ctx context.Context, in *instance) (*Group, time.Dur
 	return g, d, nil
 }
 
-// startSide starts haproxy through the shim (ours) or directly.
-func (t *Tools) startSide(ctx context.Context, in *instance, state string, ours bool) (*Group, time.Duration, error) {
-	if ours {
+// startFloor starts haproxy as startDirect does, through ExecFloor.
+func (t *Tools) startFloor(ctx context.Context, in *instance) (*Group, time.Duration, error) {
+	g, err := in.spawn([]string{t.ExecFloor, t.HAProxy, "-W", "-db", "-f", in.patched, "-dR"}, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	d, err := WaitShowInfo(ctx, in.socket, g.Start, g.Exited)
+	if err != nil {
+		_ = g.Kill()
+		return nil, 0, fmt.Errorf("haproxy started through execfloor: %v; %s", err, in.logTail())
+	}
+	return g, d, nil
+}
+
+// The sides of a start comparison.
+const (
+	sideShim = iota
+	sideDirect
+	sideFloor
+)
+
+// startSide starts haproxy through the shim, directly or through ExecFloor.
+func (t *Tools) startSide(ctx context.Context, in *instance, state string, side int) (*Group, time.Duration, error) {
+	switch side {
+	case sideShim:
 		return t.startShim(ctx, in, state)
+	case sideFloor:
+		return t.startFloor(ctx, in)
 	}
 	return t.startDirect(ctx, in)
 }
@@ -297,38 +324,49 @@ func (t *Tools) preparePatched(ctx context.Context, in *instance, state string) 
 }
 
 // StartOverhead times spawn to `show info` answering for haproxy started
-// through the shim and started directly on the same patched file,
-// alternating, runs times each (milliseconds).
-func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (Sample, error) {
-	var s Sample
+// through the shim, directly on the same patched file, and through
+// ExecFloor, runs times each in rotating order (milliseconds). It returns
+// shim against direct and floor against the same direct runs.
+func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (shim, floor Sample, err error) {
 	in, err := t.newInstance(fmt.Sprintf("start-%d", servers), servers, nil)
 	if err != nil {
-		return s, err
+		return shim, floor, err
 	}
 	state := filepath.Join(in.dir, "state")
 	if err := t.preparePatched(ctx, in, state); err != nil {
-		return s, err
+		return shim, floor, err
 	}
 	g, _, err := t.startDirect(ctx, in) // warm-up of the direct side
 	if err != nil {
-		return s, err
+		return shim, floor, err
 	}
 	if err := g.Kill(); err != nil {
-		return s, err
+		return shim, floor, err
 	}
 	for i := 0; i < runs; i++ {
-		for _, ours := range sides(i) {
-			g, d, err := t.startSide(ctx, in, state, ours)
+		// Each side goes first, second and third in turn, so a drift in
+		// the machine's load does not always favour the same one.
+		for k := range 3 {
+			side := (i + k) % 3
+			g, d, err := t.startSide(ctx, in, state, side)
 			if err != nil {
-				return s, err
+				return shim, floor, err
 			}
 			if err := g.Kill(); err != nil {
-				return s, err
+				return shim, floor, err
 			}
-			s.add(ours, Millis(d))
+			switch side {
+			case sideShim:
+				shim.Ours = append(shim.Ours, Millis(d))
+			case sideFloor:
+				floor.Ours = append(floor.Ours, Millis(d))
+			default:
+				shim.Base = append(shim.Base, Millis(d))
+			}
 		}
 	}
-	return s, nil
+	floor.Base = shim.Base
+	return shim, floor, nil
 }
 
 // ShimPeakRSS runs the shim on a config of servers servers with the real

@@ -31,6 +31,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		repo        = fs.String("repo", ".", "repository root (holds overrides.d and internal/patch)")
 		serveLaunch = fs.String("serve-launch", "bin/serve-launch", "serve-launch binary")
 		raysimBin   = fs.String("raysim", "bin/raysim", "raysim binary")
+		execFloor   = fs.String("exec-floor", "bin/execfloor", "execfloor binary (internal/bench/cmd/execfloor), a Go program that only execs")
 		haproxy     = fs.String("haproxy", "haproxy", "the real haproxy")
 		wrk         = fs.String("wrk", "wrk", "wrk binary (a Go load generator is used when it is not found)")
 		out         = fs.String("out", "BENCHMARKS.md", "report to write")
@@ -72,7 +73,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	for _, p := range []struct {
 		dst  *string
 		path string
-	}{{&t.ServeLaunch, *serveLaunch}, {&t.RaySim, *raysimBin}, {&t.HAProxy, *haproxy}, {&t.Overrides, filepath.Join(*repo, "overrides.d")}} {
+	}{{&t.ServeLaunch, *serveLaunch}, {&t.RaySim, *raysimBin}, {&t.ExecFloor, *execFloor}, {&t.HAProxy, *haproxy}, {&t.Overrides, filepath.Join(*repo, "overrides.d")}} {
 		abs, err := lookAbs(p.path)
 		if err != nil {
 			logf("error: %v", err)
@@ -130,12 +131,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 			break
 		}
 		logf("start overhead, %d servers", n)
-		s, err := t.StartOverhead(ctx, n, *runs)
+		s, floor, err := t.StartOverhead(ctx, n, *runs)
 		if err != nil {
 			fail(fmt.Sprintf("start overhead at %d servers", n), err)
 			continue
 		}
 		res.Start = append(res.Start, bench.SizeSample{Servers: n, Sample: s})
+		res.StartFloor = append(res.StartFloor, bench.SizeSample{Servers: n, Sample: floor})
 	}
 	if want["dataplane"] {
 		logf("data plane, %d x %s per side", *wrkRuns, *wrkDur)
