@@ -259,30 +259,20 @@ func (in *instance) logTail() string {
 
 // startDirect starts the real haproxy on the patched file with the argv the
 // shim would exec (-W added), so both sides run the same program on the same
-// file.
-func (t *Tools) startDirect(ctx context.Context, in *instance) (*Group, time.Duration, error) {
-	g, err := in.spawn([]string{t.HAProxy, "-W", "-db", "-f", in.patched, "-dR"}, nil)
+// file; through ExecFloor when floor is set.
+func (t *Tools) startDirect(ctx context.Context, in *instance, floor bool) (*Group, time.Duration, error) {
+	argv, how := []string{t.HAProxy, "-W", "-db", "-f", in.patched, "-dR"}, "directly"
+	if floor {
+		argv, how = append([]string{t.ExecFloor}, argv...), "through execfloor"
+	}
+	g, err := in.spawn(argv, nil)
 	if err != nil {
 		return nil, 0, err
 	}
 	d, err := WaitShowInfo(ctx, in.socket, g.Start, g.Exited)
 	if err != nil {
 		_ = g.Kill()
-		return nil, 0, fmt.Errorf("haproxy started directly: %v; %s", err, in.logTail())
-	}
-	return g, d, nil
-}
-
-// startFloor starts haproxy as startDirect does, through ExecFloor.
-func (t *Tools) startFloor(ctx context.Context, in *instance) (*Group, time.Duration, error) {
-	g, err := in.spawn([]string{t.ExecFloor, t.HAProxy, "-W", "-db", "-f", in.patched, "-dR"}, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	d, err := WaitShowInfo(ctx, in.socket, g.Start, g.Exited)
-	if err != nil {
-		_ = g.Kill()
-		return nil, 0, fmt.Errorf("haproxy started through execfloor: %v; %s", err, in.logTail())
+		return nil, 0, fmt.Errorf("haproxy started %s: %v; %s", how, err, in.logTail())
 	}
 	return g, d, nil
 }
@@ -300,9 +290,9 @@ func (t *Tools) startSide(ctx context.Context, in *instance, state string, side 
 	case sideShim:
 		return t.startShim(ctx, in, state)
 	case sideFloor:
-		return t.startFloor(ctx, in)
+		return t.startDirect(ctx, in, true)
 	}
-	return t.startDirect(ctx, in)
+	return t.startDirect(ctx, in, false)
 }
 
 // preparePatched runs the shim once (untimed) and copies the patched file it
@@ -336,7 +326,7 @@ func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (shim, flo
 	if err := t.preparePatched(ctx, in, state); err != nil {
 		return shim, floor, err
 	}
-	g, _, err := t.startDirect(ctx, in) // warm-up of the direct side
+	g, _, err := t.startDirect(ctx, in, false) // warm-up of the direct side
 	if err != nil {
 		return shim, floor, err
 	}
