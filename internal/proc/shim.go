@@ -148,7 +148,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 			if lockErr == nil {
 				unlock()
 			}
-			return err
+			return errors.Join(lockErr, err)
 		}
 		defer f.Close()
 		logw = f

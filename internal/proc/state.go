@@ -274,11 +274,14 @@ func (s *StateDir) OpenLog(dir string, rotate bool) (*os.File, error) {
 	if !rotate || st.Size() <= MaxLogSize {
 		return f, nil
 	}
-	f.Close()
 	// rename never follows a symlink planted at either name: it replaces it.
+	// A log that cannot be rotated is appended to, with the reason: never a
+	// reason to fail a haproxy start.
 	if err := os.Rename(name, name+".1"); err != nil {
-		return nil, fmt.Errorf("rotate %s: %w", name, cleanPathErr(err))
+		logLine(f, "warning: rotate %s: %v", name, cleanPathErr(err))
+		return f, nil
 	}
+	f.Close()
 	return s.OpenLog(dir, false)
 }
 

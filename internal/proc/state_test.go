@@ -238,3 +238,24 @@ func TestStatusLiveness(t *testing.T) {
 		assert.NotEmpty(t, in.ID)
 	}
 }
+
+// TestOpenLogRotateFailure: a log that cannot be rotated is appended to,
+// with the reason; it never fails the haproxy start that opens it.
+func TestOpenLogRotateFailure(t *testing.T) {
+	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
+	require.NoError(t, err)
+	dir, err := s.instanceDir("abc")
+	require.NoError(t, err)
+	name := filepath.Join(dir, ShimLogFile)
+	require.NoError(t, os.WriteFile(name, bytes.Repeat([]byte("x"), MaxLogSize+1), 0o600))
+	// A non-empty directory where shim.log.1 goes: rename cannot replace it.
+	require.NoError(t, os.MkdirAll(filepath.Join(name+".1", "keep"), 0o700))
+
+	f, err := s.OpenLog(dir, true)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	data, err := os.ReadFile(name)
+	require.NoError(t, err)
+	assert.Greater(t, len(data), MaxLogSize+1, "appended to")
+	assert.Contains(t, string(data[MaxLogSize+1:]), "warning: rotate "+name)
+}
