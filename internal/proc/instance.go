@@ -141,15 +141,23 @@ func procArgs(pid int) []string {
 	return strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
 }
 
+// execWindow bounds how long execdArgs waits for an exec to finish: the
+// command line reads empty for about 100 µs, longer on a loaded machine.
+const execWindow = 250 * time.Millisecond
+
 // execdArgs is procArgs once pid's exec has finished: a process caught
 // mid-exec has an empty command line for a moment, which is waited out up
-// to d. It is nil when pid is gone (or still empty after d).
-func execdArgs(pid int, d time.Duration) []string {
-	deadline := time.Now().Add(d)
+// to execWindow. It is nil when pid is gone, is a kernel thread (a reused
+// PID; its command line is always empty), or is still empty after that.
+func execdArgs(pid int) []string {
+	deadline := time.Now().Add(execWindow)
 	for {
 		args := procArgs(pid)
-		if args != nil || !pidAlive(pid) || time.Now().After(deadline) {
+		if args != nil || time.Now().After(deadline) {
 			return args
+		}
+		if st, err := procStat(pid); err != nil || st.state == 'Z' || st.state == 'X' || st.kthread {
+			return nil
 		}
 		// No event marks the end of another process's exec: poll, bounded.
 		time.Sleep(time.Millisecond)
@@ -172,6 +180,8 @@ type procStatus struct {
 	state byte
 	ppid  int
 	pgrp  int
+	// kthread marks a kernel thread, whose command line is always empty.
+	kthread bool
 }
 
 // procStat reads state, parent and process group from /proc/PID/stat.
@@ -186,13 +196,17 @@ func procStat(pid int) (procStatus, error) {
 		return procStatus{}, errors.New("bad /proc stat")
 	}
 	f := strings.Fields(string(data[i+2:]))
-	if len(f) < 3 {
+	if len(f) < 7 {
 		return procStatus{}, errors.New("bad /proc stat")
 	}
 	ppid, _ := strconv.Atoi(f[1])
 	pgrp, _ := strconv.Atoi(f[2])
-	return procStatus{state: f[0][0], ppid: ppid, pgrp: pgrp}, nil
+	flags, _ := strconv.ParseUint(f[6], 10, 64)
+	return procStatus{state: f[0][0], ppid: ppid, pgrp: pgrp, kthread: flags&pfKthread != 0}, nil
 }
+
+// pfKthread is the kernel's PF_KTHREAD process flag (/proc/PID/stat field 9).
+const pfKthread = 0x00200000
 
 // allPIDs lists the numeric entries of /proc.
 func allPIDs() []int {

@@ -122,8 +122,9 @@ func waitStarted(pids []int, files []string, d time.Duration) (time.Duration, []
 			return waited, starting
 		}
 		// No event tells that a process forked or exec'd: poll /proc,
-		// bounded by d.
-		time.Sleep(5 * time.Millisecond)
+		// bounded by d, backing off from 5 to 50 ms (hasChild may scan
+		// /proc on a kernel without the children file).
+		time.Sleep(min(5*time.Millisecond+waited/10, 50*time.Millisecond))
 	}
 }
 
@@ -136,14 +137,16 @@ func waitStarted(pids []int, files []string, d time.Duration) (time.Duration, []
 func stillStarting(pid int, files []string, exe os.FileInfo) bool {
 	// Mid-exec (a shim turning into haproxy) the command line reads empty
 	// for a moment: wait that out rather than take it for a stranger.
-	args := execdArgs(pid, time.Second)
+	args := execdArgs(pid)
 	if !namesAny(args, files) {
 		return false
 	}
 	if isExe(pid, exe) {
 		return true
 	}
-	return slices.Contains(args, "-W") && !hasChild(pid)
+	// -W and its variants (-Ws), as ParseHAProxyArgs reads them.
+	mw := slices.ContainsFunc(args[1:], func(a string) bool { return strings.HasPrefix(a, "-W") })
+	return mw && !hasChild(pid)
 }
 
 // selfExe is the running executable's file, nil when unknown.

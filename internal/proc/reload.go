@@ -130,7 +130,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	// The shim's lock is free from the moment its exec begins, while the
 	// process's command line still reads empty: wait that moment out, so
 	// that a haproxy Ray has just started is not taken for a stranger.
-	if !namesAny(execdArgs(rec.MasterPID, time.Second), rec.Running) {
+	if !namesAny(execdArgs(rec.MasterPID), rec.Running) {
 		if rec.Result == ResultPatchFailed && rec.MasterPID == 0 {
 			res.Outcome, res.Detail = OutcomeSkipped, "never started"
 			return res, nil
@@ -193,8 +193,9 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 
 	// A master still starting (Ray's reload exec'd it a moment ago) may not
 	// handle SIGUSR2 yet, whose default action ends it; nothing is written
-	// until it is up. The wait holds the instance lock, so it stays well
-	// below LockWait, which the next shim waits for the lock.
+	// until it is up. The wait holds the instance lock, which the next shim
+	// waits up to LockWait for; it adds at most half of that to a reload's
+	// own time under the lock (haproxy -c, show servers state).
 	if _, late := waitStarted([]int{rec.MasterPID}, rec.Running, reloadStartWait); len(late) > 0 {
 		return fail(fmt.Errorf("haproxy master %d is still starting after %s; not reloaded, run the reload again", rec.MasterPID, reloadStartWait))
 	}
