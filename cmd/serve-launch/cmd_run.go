@@ -275,8 +275,11 @@ func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.S
 			out.errorf("reload of haproxy %d (%s) failed, it keeps its current config: %s", r.MasterPID, r.Generated, r.Detail)
 		case proc.OutcomeSkipped:
 			// Not an error, but these overrides do not reach that haproxy
-			// until Ray restarts it: say so.
-			out.warnf("haproxy %d (%s) not reloaded: %s", r.MasterPID, r.Generated, r.Detail)
+			// until Ray restarts it: say so. A record of a start that never
+			// ran (MasterPID 0) has no haproxy to speak of.
+			if r.MasterPID != 0 {
+				out.warnf("haproxy %d (%s) not reloaded: %s", r.MasterPID, r.Generated, r.Detail)
+			}
 		}
 	}
 }
