@@ -106,15 +106,22 @@ func TestStateDirNeverFollowsPlantedSymlinks(t *testing.T) {
 	})
 }
 
+// logInstance makes a state dir with one instance directory and returns
+// them with the path of its shim.log.
+func logInstance(t *testing.T) (s *StateDir, dir, name string) {
+	t.Helper()
+	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
+	require.NoError(t, err)
+	dir, err = s.instanceDir("abc")
+	require.NoError(t, err)
+	return s, dir, filepath.Join(dir, ShimLogFile)
+}
+
 // TestOpenLogRotates: past MaxLogSize, and only when asked (under the
 // instance lock), shim.log becomes shim.log.1 and a new log starts; a
 // writer holding the old file keeps appending to shim.log.1.
 func TestOpenLogRotates(t *testing.T) {
-	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
-	require.NoError(t, err)
-	dir, err := s.instanceDir("abc")
-	require.NoError(t, err)
-	name := filepath.Join(dir, ShimLogFile)
+	s, dir, name := logInstance(t)
 	big := bytes.Repeat([]byte("x"), MaxLogSize)
 	require.NoError(t, os.WriteFile(name, big, 0o600))
 	require.NoError(t, os.WriteFile(name+".1", []byte("oldest\n"), 0o600))
@@ -242,11 +249,7 @@ func TestStatusLiveness(t *testing.T) {
 // TestOpenLogRotateFailure: a log that cannot be rotated is appended to,
 // with the reason; it never fails the haproxy start that opens it.
 func TestOpenLogRotateFailure(t *testing.T) {
-	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
-	require.NoError(t, err)
-	dir, err := s.instanceDir("abc")
-	require.NoError(t, err)
-	name := filepath.Join(dir, ShimLogFile)
+	s, dir, name := logInstance(t)
 	require.NoError(t, os.WriteFile(name, bytes.Repeat([]byte("x"), MaxLogSize+1), 0o600))
 	// A non-empty directory where shim.log.1 goes: rename cannot replace it.
 	require.NoError(t, os.MkdirAll(filepath.Join(name+".1", "keep"), 0o700))
