@@ -128,10 +128,8 @@ func replicaChurn(t *testing.T, interval time.Duration) {
 		if !slices.Equal(names, wantNames) {
 			return false, fmt.Sprintf("servers in show stat %v, want Ray's last %v", names, wantNames)
 		}
-		for name, row := range servers {
-			if row["slim"] != "32" {
-				return false, fmt.Sprintf("%s has slim %q", name, row["slim"])
-			}
+		if bad := slimMismatches(servers, "32"); len(bad) > 0 {
+			return false, fmt.Sprint("want slim 32: ", bad)
 		}
 		return true, ""
 	})

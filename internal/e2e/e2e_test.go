@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,6 +103,19 @@ func (r *run) appServers(t *testing.T) map[string]map[string]string {
 	out, err := r.tryAppServers()
 	require.NoError(t, err)
 	return out
+}
+
+// slimMismatches lists the servers of rows (appServers' shape) whose slim
+// is not want, as "backend/server slim N", sorted; empty when all match.
+func slimMismatches(rows map[string]map[string]string, want string) []string {
+	var bad []string
+	for name, row := range rows {
+		if row["slim"] != want {
+			bad = append(bad, name+" slim "+row["slim"])
+		}
+	}
+	sort.Strings(bad)
+	return bad
 }
 
 // tryAppServers is appServers returning haproxy's failure to answer (within

@@ -108,10 +108,8 @@ func hotReloadOnce(t *testing.T, r *run) {
 		if err != nil {
 			return false, err.Error()
 		}
-		for name, row := range rows {
-			if row["slim"] != "16" {
-				return false, name + " slim " + row["slim"]
-			}
+		if bad := slimMismatches(rows, "16"); len(bad) > 0 {
+			return false, fmt.Sprint("want slim 16: ", bad)
 		}
 		return true, ""
 	})

@@ -118,16 +118,11 @@ func TestHotReloadUnderLoad(t *testing.T) {
 		// The old worker may still answer for a moment after a reload, and
 		// slowly on a loaded machine: a failed ask is one more try.
 		testenv.Eventually(t, 10*time.Second, fmt.Sprintf("step %d (%s): slim %s and rate x%d", i+1, s.name, slim, rate), func() (bool, string) {
-			var bad []string
 			rows, err := r.tryAppServers()
 			if err != nil {
 				return false, err.Error()
 			}
-			for name, row := range rows {
-				if row["slim"] != slim {
-					bad = append(bad, name+" slim "+row["slim"])
-				}
-			}
+			bad := slimMismatches(rows, slim)
 			info, err := r.tryInfo()
 			if err != nil {
 				return false, err.Error()

@@ -104,10 +104,8 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 					if err != nil {
 						return false, err.Error()
 					}
-					for name, row := range rows {
-						if row["slim"] != "32" {
-							return false, name + " slim " + row["slim"]
-						}
+					if bad := slimMismatches(rows, "32"); len(bad) > 0 {
+						return false, fmt.Sprint("want slim 32: ", bad)
 					}
 					return true, ""
 				})
