@@ -27,7 +27,7 @@ func olderMasters(files, named []string) []int {
 		return nil
 	}
 	self := os.Getpid()
-	exe := selfExe()
+	exe, _ := selfExe()      // unknown: no process is taken for a shim
 	running := map[int]int{} // pid -> ppid, every haproxy running files
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -108,7 +108,7 @@ func waitStarted(pids []int, files []string, d time.Duration) (time.Duration, []
 	if len(pids) == 0 {
 		return 0, nil
 	}
-	exe := selfExe()
+	exe, _ := selfExe() // unknown: no process is taken for a shim
 	began := time.Now()
 	for {
 		var starting []int
@@ -149,17 +149,13 @@ func stillStarting(pid int, files []string, exe os.FileInfo) bool {
 	return mw && !hasChild(pid)
 }
 
-// selfExe is the running executable's file, nil when unknown.
-func selfExe() os.FileInfo {
+// selfExe is the running executable's file.
+func selfExe() (os.FileInfo, error) {
 	p, err := os.Executable()
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil
-	}
-	return st
+	return os.Stat(p)
 }
 
 // isExe reports whether pid runs the executable exe.

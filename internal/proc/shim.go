@@ -383,11 +383,7 @@ func IsSelf(path string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return false, err
-	}
-	self, err := os.Stat(exe)
+	self, err := selfExe()
 	if err != nil {
 		return false, err
 	}
