@@ -1,8 +1,6 @@
 package patch
 
 import (
-	"bytes"
-	"fmt"
 	"strings"
 )
 
@@ -37,105 +35,174 @@ func Tokenize(s string) (Tokens, error) {
 	return tokenizeInto(s, &wordArena{})
 }
 
-// tokenizeInto is Tokenize with the words of a plain line kept in a: Parse
+// tokenizeInto is Tokenize with the words of the line kept in a: Parse
 // splits thousands of lines, and one allocation for all their word slices
 // instead of one per line is much of its speed.
+//
+// A word is a substring of s whenever its decoded bytes stand together in
+// s: always for a plain word, and for a quoted one without escapes, such as
+// the "success" of the http-request rules Ray writes for every app. Only a
+// word that escapes or joins quoted parts is built anew.
 func tokenizeInto(s string, a *wordArena) (Tokens, error) {
-	if t, ok := tokenizePlain(s, a); ok {
-		return t, nil
-	}
 	var t Tokens
-	// One buffer for every word of the line, each word one exact-size string.
-	var word bytes.Buffer
-	word.Grow(len(s))
-	inWord := false
-	emit := func() {
-		if inWord {
-			t.Words = append(t.Words, word.String())
-			word.Reset()
-			inWord = false
-		}
-	}
-	begin := func(int) { inWord = true }
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			emit()
-		case c == '#':
-			emit()
-			t.Comment = s[i+1:]
-			t.HasComment = true
-			return t, nil
-		case c == '\\':
-			begin(i)
-			n := unescape(s, i, &word)
-			i += n - 1
-		case c == '\'':
-			begin(i)
-			end := strings.IndexByte(s[i+1:], '\'')
-			if end < 0 {
-				return t, &tokenError{col: i + 1, msg: "unterminated single quote"}
-			}
-			word.WriteString(s[i+1 : i+1+end])
-			i += end + 1
-		case c == '"':
-			begin(i)
-			j := i + 1
-			for ; j < len(s) && s[j] != '"'; j++ {
-				if s[j] == '\\' {
-					n := unescape(s, j, &word)
-					j += n - 1
-					continue
-				}
-				word.WriteByte(s[j])
-			}
-			if j >= len(s) {
-				return t, &tokenError{col: i + 1, msg: "unterminated double quote"}
-			}
-			i = j
-		default:
-			begin(i)
-			word.WriteByte(c)
-		}
-	}
-	emit()
-	return t, nil
-}
-
-// tokenizePlain splits a line with no quote or backslash before its comment,
-// the common case (every line Ray generates but a few): its words are
-// substrings of s, in one pass. It reports false for any other line, giving
-// back the words it took from a.
-func tokenizePlain(s string, a *wordArena) (Tokens, bool) {
-	var t Tokens
+	var w wordBuilder
 	a.mark()
 	i := 0
-	for i < len(s) {
+	for {
 		for i < len(s) && byteClass[s[i]] == classSpace {
 			i++
+		}
+		if i == len(s) {
+			break
+		}
+		if byteClass[s[i]] == classComment {
+			t.Comment, t.HasComment = s[i+1:], true
+			break
 		}
 		start := i
 		for i < len(s) && byteClass[s[i]] == classWord {
 			i++
 		}
-		if i > start {
+		if i == len(s) || byteClass[s[i]] != classSpecial {
 			a.push(s[start:i])
+			continue
 		}
-		if i < len(s) {
-			switch byteClass[s[i]] {
-			case classComment:
-				t.Comment, t.HasComment = s[i+1:], true
-				t.Words = a.words()
-				return t, true
-			case classSpecial:
-				a.drop()
-				return Tokens{}, false
-			}
+		end, err := w.decode(s, start, i)
+		if err != nil {
+			t.Words = a.words()
+			return t, err
 		}
+		a.push(w.string(s))
+		i = end
 	}
 	t.Words = a.words()
-	return t, true
+	return t, nil
+}
+
+// wordBuilder decodes one word with quotes or escapes. While the decoded
+// bytes are one run of s, it only keeps where that run is; buf holds them
+// once they are not.
+type wordBuilder struct {
+	lo, hi int // the word is s[lo:hi] while !own
+	own    bool
+	buf    []byte // reused for every built word of a line
+}
+
+// decode reads the word that starts at s[start] and has its first quote or
+// backslash at s[i], and returns the index just after it. It follows
+// HAProxy's parse_line: outside quotes and inside double quotes a backslash
+// escapes the next byte; inside single quotes nothing is special; quotes
+// may open and close anywhere in a word.
+func (w *wordBuilder) decode(s string, start, i int) (int, error) {
+	w.lo, w.hi, w.own = start, i, false
+	for i < len(s) {
+		switch byteClass[s[i]] {
+		case classSpace, classComment:
+			return i, nil
+		case classWord:
+			j := i + 1
+			for j < len(s) && byteClass[s[j]] == classWord {
+				j++
+			}
+			w.take(s, i, j)
+			i = j
+			continue
+		}
+		switch s[i] {
+		case '\\':
+			i += w.unescape(s, i)
+		case '\'':
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return 0, &tokenError{col: i + 1, msg: "unterminated single quote"}
+			}
+			w.take(s, i+1, i+1+end)
+			i += end + 2
+		case '"':
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j += w.unescape(s, j)
+					continue
+				}
+				k := j + 1
+				for k < len(s) && s[k] != '"' && s[k] != '\\' {
+					k++
+				}
+				w.take(s, j, k)
+				j = k
+			}
+			if j >= len(s) {
+				return 0, &tokenError{col: i + 1, msg: "unterminated double quote"}
+			}
+			i = j + 1
+		}
+	}
+	return i, nil
+}
+
+// take adds s[p:q] to the word.
+func (w *wordBuilder) take(s string, p, q int) {
+	switch {
+	case p == q:
+	case w.own:
+		w.buf = append(w.buf, s[p:q]...)
+	case w.lo == w.hi:
+		w.lo, w.hi = p, q
+	case w.hi == p:
+		w.hi = q
+	default:
+		w.buf = append(append(w.buf[:0], s[w.lo:w.hi]...), s[p:q]...)
+		w.own = true
+	}
+}
+
+// add adds a byte that does not stand in s as it is (a decoded escape).
+func (w *wordBuilder) add(s string, c byte) {
+	if !w.own {
+		w.buf = append(w.buf[:0], s[w.lo:w.hi]...)
+		w.own = true
+	}
+	w.buf = append(w.buf, c)
+}
+
+// string is the decoded word.
+func (w *wordBuilder) string(s string) string {
+	if w.own {
+		return string(w.buf)
+	}
+	return s[w.lo:w.hi]
+}
+
+// unescape decodes the backslash sequence at s[i] into the word and returns
+// how many bytes it used. An unknown escape keeps the backslash, as HAProxy
+// does not reject it here and we must not lose bytes.
+func (w *wordBuilder) unescape(s string, i int) int {
+	if i+1 >= len(s) {
+		w.take(s, i, i+1)
+		return 1
+	}
+	switch c := s[i+1]; c {
+	case '\\', ' ', '#', '\'', '"', '$':
+		w.take(s, i+1, i+2)
+		return 2
+	case 'r':
+		w.add(s, '\r')
+		return 2
+	case 'n':
+		w.add(s, '\n')
+		return 2
+	case 't':
+		w.add(s, '\t')
+		return 2
+	case 'x':
+		if i+3 < len(s) && isHex(s[i+2]) && isHex(s[i+3]) {
+			w.add(s, unhex(s[i+2])<<4|unhex(s[i+3]))
+			return 4
+		}
+	}
+	w.take(s, i, i+1)
+	return 1
 }
 
 // isPlainWord reports whether w reads back as itself unquoted: no space,
@@ -149,7 +216,7 @@ func isPlainWord(w string) bool {
 	return true
 }
 
-// Byte classes for tokenizePlain and isPlainWord.
+// Byte classes for tokenizeInto and isPlainWord.
 const (
 	classWord = iota
 	classSpace
@@ -201,46 +268,21 @@ func (a *wordArena) words() []string {
 	return a.buf[a.start:len(a.buf):len(a.buf)]
 }
 
-// drop forgets the line's words.
-func (a *wordArena) drop() { a.buf = a.buf[:a.start] }
-
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
-
-// unescape decodes the backslash sequence at s[i] into w and returns how many
-// bytes it used. An unknown escape keeps the backslash, as HAProxy does not
-// reject it here and we must not lose bytes.
-func unescape(s string, i int, w *bytes.Buffer) int {
-	if i+1 >= len(s) {
-		w.WriteByte('\\')
-		return 1
-	}
-	switch c := s[i+1]; c {
-	case '\\', ' ', '#', '\'', '"', '$':
-		w.WriteByte(c)
-		return 2
-	case 'r':
-		w.WriteByte('\r')
-		return 2
-	case 'n':
-		w.WriteByte('\n')
-		return 2
-	case 't':
-		w.WriteByte('\t')
-		return 2
-	case 'x':
-		if i+3 < len(s) && isHex(s[i+2]) && isHex(s[i+3]) {
-			var b byte
-			fmt.Sscanf(s[i+2:i+4], "%02x", &b)
-			w.WriteByte(b)
-			return 4
-		}
-	}
-	w.WriteByte('\\')
-	return 1
-}
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// unhex is the value of a hex digit.
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
 }
 
 // Quote returns w as one HAProxy word: unchanged when it needs no quoting,
