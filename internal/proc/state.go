@@ -308,7 +308,7 @@ func (s *StateDir) lockInstance(dir string, wait time.Duration) (func(), error) 
 
 // saveInstance writes dir/instance.json atomically.
 func (s *StateDir) saveInstance(dir string, in *Instance) error {
-	data, err := json.MarshalIndent(in, "", "  ")
+	data, err := marshalInstance(in)
 	if err != nil {
 		return err
 	}
