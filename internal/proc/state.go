@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Environment variables the launcher sets for the shim (and that the CLI
@@ -205,13 +207,33 @@ func writeAtomic(target string, data []byte, mode os.FileMode) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, target)
+		err = replace(tmp, target)
 	}
 	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", target, cleanPathErr(err))
 	}
 	return nil
+}
+
+// replace puts tmp in target's place atomically, as rename does, and removes
+// what was there. It swaps the two with RENAME_EXCHANGE and unlinks the old
+// file: ext4 (auto_da_alloc) starts writing a file back at once when it is
+// renamed over an existing one, which made each of the shim's two writes
+// about three times as slow as the swap and unlink. Where there is nothing
+// to swap with (a first write) or the file system cannot swap, it renames.
+func replace(tmp, target string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE)
+	switch {
+	case err == nil:
+		// tmp now holds the old content; a failure to remove it leaves
+		// a stale temp file, which the next write does not trip on.
+		os.Remove(tmp)
+		return nil
+	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EOPNOTSUPP):
+		return os.Rename(tmp, target)
+	}
+	return &os.LinkError{Op: "renameat2", Old: tmp, New: target, Err: err}
 }
 
 // ReadFile reads dir/name without following a symlink at name.
