@@ -2,6 +2,7 @@ package proc
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -261,4 +262,36 @@ func TestOpenLogRotateFailure(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, len(data), MaxLogSize+1, "appended to")
 	assert.Contains(t, string(data[MaxLogSize+1:]), "warning: rotate "+name)
+}
+
+// TestWriteFileReplaces: a write over an existing file (the swap path) and
+// a first write (the rename path) both leave exactly the new content and no
+// temp file, and a reader holding the old file keeps reading it whole.
+func TestWriteFileReplaces(t *testing.T) {
+	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
+	require.NoError(t, err)
+	dir, err := s.instanceDir("abc")
+	require.NoError(t, err)
+	name := filepath.Join(dir, PatchedFile)
+
+	require.NoError(t, s.WriteFile(dir, PatchedFile, []byte("first\n")))
+	old, err := os.Open(name)
+	require.NoError(t, err)
+	defer old.Close()
+	for _, content := range []string{"second\n", "third, longer than the others\n"} {
+		require.NoError(t, s.WriteFile(dir, PatchedFile, []byte(content)))
+		got, err := os.ReadFile(name)
+		require.NoError(t, err)
+		assert.Equal(t, content, string(got))
+	}
+	held, err := io.ReadAll(old)
+	require.NoError(t, err)
+	assert.Equal(t, "first\n", string(held), "the file a reader opened before is not written into")
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{PatchedFile}, names, "no temp file is left behind")
 }
