@@ -271,6 +271,9 @@ var expectations = map[string]func(t *testing.T, cfg string, rc rayConfig){
 		assert.Equal(t, 1, countPrefix(cfg, `log-format "%ci:%cp [%tr] %ft %b/%s`))
 		assert.Equal(t, 0, count(cfg, "option httplog"))
 	},
+	"fast-start.toml": func(t *testing.T, cfg string, _ rayConfig) {
+		assert.Equal(t, 1, count(cfg, "httpclient.ssl.verify none"))
+	},
 	"node-header.toml": func(t *testing.T, cfg string, _ rayConfig) {
 		assert.Equal(t, 1, count(cfg, "http-response set-header X-Served-By node-a"))
 	},
