@@ -76,6 +76,9 @@ type applier struct {
 type parsedText struct {
 	words []string // clipped: lines built from it share it, read-only
 	key   string
+	// list is IsListKey(key): set refuses such a text and add places it
+	// after its own rules, in every section it edits.
+	list bool
 	// plain is true when the text tokenized without error and has no
 	// comment, so a line of it is built without tokenizing again.
 	plain bool
@@ -88,6 +91,7 @@ func (a *applier) parse(text string) parsedText {
 	}
 	tok, err := Tokenize(text)
 	p := parsedText{words: slices.Clip(tok.Words), key: Key(tok.Words), plain: err == nil && !tok.HasComment}
+	p.list = IsListKey(p.key)
 	if a.texts == nil {
 		a.texts = map[string]parsedText{}
 	}
@@ -158,12 +162,16 @@ func (a *applier) newLine(s *Section, indent, text string, pos Position) *Line {
 // built without tokenizing it again. TestNewLineOfMatchesNewLine holds the
 // two ways to the same line.
 func (a *applier) newLineOf(s *Section, indent, text string, p parsedText, pos Position) *Line {
-	body := indent + strings.TrimSpace(text)
-	raw, comment := body+s.EOL(), ""
-	if !a.opt.NoProvenance {
-		// One allocation for the line; its comment is a part of it.
-		raw = body + " # serve-launch: " + pos.File + ":" + strconv.Itoa(pos.Line) + s.EOL()
-		comment = raw[len(body)+2 : len(raw)-len(s.EOL())]
+	// One allocation for the line; its comment is a part of it. (A set in
+	// `backend *` writes a line into every backend of the file.)
+	text = strings.TrimSpace(text)
+	eol := s.EOL()
+	var raw, comment string
+	if a.opt.NoProvenance {
+		raw = indent + text + eol
+	} else {
+		raw = indent + text + " # serve-launch: " + pos.File + ":" + strconv.Itoa(pos.Line) + eol
+		comment = raw[len(indent)+len(text)+2 : len(raw)-len(eol)]
 	}
 	if !p.plain {
 		return NewLine(raw, pos)
@@ -288,8 +296,8 @@ func (s *Section) insertAt(i int, lines ...*Line) {
 
 func (a *applier) set(s *Section, text string, pos Position) {
 	tok := a.parse(text)
-	if p := setProblem(tok.words); p != "" {
-		a.errs.Add(pos, "%s", p)
+	if tok.list {
+		a.errs.Add(pos, "%s", setProblem(tok.words))
 		return
 	}
 	key := tok.key
@@ -330,14 +338,13 @@ func (a *applier) add(s *Section, text string, pos Position) {
 		return
 	}
 	at := lastDirective(s) + 1
-	key := tok.key
 	for i, l := range s.Body {
 		if sameWords(l.Words, tok.words) {
 			return // already there: add is idempotent
 		}
 		// A rule joins the end of its own list, so that it keeps rule order
 		// (an http-request after a use_backend draws a warning from haproxy).
-		if IsListKey(key) && l.IsDirective() && l.Words[0] == tok.words[0] {
+		if tok.list && l.IsDirective() && l.Words[0] == tok.words[0] {
 			at = i + 1
 		}
 	}
@@ -458,12 +465,22 @@ func (a *applier) rewrite(s *Section, l *Line, words []string, pos Position) *Li
 	return a.newLineOf(s, l.Indent(), text, p, pos)
 }
 
+// joinWords writes words as one line, quoting those that need it, in one
+// allocation when none does (as for the server lines params edits rewrite).
 func joinWords(words []string) string {
-	q := make([]string, len(words))
-	for i, w := range words {
-		q[i] = Quote(w)
+	n := len(words)
+	for _, w := range words {
+		n += len(w)
 	}
-	return strings.Join(q, " ")
+	var b strings.Builder
+	b.Grow(n)
+	for i, w := range words {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(Quote(w))
+	}
+	return b.String()
 }
 
 func (a *applier) addSection(sn *Snippet, ns *addSection) {

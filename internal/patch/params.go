@@ -36,15 +36,22 @@ var paramFlags = map[string]bool{
 // a line written by one is read back the same by the other.
 func SplitParams(words []string) [][]string {
 	ps := make([][]string, 0, len(words))
-	for i := 0; i < len(words); i++ {
-		if paramFlags[words[i]] || i+1 >= len(words) {
-			ps = append(ps, words[i:i+1])
-			continue
-		}
-		ps = append(ps, words[i:i+2])
-		i++
+	for i := 0; i < len(words); {
+		n := paramLen(words, i)
+		ps = append(ps, words[i:i+n])
+		i += n
 	}
 	return ps
+}
+
+// paramLen is how many words the parameter at words[i] takes: one for a
+// flag or a last word, two for anything else. It is SplitParams's rule, for
+// readers that walk the words without building the split.
+func paramLen(words []string, i int) int {
+	if paramFlags[words[i]] || i+1 >= len(words) {
+		return 1
+	}
+	return 2
 }
 
 // paramStart is the index of the first parameter word for each keyword that
@@ -82,11 +89,13 @@ func paramKeywordsMatch(g *glob) bool {
 // parseParams reads parameter words into params.
 func parseParams(words []string) []param {
 	ps := make([]param, 0, len(words))
-	for _, w := range SplitParams(words) {
-		if len(w) == 1 {
-			ps = append(ps, param{name: w[0], flag: true})
+	for i := 0; i < len(words); {
+		if paramLen(words, i) == 1 {
+			ps = append(ps, param{name: words[i], flag: true})
+			i++
 		} else {
-			ps = append(ps, param{name: w[0], value: w[1]})
+			ps = append(ps, param{name: words[i], value: words[i+1]})
+			i += 2
 		}
 	}
 	return ps
