@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		haproxy     = fs.String("haproxy", "haproxy", "the real haproxy")
 		wrk         = fs.String("wrk", "wrk", "wrk binary (a Go load generator is used when it is not found)")
 		out         = fs.String("out", "BENCHMARKS.md", "report to write")
-		runs        = fs.Int("runs", 25, "runs per side for render/check and start comparisons")
+		runs        = fs.Int("runs", 40, "runs per side for render/check and start comparisons (haproxy starts here are bimodal, so fewer runs make the median jumpy)")
 		wrkRuns     = fs.Int("wrk-runs", 10, "wrk runs per side")
 		wrkDur      = fs.Duration("wrk-duration", 2*time.Second, "length of one wrk run")
 		reloads     = fs.Int("reloads", 5, "hot reloads under load")
