@@ -48,10 +48,12 @@ func NewLine(raw string, pos Position) *Line {
 	return l
 }
 
-// init fills l from its raw bytes, with the words of a plain line from a
-// (see tokenizeInto).
+// init fills l, which must be zero, from its raw bytes, with its words in
+// a (see tokenizeInto). It sets fields one by one: writing a whole Line
+// literal over an element of Parse's big slice built it on the stack and
+// copied all 120 bytes, through runtime.wbMove while the GC marks.
 func (l *Line) init(raw string, pos Position, a *wordArena) {
-	*l = Line{Raw: raw, Pos: pos}
+	l.Raw, l.Pos = raw, pos
 	text := l.Text()
 	t, err := tokenizeInto(text, a)
 	if err != nil {
