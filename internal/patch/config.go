@@ -149,9 +149,9 @@ func Parse(name string, data []byte) (*File, error) {
 		col := i - bytes.LastIndexByte(data[:i], '\n')
 		errs.Add(Position{File: name, Line: line, Col: col}, "NUL byte: this is not a text haproxy config (a binary file?)")
 	}
-	// One conversion for the whole file; every line's Raw (and the words of
-	// plain lines) are substrings of it. The lines live in one slice and the
-	// words of plain lines in a few shared chunks: a generated config has
+	// One conversion for the whole file; every line's Raw (and every word
+	// that needs no decoding) are substrings of it. The lines live in one
+	// slice and their words in a few shared chunks: a generated config has
 	// thousands of lines, and per-line allocations were most of Parse's cost
 	// (and of the garbage collector's work in a shim that runs for 10 ms).
 	text := string(data)
@@ -167,6 +167,9 @@ func Parse(name string, data []byte) (*File, error) {
 			f.Sections = append(f.Sections, cur)
 			continue
 		}
+		// (Cutting every body out of one slice of pointers, with a few
+		// spare slots each for edits, was tried: 1500 fewer allocations at
+		// 4096 servers, but more page faults and no faster.)
 		if cur == nil {
 			f.Preamble = append(f.Preamble, l)
 		} else {
