@@ -268,8 +268,6 @@ func (a *wordArena) words() []string {
 	return a.buf[a.start:len(a.buf):len(a.buf)]
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
-
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
