@@ -36,7 +36,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		wrk         = fs.String("wrk", "wrk", "wrk binary (a Go load generator is used when it is not found)")
 		out         = fs.String("out", "BENCHMARKS.md", "report to write")
 		runs        = fs.Int("runs", 40, "runs per side for render/check and start comparisons (haproxy starts here are bimodal, so fewer runs make the median jumpy)")
-		wrkRuns     = fs.Int("wrk-runs", 10, "wrk runs per side")
+		wrkRuns     = fs.Int("wrk-runs", 20, "wrk runs per side (a run here spreads by ±20%, so fewer make the median ratio jumpy)")
 		wrkDur      = fs.Duration("wrk-duration", 2*time.Second, "length of one wrk run")
 		reloads     = fs.Int("reloads", 5, "hot reloads under load")
 		goCount     = fs.Int("go-count", 5, "go test -count for the Go benchmarks")
@@ -160,7 +160,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 			break
 		}
 		logf("shim peak RSS, %d servers", n)
-		shim, tr, ms, err := t.ShimPeakRSS(n, 5)
+		shim, tr, ms, err := t.ShimPeakRSS(n, *runs)
 		if err != nil {
 			fail(fmt.Sprintf("shim RSS at %d servers", n), err)
 			continue
