@@ -22,20 +22,10 @@ func marshalInstance(in *Instance) ([]byte, error) {
 	w.str("dir", in.Dir)
 	w.str("generated", in.Generated)
 	w.str("patched", in.Patched)
-	w.key("files")
-	if in.Files == nil {
-		w.raw("null")
-	} else {
-		w.open('[')
-		for _, f := range in.Files {
-			w.elem()
-			w.open('{')
-			w.str("generated", f.Generated)
-			w.str("patched", f.Patched)
-			w.close('}')
-		}
-		w.close(']')
-	}
+	w.objects("files", in.Files == nil, len(in.Files), func(i int) {
+		w.str("generated", in.Files[i].Generated)
+		w.str("patched", in.Files[i].Patched)
+	})
 	w.strs("running", in.Running, false)
 	w.int("master_pid", in.MasterPID)
 	if in.LauncherPID != 0 {
@@ -47,20 +37,10 @@ func marshalInstance(in *Instance) ([]byte, error) {
 	if in.OverridesDir != "" {
 		w.str("overrides_dir", in.OverridesDir)
 	}
-	w.key("snippets")
-	if in.Snippets == nil {
-		w.raw("null")
-	} else {
-		w.open('[')
-		for _, s := range in.Snippets {
-			w.elem()
-			w.open('{')
-			w.str("name", s.Name)
-			w.str("sha256", s.SHA256)
-			w.close('}')
-		}
-		w.close(']')
-	}
+	w.objects("snippets", in.Snippets == nil, len(in.Snippets), func(i int) {
+		w.str("name", in.Snippets[i].Name)
+		w.str("sha256", in.Snippets[i].SHA256)
+	})
 	w.key("patched_at")
 	w.b = append(w.b, at...)
 	w.str("result", in.Result)
@@ -144,6 +124,24 @@ func (w *jsonWriter) str(k, v string) {
 func (w *jsonWriter) int(k string, v int) {
 	w.key(k)
 	w.b = strconv.AppendInt(w.b, int64(v), 10)
+}
+
+// objects writes a list of n objects, each filled by fields(i); null
+// writes a nil list as encoding/json does.
+func (w *jsonWriter) objects(k string, null bool, n int, fields func(i int)) {
+	w.key(k)
+	if null {
+		w.raw("null")
+		return
+	}
+	w.open('[')
+	for i := range n {
+		w.elem()
+		w.open('{')
+		fields(i)
+		w.close('}')
+	}
+	w.close(']')
 }
 
 // strs writes a string list; nil is null unless omitEmpty drops the member
