@@ -365,7 +365,9 @@ kept only if it measured faster side by side with the build before it.
   4% of a start, but the gain was 0.04 ms: a larger stack costs page faults too); a binary
   with only the shim's path, without urfave/cli and the other commands (0.11 ms, not worth a
   second binary to install and keep in step; 0.2 ms in session 2); cutting a section's lines
-  from one slice (Apply 12% slower); scanning words 8 bytes at a time (within noise).
+  from one slice (Apply 12% slower); scanning words 8 bytes at a time (within noise); loading
+  overrides.d on a goroutine while the shim parses Ray's file (0.25 ms faster at 1024 servers,
+  0.14 ms slower at 5: a second thread costs more than the overlap saves on a small config).
 - **Start overhead (1.05):** the shim's own time was 1.8-2.4 ms at 5 servers in session 4's runs. Profiled
   over 300 starts at 5 servers: page faults are about 30% of the shim's CPU (about 1.7 µs each
   in this VM, on the heap, the stacks and the binary's pages), the Go runtime's setup before
