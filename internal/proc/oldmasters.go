@@ -11,7 +11,8 @@ import (
 // olderMasters lists the haproxy masters, other than this process and the
 // PIDs Ray named after -sf/-st, that run one of files (this instance's
 // patched or generated configuration): the processes a reload should stop
-// besides the one Ray names.
+// besides the one Ray names. A process running exe (this executable, nil
+// when unknown) is a shim that has not exec'd yet, not a master.
 //
 // Why: Ray 2.55 counts a reload as done as soon as `show info` answers on
 // the admin socket, which the old haproxy still does. When the next reload
@@ -21,17 +22,16 @@ import (
 // those replicas are gone). Stopping every older master of the same
 // configuration closes that gap; a soft stop (-sf) of a process already
 // stopping changes nothing.
-func olderMasters(files, named []string) []int {
+func olderMasters(files []string, named []int, exe os.FileInfo) []int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
 	self := os.Getpid()
-	exe, _ := selfExe()      // unknown: no process is taken for a shim
 	running := map[int]int{} // pid -> ppid, every haproxy running files
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self || slices.Contains(named, e.Name()) {
+		if err != nil || pid == self || slices.Contains(named, pid) {
 			continue
 		}
 		comm, err := os.ReadFile("/proc/" + e.Name() + "/comm")
@@ -52,7 +52,7 @@ func olderMasters(files, named []string) []int {
 	var masters []int
 	for pid, ppid := range running {
 		// A worker's parent is its master, also in the list (or named).
-		if _, ok := running[ppid]; ok || slices.Contains(named, strconv.Itoa(ppid)) {
+		if _, ok := running[ppid]; ok || slices.Contains(named, ppid) {
 			continue
 		}
 		masters = append(masters, pid)
@@ -89,8 +89,8 @@ func withMorePIDs(argv []string, pids []int) []string {
 const StartWait = 5 * time.Second
 
 // waitStarted waits, up to d, until none of pids is still starting (see
-// stillStarting). It returns how long it waited and the PIDs still starting
-// when it gave up.
+// stillStarting; exe is this executable, nil when unknown). It returns how
+// long it waited and the PIDs still starting when it gave up.
 //
 // Why: Ray 2.55 takes a reload as done as soon as the admin socket answers,
 // which the old haproxy does, so under quick replica changes the next
@@ -104,11 +104,10 @@ const StartWait = 5 * time.Second
 // Starting one haproxy at a time, each after its predecessor is up, keeps
 // -x taking the listeners over and the admin socket path live, and keeps
 // the shims of quick reloads in Ray's order.
-func waitStarted(pids []int, files []string, d time.Duration) (time.Duration, []int) {
+func waitStarted(pids []int, files []string, exe os.FileInfo, d time.Duration) (time.Duration, []int) {
 	if len(pids) == 0 {
 		return 0, nil
 	}
-	exe, _ := selfExe() // unknown: no process is taken for a shim
 	began := time.Now()
 	for {
 		var starting []int

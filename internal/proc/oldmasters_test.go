@@ -44,7 +44,7 @@ func TestWithMorePIDs(t *testing.T) {
 
 func TestOlderMastersIgnoresOtherProcesses(t *testing.T) {
 	// No haproxy runs this file: nothing to add, whatever else runs.
-	assert.Empty(t, olderMasters([]string{"/nonexistent/serve-launch-test/patched.cfg"}, []string{"1"}))
+	assert.Empty(t, olderMasters([]string{"/nonexistent/serve-launch-test/patched.cfg"}, []int{1}, nil))
 }
 
 // startBlocked starts argv, in its own process group, stopped at reading its
@@ -112,7 +112,7 @@ func TestWaitStarted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			waited, late := waitStarted(tt.pids, files, short)
+			waited, late := waitStarted(tt.pids, files, exe(t), short)
 			assert.Equal(t, tt.late, late)
 			if len(tt.late) > 0 {
 				assert.GreaterOrEqual(t, waited, short)
@@ -123,7 +123,7 @@ func TestWaitStarted(t *testing.T) {
 	t.Run("the wait ends when they are up", func(t *testing.T) {
 		startMaster()
 		execShim()
-		_, late := waitStarted([]int{shim, master}, files, 10*time.Second)
+		_, late := waitStarted([]int{shim, master}, files, exe(t), 10*time.Second)
 		assert.Empty(t, late)
 		assert.True(t, hasChild(master))
 	})
@@ -144,7 +144,7 @@ func TestOlderMastersSkipsShims(t *testing.T) {
 		return strings.TrimSpace(string(comm)) == "haproxy", string(comm)
 	})
 	assert.True(t, isHAProxyRunning(shim, []string{file}))
-	assert.Empty(t, olderMasters([]string{file}, nil))
+	assert.Empty(t, olderMasters([]string{file}, nil, exe(t)))
 }
 
 func TestExecdArgs(t *testing.T) {
@@ -165,4 +165,12 @@ func TestExecdArgs(t *testing.T) {
 	st, err := procStat(pid)
 	require.NoError(t, err)
 	assert.False(t, st.kthread)
+}
+
+// exe is the test binary's own executable, as RunShim passes it on.
+func exe(t *testing.T) os.FileInfo {
+	t.Helper()
+	fi, err := selfExe()
+	require.NoError(t, err)
+	return fi
 }

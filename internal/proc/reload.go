@@ -196,7 +196,8 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	// until it is up. The wait holds the instance lock, which the next shim
 	// waits up to LockWait for; it adds at most half of that to a reload's
 	// own time under the lock (haproxy -c, show servers state).
-	if _, late := waitStarted([]int{rec.MasterPID}, rec.Running, reloadStartWait); len(late) > 0 {
+	exe, _ := selfExe() // unknown: no process is taken for a shim
+	if _, late := waitStarted([]int{rec.MasterPID}, rec.Running, exe, reloadStartWait); len(late) > 0 {
 		return fail(fmt.Errorf("haproxy master %d is still starting after %s; not reloaded, run the reload again", rec.MasterPID, reloadStartWait))
 	}
 

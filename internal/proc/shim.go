@@ -129,14 +129,22 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	// needs the lock to get there. Waiting in Ray's -sf order also keeps
 	// the shims of quick reloads in Ray's order, which the lock alone
 	// (flock wakes waiters in no set order) does not.
+	//
+	// files are what a haproxy of this instance runs: Ray's files (after a
+	// passthrough) or their patched copies.
+	files := append([]string{}, paths...)
+	for i := range paths {
+		files = append(files, filepath.Join(dir, numbered(PatchedFile, i)))
+	}
+	oldPIDs := pidList(args.OldPIDs)
+	var exe os.FileInfo // this executable, to tell a shim from a haproxy
+	if len(oldPIDs) > 0 {
+		exe, _ = selfExe() // unknown: no process is taken for a shim
+	}
 	var waited time.Duration
 	var late []int
-	if !args.Check && len(args.OldPIDs) > 0 {
-		files := append([]string{}, paths...)
-		for i := range paths {
-			files = append(files, filepath.Join(dir, numbered(PatchedFile, i)))
-		}
-		waited, late = waitStarted(pidList(args.OldPIDs), files, StartWait)
+	if !args.Check && len(oldPIDs) > 0 {
+		waited, late = waitStarted(oldPIDs, files, exe, StartWait)
 	}
 	// The lock comes first so that the log may be rotated under it; a lock
 	// error is still logged, to a log left as it is.
@@ -189,19 +197,18 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		return execHAProxy(execFn, real, argv, env)
 	}
 
-	// The previous record matters only when this start fails (the record
-	// stays the running haproxy's) or stops older masters (-sf): a first
-	// start that patches cleanly skips decoding it, about a tenth of the
-	// shim's own time.
-	var prev *Instance
-	if perr != nil || len(args.OldPIDs) > 0 {
-		if prev, err = cfg.StateDir.loadInstance(dir); err != nil {
+	// The previous record matters only when this start fails and starts
+	// nothing: the record stays the running haproxy's. Every other start
+	// writes a record of its own, without decoding the old one.
+	rec := &Instance{}
+	if perr != nil && cfg.OnPatchError != OnPatchErrorPassthrough {
+		prev, err := cfg.StateDir.loadInstance(dir)
+		if err != nil {
 			logf("warning: ignoring unreadable record: %v", err)
 		}
-	}
-	rec := &Instance{}
-	if prev != nil {
-		*rec = *prev
+		if prev != nil {
+			*rec = *prev
+		}
 	}
 	rec.ID, rec.Dir = filepath.Base(dir), dir
 	rec.OverridesDir = cfg.OverridesDir
@@ -225,7 +232,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		logf("WARNING: %v", perr)
 		logf("WARNING: on-patch-error=passthrough: running haproxy on the UNPATCHED generated file; your overrides do NOT apply and hot reload skips this instance until the next successful patch")
 		argv := args.RewriteArgv(nil, !cfg.NoMasterWorker)
-		argv = stopOlderMasters(argv, args, append(append([]string{}, paths...), prevRunning(prev)...), logf)
+		argv = stopOlderMasters(argv, args.OldPIDs, oldPIDs, files, exe, logf)
 		rec.Result = ResultPassthrough
 		rec.Running = paths
 		fillRecord(rec, cfg, args, argv, paths, nil, generated)
@@ -248,7 +255,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		replace[c.Path] = patchedPaths[i]
 	}
 	argv := args.RewriteArgv(replace, !cfg.NoMasterWorker)
-	argv = stopOlderMasters(argv, args, append(append([]string{}, patchedPaths...), prevRunning(prev)...), logf)
+	argv = stopOlderMasters(argv, args.OldPIDs, oldPIDs, files, exe, logf)
 	rec.Result = ResultPatched
 	rec.LastError = ""
 	rec.Running = patchedPaths
@@ -268,22 +275,15 @@ func logLine(w io.Writer, format string, a ...any) {
 
 // stopOlderMasters adds to a reload's -sf list every older haproxy master
 // still running this instance's configuration (see olderMasters).
-func stopOlderMasters(argv []string, args *HAProxyArgs, files []string, logf func(string, ...any)) []string {
-	if len(args.OldPIDs) == 0 {
+func stopOlderMasters(argv, sf []string, oldPIDs []int, files []string, exe os.FileInfo, logf func(string, ...any)) []string {
+	if len(sf) == 0 {
 		return argv
 	}
-	more := olderMasters(files, args.OldPIDs)
+	more := olderMasters(files, oldPIDs, exe)
 	if len(more) > 0 {
-		logf("older haproxy masters of this config still run besides -sf %s: %v; stopping them too", strings.Join(args.OldPIDs, " "), more)
+		logf("older haproxy masters of this config still run besides -sf %s: %v; stopping them too", strings.Join(sf, " "), more)
 	}
 	return withMorePIDs(argv, more)
-}
-
-func prevRunning(prev *Instance) []string {
-	if prev == nil {
-		return nil
-	}
-	return prev.Running
 }
 
 // readAndPatch reads every configuration file under Ray's lock and patches
