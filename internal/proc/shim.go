@@ -173,6 +173,15 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		return lockErr
 	}
 	defer unlock()
+	// fail logs an error before returning it: Ray shows the shim's stderr
+	// only when it notices a failed start, and shim.log is where the rest
+	// of this start is told.
+	fail := func(err error) error {
+		if err != nil {
+			logf("error: %v", err)
+		}
+		return err
+	}
 
 	generated, patched, perr := readAndPatch(paths, cfg.Patcher)
 
@@ -182,19 +191,18 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		if perr == nil {
 			checkPaths, err := cfg.StateDir.writeNumbered(dir, checkFile, patched)
 			if err != nil {
-				return err
+				return fail(err)
 			}
 			for i, c := range args.Configs {
 				replace[c.Path] = checkPaths[i]
 			}
 		} else if cfg.OnPatchError != OnPatchErrorPassthrough {
-			logf("error: %v", perr)
-			return perr
+			return fail(perr)
 		}
 		argv := args.RewriteArgv(replace, false)
 		logf("check: exec %s %s", real, strings.Join(argv, " "))
 		unlock()
-		return execHAProxy(execFn, real, argv, env)
+		return fail(execHAProxy(execFn, real, argv, env))
 	}
 
 	// The previous record matters only when this start fails and starts
@@ -243,12 +251,12 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		// then /proc/PID/cmdline names the patched file, so a concurrent
 		// reload never mistakes this PID for a dead master.
 		logf("exec %s %s", real, strings.Join(argv, " "))
-		return execHAProxy(execFn, real, argv, env)
+		return fail(execHAProxy(execFn, real, argv, env))
 	}
 
 	patchedPaths, err := cfg.StateDir.writeNumbered(dir, PatchedFile, patched)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	replace := map[string]string{}
 	for i, c := range args.Configs {
@@ -261,10 +269,10 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	rec.Running = patchedPaths
 	fillRecord(rec, cfg, args, argv, paths, patchedPaths, patched)
 	if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
-		return err
+		return fail(err)
 	}
 	logf("exec %s %s", real, strings.Join(argv, " "))
-	return execHAProxy(execFn, real, argv, env)
+	return fail(execHAProxy(execFn, real, argv, env))
 }
 
 // logLine appends one line to a shim.log, stamped with the time and the

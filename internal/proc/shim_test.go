@@ -148,6 +148,18 @@ func TestRunShim(t *testing.T) {
 		assert.NotContains(t, string(patched), "#FAIL", "patched.cfg untouched")
 	})
 
+	t.Run("a failure after the patch is in shim.log too", func(t *testing.T) {
+		s, cfg := setup(t, "global\n    maxconn 1000\n")
+		err := RunShim(context.Background(), ShimConfig{
+			Argv: []string{"-db", "-f", cfg}, RealHAProxy: real, StateDir: s, Patcher: replacePatcher("x", "y"),
+			Exec: func(string, []string, []string) error { return errors.New("exec format error") },
+		})
+		require.Error(t, err)
+		log, rerr := os.ReadFile(filepath.Join(s.Path(), InstanceID([]string{cfg}), ShimLogFile))
+		require.NoError(t, rerr)
+		assert.Contains(t, string(log), "error: "+err.Error())
+	})
+
 	t.Run("passthrough runs the unpatched file and says so loudly", func(t *testing.T) {
 		s, cfg := setup(t, "global\n    maxconn 1000\n#FAIL\n")
 		var rec execRecorder
