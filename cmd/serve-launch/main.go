@@ -25,8 +25,9 @@ func main() {
 }
 
 // longRunning reports whether args start the launcher, the one command that
-// lives as long as Ray does; the shim and every other command exit within
-// milliseconds.
+// lives as long as Ray does; the shim and every other command do their work
+// in milliseconds (a shim may wait seconds for a lock or a predecessor, but
+// allocates nothing meanwhile) and exit or exec.
 func longRunning(args []string) bool {
 	return len(args) > 1 && args[1] == "run" && !isShim(args)
 }

@@ -124,9 +124,11 @@ func pidAlive(pid int) bool {
 }
 
 // isHAProxyRunning reports whether pid is alive and its command line names
-// one of the files (so a recycled PID is never taken for our haproxy).
+// one of the files (so a recycled PID is never taken for our haproxy). A
+// haproxy caught mid-exec counts: its command line is waited for (see
+// execdArgs), so that status and the launcher's cleanup see it.
 func isHAProxyRunning(pid int, files []string) bool {
-	return namesAny(procArgs(pid), files)
+	return namesAny(execdArgs(pid), files)
 }
 
 // procArgs is the argv of a live pid, nil when it is gone or a zombie.

@@ -103,8 +103,7 @@ const reloadStartWait = LockWait / 2
 
 func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, snippets []Snippet) (ReloadResult, error) {
 	// The instance lock keeps a shim from rewriting the same files meanwhile;
-	// the shim holds it until its exec, so a master never looks dead here
-	// while it is starting.
+	// the shim holds it until its exec.
 	unlock, err := s.lockInstance(dir, LockWait)
 	if err != nil {
 		return ReloadResult{ID: filepath.Base(dir), Outcome: OutcomeFailed, Detail: err.Error()}, err
@@ -130,18 +129,19 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	// The shim's lock is free from the moment its exec begins, while the
 	// process's command line still reads empty: wait that moment out, so
 	// that a haproxy Ray has just started is not taken for a stranger.
-	if !namesAny(execdArgs(rec.MasterPID), rec.Running) {
+	args := execdArgs(rec.MasterPID)
+	if !namesAny(args, rec.Running) {
 		if rec.Result == ResultPatchFailed && rec.MasterPID == 0 {
 			res.Outcome, res.Detail = OutcomeSkipped, "never started"
 			return res, nil
 		}
 		if pidAlive(rec.MasterPID) {
-			// Alive but not running our file: a recycled PID, or a process
-			// caught mid-exec. Never signal it, and keep the record rather
-			// than lose track of a haproxy that may still be ours.
-			cmdline, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(rec.MasterPID), "cmdline"))
+			// Alive but not running our file: a recycled PID, or an exec
+			// that outlasted execWindow. Never signal it, and keep the
+			// record rather than lose track of a haproxy that may still be
+			// ours.
 			res.Outcome = OutcomeSkipped
-			res.Detail = fmt.Sprintf("PID %d does not run %v (its command line: %q)", rec.MasterPID, rec.Running, strings.ReplaceAll(strings.TrimRight(string(cmdline), "\x00"), "\x00", " "))
+			res.Detail = fmt.Sprintf("PID %d does not run %v (its command line: %q)", rec.MasterPID, rec.Running, strings.Join(args, " "))
 			return res, nil
 		}
 		unlock()

@@ -247,9 +247,9 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 		if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
 			logf("warning: %v", err)
 		}
-		// The instance lock stays held until exec closes it (O_CLOEXEC): by
-		// then /proc/PID/cmdline names the patched file, so a concurrent
-		// reload never mistakes this PID for a dead master.
+		// The instance lock stays held until exec closes it (O_CLOEXEC). A
+		// reload that takes it next may find this PID's command line empty
+		// for a moment, mid-exec; execdArgs waits that out.
 		logf("exec %s %s", real, strings.Join(argv, " "))
 		return fail(execHAProxy(execFn, real, argv, env))
 	}
