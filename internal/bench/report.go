@@ -349,6 +349,9 @@ kept only if it measured faster side by side with the build before it.
     down a slow path), one allocation per line an edit writes, written lines from a slab, and
     ` + "`Line.init`" + ` setting fields one by one. Parse at 4096 servers 2.29 to 1.72 ms (6264 to 1884
     allocations), Apply 1.31 to 0.65 ms; ` + "`render`" + ` at 4096 servers, whole process, 5.5 to 4.6 ms.
+  - A reload's shim (Ray's argv with -sf, every replica change in 2.55; not among the starts
+    timed above) no longer decodes the previous record, and looks its own executable up once:
+    3.47 to 3.14 ms in 600 alternating starts.
   - All together the shim's own time went from 2.93 to 2.25 ms (` + "`true`" + ` alone 0.48 ms,
     execfloor exec'ing ` + "`true`" + ` 1.46 ms): what is the shim's to cut is now about 0.8 ms.
 - **Tried and dropped (no faster, measured side by side):** parsing a large file on two
