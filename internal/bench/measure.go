@@ -313,25 +313,51 @@ func (t *Tools) preparePatched(ctx context.Context, in *instance, state string) 
 	return os.WriteFile(in.patched, data, 0o644)
 }
 
+// StartTimes is what [Tools.StartOverhead] measured at one config size, in
+// milliseconds.
+type StartTimes struct {
+	// Shim is haproxy started through the shim against directly; Floor is
+	// through ExecFloor against the same direct runs.
+	Shim, Floor Sample
+	// Own is the shim exec'ing `true` against `true` alone, timed in the
+	// same rounds right after a haproxy was killed: the shim's own part of
+	// a start, with the caches as cold as they are for the timed starts.
+	Own Sample
+}
+
 // StartOverhead times spawn to `show info` answering for haproxy started
 // through the shim, directly on the same patched file, and through
-// ExecFloor, runs times each in rotating order (milliseconds). It returns
-// shim against direct and floor against the same direct runs.
-func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (shim, floor Sample, err error) {
+// ExecFloor, runs times each in rotating order, and in the same rounds the
+// shim's own time (see [StartTimes.Own]).
+func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (StartTimes, error) {
+	var st StartTimes
 	in, err := t.newInstance(fmt.Sprintf("start-%d", servers), servers, nil)
 	if err != nil {
-		return shim, floor, err
+		return st, err
 	}
 	state := filepath.Join(in.dir, "state")
 	if err := t.preparePatched(ctx, in, state); err != nil {
-		return shim, floor, err
+		return st, err
 	}
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		return st, err
+	}
+	// The own-time runs keep a state dir of their own: their records name
+	// a `true` that has exited, and the timed shim starts must not see them.
+	ownArgv := []string{t.Shim, "-db", "-f", in.cfg, "-dR"}
+	ownEnv := t.ShimEnv(filepath.Join(in.dir, "state-own"), truePath)
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return st, err
+	}
+	defer devnull.Close()
 	g, _, err := t.startDirect(ctx, in, false) // warm-up of the direct side
 	if err != nil {
-		return shim, floor, err
+		return st, err
 	}
 	if err := g.Kill(); err != nil {
-		return shim, floor, err
+		return st, err
 	}
 	for i := 0; i < runs; i++ {
 		// Each side goes first, second and third in turn, so a drift in
@@ -340,23 +366,34 @@ func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (shim, flo
 			side := (i + k) % 3
 			g, d, err := t.startSide(ctx, in, state, side)
 			if err != nil {
-				return shim, floor, err
+				return st, err
 			}
 			if err := g.Kill(); err != nil {
-				return shim, floor, err
+				return st, err
 			}
 			switch side {
 			case sideShim:
-				shim.Ours = append(shim.Ours, Millis(d))
+				st.Shim.Ours = append(st.Shim.Ours, Millis(d))
 			case sideFloor:
-				floor.Ours = append(floor.Ours, Millis(d))
+				st.Floor.Ours = append(st.Floor.Ours, Millis(d))
 			default:
-				shim.Base = append(shim.Base, Millis(d))
+				st.Shim.Base = append(st.Shim.Base, Millis(d))
 			}
 		}
+		for _, ours := range sides(i) {
+			argv, env := []string{truePath}, []string(nil)
+			if ours {
+				argv, env = ownArgv, ownEnv
+			}
+			d, err := timeRun(argv, env, devnull)
+			if err != nil {
+				return st, err
+			}
+			st.Own.add(ours, Millis(d))
+		}
 	}
-	floor.Base = shim.Base
-	return shim, floor, nil
+	st.Floor.Base = st.Shim.Base
+	return st, nil
 }
 
 // ShimPeakRSS runs the shim on a config of servers servers with the real

@@ -131,13 +131,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 			break
 		}
 		logf("start overhead, %d servers", n)
-		s, floor, err := t.StartOverhead(ctx, n, *runs)
+		st, err := t.StartOverhead(ctx, n, *runs)
 		if err != nil {
 			fail(fmt.Sprintf("start overhead at %d servers", n), err)
 			continue
 		}
-		res.Start = append(res.Start, bench.SizeSample{Servers: n, Sample: s})
-		res.StartFloor = append(res.StartFloor, bench.SizeSample{Servers: n, Sample: floor})
+		res.Start = append(res.Start, bench.SizeSample{Servers: n, Sample: st.Shim})
+		res.StartFloor = append(res.StartFloor, bench.SizeSample{Servers: n, Sample: st.Floor})
+		res.StartOwn = append(res.StartOwn, bench.SizeSample{Servers: n, Sample: st.Own})
 	}
 	if want["dataplane"] {
 		logf("data plane, %d x %s per side", *wrkRuns, *wrkDur)
