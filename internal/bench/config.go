@@ -2,8 +2,10 @@
 // patch engine, the shim on every haproxy start, the data plane behind a
 // shimmed haproxy, hot reloads under load and the memory of the shim and the
 // launcher. It backs `make bench` (internal/bench/cmd/benchrun), which runs
-// every measurement side by side in one run and writes BENCHMARKS.md; nothing
-// here runs in `go test`.
+// every measurement side by side in one run and writes BENCHMARKS.md. No
+// measurement runs in `go test`: the package's tests check the statistics,
+// the parsers of wrk, go test and spawner output, the configs measured and
+// the report.
 package bench
 
 import (

@@ -45,8 +45,19 @@ func RunGoBench(goTool, dir string, count int, benchtime string) ([]GoBench, str
 	if err != nil {
 		return nil, command, fmt.Errorf("%s: %v\n%s", command, err, out)
 	}
+	list := parseGoBench(string(out))
+	if len(list) == 0 {
+		return nil, command, fmt.Errorf("%s printed no benchmark lines:\n%s", command, out)
+	}
+	return list, command, nil
+}
+
+// parseGoBench reads `go test -bench -benchmem` output and keeps each
+// benchmark's fastest run, ordered LoadDir, Parse, Apply, Render, Patch and
+// by size.
+func parseGoBench(out string) []GoBench {
 	best := map[string]GoBench{}
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		m := benchLine.FindStringSubmatch(sc.Text())
 		if m == nil {
@@ -66,9 +77,6 @@ func RunGoBench(goTool, dir string, count int, benchtime string) ([]GoBench, str
 		}
 		best[k] = GoBench{Op: op, Servers: n, NsOp: ns, BytesOp: b, Allocs: a}
 	}
-	if len(best) == 0 {
-		return nil, command, fmt.Errorf("%s printed no benchmark lines:\n%s", command, out)
-	}
 	order := map[string]int{"LoadDir": 0, "Parse": 1, "Apply": 2, "Render": 3, "Patch": 4}
 	var list []GoBench
 	for _, g := range best {
@@ -80,5 +88,5 @@ func RunGoBench(goTool, dir string, count int, benchtime string) ([]GoBench, str
 		}
 		return list[i].Servers < list[j].Servers
 	})
-	return list, command, nil
+	return list
 }
