@@ -322,7 +322,8 @@ type StartTimes struct {
 	// Own is the shim exec'ing `true` against `true` alone, timed in the
 	// same rounds right after a haproxy was killed: the shim's own part of
 	// a start, with the caches as cold as they are for the timed starts.
-	Own Sample
+	// FloorOwn is ExecFloor exec'ing `true` against the same `true` runs.
+	Own, FloorOwn Sample
 }
 
 // StartOverhead times spawn to `show info` answering for haproxy started
@@ -380,19 +381,31 @@ func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (StartTime
 				st.Shim.Base = append(st.Shim.Base, Millis(d))
 			}
 		}
-		for _, ours := range sides(i) {
+		for k := range 3 {
+			side := (i + k) % 3
 			argv, env := []string{truePath}, []string(nil)
-			if ours {
+			switch side {
+			case sideShim:
 				argv, env = ownArgv, ownEnv
+			case sideFloor:
+				argv = []string{t.ExecFloor, truePath}
 			}
 			d, err := timeRun(argv, env, devnull)
 			if err != nil {
 				return st, err
 			}
-			st.Own.add(ours, Millis(d))
+			switch side {
+			case sideShim:
+				st.Own.Ours = append(st.Own.Ours, Millis(d))
+			case sideFloor:
+				st.FloorOwn.Ours = append(st.FloorOwn.Ours, Millis(d))
+			default:
+				st.Own.Base = append(st.Own.Base, Millis(d))
+			}
 		}
 	}
 	st.Floor.Base = st.Shim.Base
+	st.FloorOwn.Base = st.Own.Base
 	return st, nil
 }
 

@@ -139,6 +139,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		res.Start = append(res.Start, bench.SizeSample{Servers: n, Sample: st.Shim})
 		res.StartFloor = append(res.StartFloor, bench.SizeSample{Servers: n, Sample: st.Floor})
 		res.StartOwn = append(res.StartOwn, bench.SizeSample{Servers: n, Sample: st.Own})
+		res.StartFloorOwn = append(res.StartFloorOwn, bench.SizeSample{Servers: n, Sample: st.FloorOwn})
 	}
 	if want["dataplane"] {
 		logf("data plane, %d x %s per side", *wrkRuns, *wrkDur)
