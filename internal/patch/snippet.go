@@ -250,6 +250,9 @@ func LoadSnippet(name string, data []byte) (*Snippet, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, tomlErrors(file, data, err)
 	}
+	if errs := singleTables(file, data); len(errs) > 0 {
+		return nil, errs
+	}
 	pos := tomlPositions(data)
 	pos.checkKeyCase(file, &errs)
 	for i, sd := range doc.Section {
@@ -270,6 +273,35 @@ func LoadSnippet(name string, data []byte) (*Snippet, error) {
 		return nil, errs
 	}
 	return s, nil
+}
+
+// singleTables refuses a [table] header, such as [edit] for [[edit]]. Every
+// table of a snippet is an array of tables, and go-toml decodes a single
+// table into a list of one, so [edit] would load, but every position in it
+// would fall back to the header's line and name the wrong line in errors and
+// provenance comments.
+func singleTables(file string, data []byte) ErrorList {
+	var errs ErrorList
+	var p unstable.Parser
+	p.Reset(data)
+	for p.NextExpression() {
+		e := p.Expression()
+		if e.Kind != unstable.Table {
+			continue
+		}
+		var parts []string
+		line := 0
+		it := e.Key()
+		for it.Next() {
+			parts = append(parts, string(it.Node().Data))
+			if line == 0 && it.Node().Raw.Length > 0 {
+				line = p.Shape(it.Node().Raw).Start.Line
+			}
+		}
+		name := strings.Join(parts, ".")
+		errs.Add(Position{File: file, Line: line}, "[%s] is a single table; snippets take arrays of tables: write [[%s]]", name, name)
+	}
+	return errs
 }
 
 // tomlErrors turns go-toml's errors into positioned errors.
