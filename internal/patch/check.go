@@ -59,11 +59,13 @@ type CheckResult struct {
 	Output string
 }
 
-// haproxyMsgRE matches "[ALERT]    (123) : config : parsing [FILE:LINE] : TEXT"
-// and the same without the parsing part.
+// haproxyMsgRE matches "[ALERT]    (123) : config : parsing [FILE:LINE] : TEXT",
+// "... : config : [FILE:LINE] : TEXT" (what haproxy says about a server's
+// arguments once the file is parsed, such as "inter 0") and both without
+// the position.
 // Compiled on first use, since package init runs on every shim start.
 var haproxyMsgRE = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^\[(ALERT|WARNING)\]\s*(?:\(\d+\)\s*)?:\s*(?:config\s*:\s*)?(?:parsing \[(.*):(\d+)\]\s*:\s*)?(.*)$`)
+	return regexp.MustCompile(`^\[(ALERT|WARNING)\]\s*(?:\(\d+\)\s*)?:\s*(?:config\s*:\s*)?(?:(?:parsing )?\[(.*):(\d+)\]\s*:\s*)?(.*)$`)
 })
 
 // Check writes f to a temporary file and runs `haproxy -c -f` on it, mapping
