@@ -64,8 +64,10 @@ func check(v Var, value string) string {
 			return "a port from 1 to 65535"
 		}
 	case KindTime:
-		if _, ok := ParseTime(value); !ok {
-			return "an HAProxy time such as 250ms, 5s or 1m, of at most 2147483647ms (about 24.8 days)"
+		// Every time variable is a health-check interval, and haproxy refuses
+		// an interval of 0 ("invalid value 0 for argument 'inter'").
+		if d, ok := ParseTime(value); !ok || d == 0 {
+			return "an HAProxy time such as 250ms, 5s or 1m, above 0 and at most 2147483647ms (about 24.8 days)"
 		}
 	case KindFlag:
 		if value != "0" && value != "1" {
