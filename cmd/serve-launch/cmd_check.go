@@ -40,6 +40,9 @@ Example:
 			&cli.BoolFlag{Name: "verbose", Usage: "also print haproxy's warnings about lines of the generated config"},
 		}, envFileFlags()...),
 		Action: func(c *cli.Context) error {
+			if err := noArgs(c); err != nil {
+				return err
+			}
 			o, err := loadOverrides(c, out)
 			if err != nil {
 				return err

@@ -29,6 +29,9 @@ Example:
 			&cli.StringFlag{Name: "color", Usage: "colour the diff: auto, always or never", Value: "auto"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := noArgs(c); err != nil {
+				return asExit2(err)
+			}
 			o, err := loadOverrides(c, out)
 			if err != nil {
 				return asExit2(err)

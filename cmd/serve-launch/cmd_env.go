@@ -45,8 +45,8 @@ Example:
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "output `FORMAT`: table, env or json"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return fmt.Errorf("env takes no arguments, got %q", c.Args().First())
+			if err := noArgs(c); err != nil {
+				return err
 			}
 			format := c.String("format")
 			switch format {

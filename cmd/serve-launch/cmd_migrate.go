@@ -40,6 +40,9 @@ Example:
 			&cli.StringFlag{Name: "haproxy", Usage: "the real haproxy binary, for --check", Value: "haproxy"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := noArgs(c); err != nil {
+				return err
+			}
 			opts := migrate.Options{Name: c.String("from")}
 			var err error
 			if opts.Name, opts.Data, err = readConfigFile(c, opts.Name); err != nil {

@@ -34,6 +34,9 @@ Example:
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
 		),
 		Action: func(c *cli.Context) error {
+			if err := noArgs(c); err != nil {
+				return err
+			}
 			// Snippets' env function must see what Ray's environment had at
 			// run: give reload the same --env-file flags.
 			env, err := loadEnv(c, out)

@@ -24,6 +24,9 @@ Example:
 			noProvenanceFlag(),
 		},
 		Action: func(c *cli.Context) error {
+			if err := noArgs(c); err != nil {
+				return err
+			}
 			o, err := loadOverrides(c, out)
 			if err != nil {
 				return err

@@ -28,6 +28,9 @@ Example:
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
 		},
 		Action: func(c *cli.Context) error {
+			if err := noArgs(c); err != nil {
+				return err
+			}
 			state, err := openStateDir(c)
 			if err != nil {
 				return err

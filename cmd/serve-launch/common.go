@@ -39,6 +39,17 @@ func insecureOverridesFlag() cli.Flag {
 	}
 }
 
+// noArgs refuses arguments to a command that takes none. Flag parsing stops
+// at the first argument, so in "check --config a.cfg x --overrides my.d" the
+// --overrides is an argument too: ignored, check would report on
+// ./overrides.d as if it were the directory asked for.
+func noArgs(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("%s takes no arguments, got %q (flags after it are not read)", c.Command.Name, c.Args().First())
+	}
+	return nil
+}
+
 // loadOverrides loads the snippets named by --overrides, printing warnings
 // and every error.
 func loadOverrides(c *cli.Context, out *output) (*patch.Overrides, error) {
