@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 
@@ -31,6 +32,11 @@ Example:
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return asExit2(err)
+			}
+			switch mode := c.String("color"); mode {
+			case "auto", "always", "never":
+			default:
+				return asExit2(fmt.Errorf("unknown --color %q: use auto, always or never", mode))
 			}
 			o, err := loadOverrides(c, out)
 			if err != nil {
