@@ -37,6 +37,11 @@ Example:
 			if err := noArgs(c); err != nil {
 				return err
 			}
+			// Checked before anything reloads: a bad --format found after
+			// the reload would leave it done and unreported.
+			if f := c.String("format"); f != "text" && f != "json" {
+				return fmt.Errorf("--format must be text or json, not %q", f)
+			}
 			// Snippets' env function must see what Ray's environment had at
 			// run: give reload the same --env-file flags.
 			env, err := loadEnv(c, out)
