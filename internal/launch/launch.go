@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
@@ -44,18 +45,34 @@ func Lookup(environ []string) func(string) (string, bool) {
 	}
 }
 
-// ShimPatcher loads the overrides directory once and returns the shim's
-// patch function with the snippets it applies (for the instance record). A
-// load error does not fail here: the patch function returns it, so a bad
-// snippet is a patch error handled by the shim's on-patch-error policy
-// rather than a failure to start the shim at all.
+// ShimPatcher returns the shim's patch function for the overrides
+// directory. The directory is loaded at the first call, not here: the shim
+// patches under the instance lock, after waiting (up to seconds) for the
+// haproxy it replaces to finish starting and for a hot reload holding that
+// lock. Snippets loaded before that wait could predate an edit that a hot
+// reload has already applied meanwhile; haproxy would then start on the old
+// snippets and nothing would reload it again. Loaded under the lock, the
+// shim's snippets are never older than the last hot reload's, and a later
+// edit triggers another hot reload that waits for the lock.
+//
+// The snippets list is nil, so that the shim's record hashes the directory
+// once it has patched (see [proc.ShimConfig].Snippets). A load error does not
+// fail here: the patch function returns it, so a bad snippet is a patch
+// error handled by the shim's on-patch-error policy rather than a failure
+// to start the shim at all.
 func ShimPatcher(dir string, noProvenance, insecureOverrides bool) (proc.Patcher, []proc.Snippet) {
-	o, err := patch.LoadDir(dir, patch.LoadOptions{InsecureOverrides: insecureOverrides})
-	if err != nil {
-		return func(string, []byte) ([]byte, error) { return nil, err }, nil
-	}
-	// The shim runs in Ray's environment, which already has the env files applied.
-	return Patcher(o, noProvenance, os.LookupEnv), Snippets(o)
+	// One load for every -f file of a start, so they all see the same snippets.
+	load := sync.OnceValues(func() (*patch.Overrides, error) {
+		return patch.LoadDir(dir, patch.LoadOptions{InsecureOverrides: insecureOverrides})
+	})
+	return func(name string, generated []byte) ([]byte, error) {
+		o, err := load()
+		if err != nil {
+			return nil, err
+		}
+		// The shim runs in Ray's environment, which already has the env files applied.
+		return Patcher(o, noProvenance, os.LookupEnv)(name, generated)
+	}, nil
 }
 
 // Snippets lists the snippet files of o with their SHA-256, as the instance

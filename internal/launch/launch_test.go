@@ -2,11 +2,15 @@ package launch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
@@ -82,4 +86,69 @@ func TestPatcherUsesRayEnvironment(t *testing.T) {
 	out, err := Patcher(o, true, Lookup([]string{"SERVE_LAUNCH_TEST_ONLY_RATE=77"}))("gen.cfg", []byte("global\n    maxconn 10\n"))
 	require.NoError(t, err)
 	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 77\n", string(out))
+}
+
+// TestShimPatchesWithSnippetsAsOfTheLock: the shim loads its patcher when it
+// starts, then may wait seconds (for the haproxy it replaces to finish
+// starting, then for the instance lock) before it patches, and a hot reload
+// can run to completion in that window. The shim must patch with the
+// snippets as they are once it holds the instance lock: with snippets loaded
+// earlier it would exec haproxy on what the hot reload already replaced, and
+// nothing would reload it again.
+func TestShimPatchesWithSnippetsAsOfTheLock(t *testing.T) {
+	overrides := t.TempDir()
+	snippet := filepath.Join(overrides, "10-rate.toml")
+	write := func(rate string) {
+		require.NoError(t, os.WriteFile(snippet,
+			[]byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate "+rate+"\"]\n"), 0o600))
+	}
+	write("10")
+	// A hidden file is no snippet (patch.LoadDir skips it): the record must
+	// not list it either.
+	require.NoError(t, os.WriteFile(filepath.Join(overrides, ".10-rate.toml"), []byte("junk"), 0o600))
+	state, err := proc.OpenStateDir(filepath.Join(t.TempDir(), "state"))
+	require.NoError(t, err)
+	cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	require.NoError(t, os.WriteFile(cfg, []byte("global\n    maxconn 10\n"), 0o600))
+
+	// A hot reload holds the instance lock, as reloadOne does.
+	inst := filepath.Join(state.Path(), proc.InstanceID([]string{cfg}))
+	require.NoError(t, os.Mkdir(inst, 0o700))
+	lock, err := os.OpenFile(filepath.Join(inst, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	require.NoError(t, err)
+	defer lock.Close()
+	require.NoError(t, syscall.Flock(int(lock.Fd()), syscall.LOCK_EX))
+
+	// The shim starts as cmd/serve-launch's runShim starts it.
+	patcher, snippets := ShimPatcher(overrides, true, false)
+	real := haproxyPath(t)
+	var execd []string
+	done := make(chan error, 1)
+	go func() {
+		done <- proc.RunShim(context.Background(), proc.ShimConfig{
+			Argv: []string{"-db", "-f", cfg}, RealHAProxy: real, StateDir: state,
+			Patcher: patcher, Snippets: snippets, OverridesDir: overrides,
+			Exec: func(_ string, argv, _ []string) error { execd = argv; return nil },
+		})
+	}()
+	write("20") // the edit the hot reload applies
+	require.NoError(t, syscall.Flock(int(lock.Fd()), syscall.LOCK_UN))
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(2 * proc.LockWait):
+		t.Fatal("the shim did not finish")
+	}
+	require.NotEmpty(t, execd, "the shim exec'd haproxy")
+	patched, err := os.ReadFile(filepath.Join(inst, proc.PatchedFile))
+	require.NoError(t, err)
+	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 20\n", string(patched))
+	// The record names the snippet as it was applied.
+	ins, err := proc.Status(state)
+	require.NoError(t, err)
+	require.Len(t, ins, 1)
+	data, err := os.ReadFile(snippet)
+	require.NoError(t, err)
+	sum := sha256.Sum256(data)
+	assert.Equal(t, []proc.Snippet{{Name: "10-rate.toml", SHA256: hex.EncodeToString(sum[:])}}, ins[0].Snippets)
 }

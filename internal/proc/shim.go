@@ -361,8 +361,8 @@ func execHAProxy(execFn func(string, []string, []string) error, real string, arg
 	return nil
 }
 
-// snippetDigests lists the *.toml files of dir in lexical order with their
-// SHA-256, for status. Errors leave the list short: it is informational.
+// snippetDigests lists the *.toml files of dir but hidden ones in lexical
+// order with their SHA-256, for status. Errors leave the list short: it is informational.
 func snippetDigests(dir string) []Snippet {
 	if dir == "" {
 		return nil
@@ -374,6 +374,11 @@ func snippetDigests(dir string) []Snippet {
 	sort.Strings(names)
 	var out []Snippet
 	for _, n := range names {
+		// Hidden files are no snippets (patch.LoadDir skips them); the
+		// pattern's * matches a leading dot.
+		if strings.HasPrefix(filepath.Base(n), ".") {
+			continue
+		}
 		data, err := os.ReadFile(n)
 		if err != nil {
 			continue
