@@ -392,6 +392,7 @@ func describeLines(ls []*patch.Line) string {
 
 // run walks their sections in file order.
 func (m *migrator) run() {
+	m.preamble()
 	var defaults *patch.Section
 	named := map[string]*patch.Section{}
 	for _, s := range m.their.Sections {
@@ -419,6 +420,20 @@ func (m *migrator) run() {
 		default:
 			m.wholeSection(s)
 		}
+	}
+}
+
+// preamble reports the directives before the first section header, which
+// would otherwise be left out of the report without a word. haproxy refuses
+// them ("unknown keyword ... out of section"), so nothing carries them.
+func (m *migrator) preamble() {
+	for _, l := range m.their.Preamble {
+		if !l.IsDirective() {
+			continue
+		}
+		r := &Row{Setting: "before any section: " + l.Words[0], Their: strings.Join(l.Words, " "), Pos: l.Pos}
+		m.rows = append(m.rows, r)
+		m.notCarried(r, "outside any section, where haproxy refuses it; move it into the section it belongs to")
 	}
 }
 

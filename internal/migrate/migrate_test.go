@@ -419,3 +419,18 @@ func TestServerCount(t *testing.T) {
 		})
 	}
 }
+
+// TestPreambleReported checks that a directive before the first section,
+// which haproxy refuses, is a row of the report rather than left out.
+func TestPreambleReported(t *testing.T) {
+	data := []byte("# tuned by hand\nmaxconn 100\nglobal\n    nbthread 2\n")
+	res, err := Migrate(Options{Name: "pre.cfg", Data: data})
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Rows)
+	r := res.Rows[0]
+	assert.Equal(t, "before any section: maxconn", r.Setting)
+	assert.Equal(t, 2, r.Pos.Line)
+	assert.Equal(t, NotCarried, r.How)
+	assert.Contains(t, r.Detail, "outside any section")
+	assert.Len(t, res.Rows, 2, "the comment is no setting")
+}
