@@ -7,9 +7,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -83,6 +85,7 @@ Example:
 		HideHelpCommand:      true,
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {}, // run() owns exit codes
+		Action:               appAction,
 		Commands: []*cli.Command{
 			runCommand(out),
 			renderCommand(out),
@@ -95,4 +98,18 @@ Example:
 			completionCommand(out),
 		},
 	}
+}
+
+// appAction runs when no command matches. Without it urfave/cli answers
+// "serve-launch rendr" with "No help topic for 'rendr'" and exit status 3,
+// which reads as a help lookup gone wrong, not as a mistyped command.
+func appAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return cli.ShowAppHelp(c)
+	}
+	var names []string
+	for _, cmd := range c.App.VisibleCommands() {
+		names = append(names, cmd.Name)
+	}
+	return fmt.Errorf("unknown command %q: the commands are %s (serve-launch --help says more)", c.Args().First(), strings.Join(names, ", "))
 }
