@@ -87,6 +87,11 @@ func runAction(c *cli.Context, out *output) error {
 	default:
 		return fmt.Errorf("--on-patch-error must be %s or %s, not %q", proc.OnPatchErrorFail, proc.OnPatchErrorPassthrough, p)
 	}
+	// The supervisor takes a zero or negative grace period as "the default",
+	// so --grace-period 0 would wait 10s where the user asked for none.
+	if g := c.Duration("grace-period"); g <= 0 {
+		return fmt.Errorf("--grace-period must be above 0, not %s (it is the wait between a forwarded stop signal and SIGKILL)", g)
+	}
 	env, err := loadEnv(c, out)
 	if err != nil {
 		return err
