@@ -137,9 +137,12 @@ func runAction(c *cli.Context, out *output) error {
 			InsecureOverrides: c.Bool("insecure-overrides"), LauncherPID: os.Getpid(),
 		},
 	})
+	// A command that cannot start exits 127 (not found) or 126 (not
+	// executable), as in a shell, so a start script can tell it from a
+	// failure of the command itself.
 	path, err := lookPathIn(argv[0], childEnv)
 	if err != nil {
-		return err
+		return exitWith(127, err)
 	}
 
 	ctx, cancel := context.WithCancel(c.Context)
@@ -168,7 +171,7 @@ func runAction(c *cli.Context, out *output) error {
 	}
 	code, err := sup.Run(ctx)
 	if err != nil {
-		return err
+		return exitWith(max(code, 1), err)
 	}
 	if code != 0 {
 		return exitWith(code, nil)
