@@ -21,14 +21,16 @@ const WatchDebounce = 200 * time.Millisecond
 const watchRetry = 250 * time.Millisecond
 
 // Watch calls onChange (debounced by [WatchDebounce]) whenever an entry of
-// dir is created, written, removed or renamed, until ctx ends; it returns nil
-// then. It watches the directory itself rather than the files, so it keeps
-// working when an editor saves by writing a temp file and renaming it over
-// the old one, and when Kubernetes updates a ConfigMap volume by swapping
-// the `..data` symlink (the files are symlinks through `..data`). When dir
-// itself is removed or renamed, Watch waits for it to come back, watches it
-// again and reports a change. onChange runs on Watch's goroutine, so calls
-// never overlap.
+// dir is created, written, removed, renamed or changes mode or owner, until
+// ctx ends; it returns nil then. Mode changes count because the overrides
+// permission checks refuse a group-writable snippet and say to `chmod go-w`
+// it: that chmod alone must bring the reload. It watches the directory
+// itself rather than the files, so it keeps working when an editor saves by
+// writing a temp file and renaming it over the old one, and when Kubernetes
+// updates a ConfigMap volume by swapping the `..data` symlink (the files are
+// symlinks through `..data`). When dir itself is removed or renamed, Watch
+// waits for it to come back, watches it again and reports a change.
+// onChange runs on Watch's goroutine, so calls never overlap.
 func Watch(ctx context.Context, dir string, onChange func()) error {
 	return watch(ctx, dir, WatchDebounce, onChange, nil)
 }
@@ -59,9 +61,6 @@ func watch(ctx context.Context, dir string, debounce time.Duration, onChange, re
 		case ev, ok := <-w.Events:
 			if !ok {
 				return nil
-			}
-			if ev.Op == fsnotify.Chmod {
-				continue
 			}
 			if filepath.Clean(ev.Name) == dir && ev.Op&(fsnotify.Remove|fsnotify.Rename) != 0 {
 				// The watch went with the directory; look for it again.

@@ -131,3 +131,19 @@ func TestWatchMissingDir(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nope")
 }
+
+// TestWatchReportsModeChanges: the launcher refuses a group-writable
+// snippet or directory and tells the user to `chmod go-w` it; that chmod
+// alone must bring the reload, or the fix waits for an unrelated edit.
+func TestWatchReportsModeChanges(t *testing.T) {
+	dir := t.TempDir()
+	snippet := filepath.Join(dir, "10-a.toml")
+	writeFile(t, snippet, "a")
+	require.NoError(t, os.Chmod(snippet, 0o664))
+	changes := startWatch(t, dir)
+
+	require.NoError(t, os.Chmod(snippet, 0o644))
+	expectChange(t, changes)
+	require.NoError(t, os.Chmod(dir, 0o700))
+	expectChange(t, changes)
+}
