@@ -328,6 +328,10 @@ func readEnvFile(name string) ([]assignment, []Diagnostic) {
 		}
 		return nil, []Diagnostic{{Severity: Error, Source: Source{File: name}, Message: msg}}
 	}
+	// A file saved by a Windows editor may start with a UTF-8 byte order
+	// mark; docker --env-file skips it, and so does this, rather than
+	// reading it as part of the first name ("found 'ï'").
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var out []assignment
 	var diags []Diagnostic
 	sc := bufio.NewScanner(bytes.NewReader(data))

@@ -161,6 +161,19 @@ func TestGetOmitted(t *testing.T) {
 	assert.False(t, ok)
 }
 
+// TestByteOrderMark checks that a UTF-8 byte order mark at the start of an
+// env file is skipped, as docker --env-file does, and the lines keep their
+// numbers.
+func TestByteOrderMark(t *testing.T) {
+	f := writeFile(t, "bom.env", "\xef\xbb\xbfRAY_SERVE_HAPROXY_NBTHREAD=2\nRAY_SERVE_HAPROXY_MAXCONN=lots\n")
+	env, err := Load(Options{EnvFiles: []string{f}, NoFileLimit: bigLimit})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "not an env line")
+	assert.Contains(t, err.Error(), f+":2: RAY_SERVE_HAPROXY_MAXCONN=lots")
+	got, _ := env.Get("RAY_SERVE_HAPROXY_NBTHREAD")
+	assert.Equal(t, "2", got)
+}
+
 func TestQuotingFollowsEnvparse(t *testing.T) {
 	f := writeFile(t, "a.env", strings.Join([]string{
 		`RAY_SERVE_HAPROXY_CONFIG_FILE_LOC="/srv/my dir/haproxy.cfg"`,
