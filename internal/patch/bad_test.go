@@ -61,6 +61,14 @@ func TestEmptySnippetFile(t *testing.T) {
 	assert.Equal(t, "empty.toml:1: snippet has no [[edit]] and no [[section]]: nothing to do", err.Error())
 }
 
+// TestSnippetByteOrderMark checks that a UTF-8 byte order mark before the
+// first table is skipped and the lines keep their numbers.
+func TestSnippetByteOrderMark(t *testing.T) {
+	_, err := LoadSnippet("bom.toml", []byte("\xef\xbb\xbf[[edit]]\nsection = \"global\"\nset = [\"maxconn {{ bad\"]\n"))
+	require.Error(t, err)
+	assert.Equal(t, `bom.toml:3: template: function "bad" not defined`, err.Error())
+}
+
 // TestBadSnippetReportsAll checks that one run reports every error of a
 // file, in line order, rather than stopping at the first.
 func TestBadSnippetReportsAll(t *testing.T) {

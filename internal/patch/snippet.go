@@ -245,6 +245,10 @@ func LoadSnippet(name string, data []byte) (*Snippet, error) {
 		errs.Add(Position{File: file}, "snippet is %d bytes, more than the limit of %d", len(data), MaxSnippetSize)
 		return nil, errs
 	}
+	// A file saved by a Windows editor may start with a UTF-8 byte order
+	// mark, which go-toml reads as a key ("invalid character ... 'ï'"); it
+	// carries nothing, so it is skipped. The digest above covers it still.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var doc snippetDoc
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
