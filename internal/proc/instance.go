@@ -18,7 +18,7 @@ const (
 	ResultPatched      = "patched"       // the shim patched and exec'd haproxy
 	ResultPassthrough  = "passthrough"   // patching failed; haproxy runs the unpatched file
 	ResultPatchFailed  = "patch-failed"  // patching failed; nothing was started
-	ResultReloaded     = "reloaded"      // a hot reload re-patched and SIGUSR2'd the master
+	ResultReloaded     = "reloaded"      // a hot reload re-patched and SIGUSR2'd the master, or found it running that already
 	ResultReloadFailed = "reload-failed" // a hot reload changed nothing (see LastError)
 )
 

@@ -69,8 +69,9 @@ const (
 // server-state file (Ray's config loads it with load-server-state-from-file,
 // so servers keep their runtime state), write patched.cfg atomically, send
 // SIGUSR2 to the master and wait, bounded, for its new worker. An unchanged
-// patched file is not reloaded. Instances whose master is dead are pruned
-// (except failed starts, kept for status). The error joins every instance's
+// patched file is not reloaded; a failure on record is then cleared.
+// Instances whose master is dead are pruned (except failed starts, kept for
+// status). The error joins every instance's
 // failure; the report has them all. snippets are the snippet files patcher
 // applies, recorded with each reloaded instance; nil means hash the files of
 // the instance's recorded overrides directory.
@@ -188,6 +189,20 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	}
 	if !changed {
 		res.Outcome = OutcomeUnchanged
+		if rec.Result == ResultReloadFailed || rec.Result == ResultPatchFailed {
+			// haproxy already runs what these overrides make of Ray's latest
+			// file (the user put back what runs): the failure on record is
+			// over, and status must stop reporting it.
+			rec.Result, rec.LastError = ResultReloaded, ""
+			rec.Snippets = snippets
+			if rec.Snippets == nil {
+				rec.Snippets = snippetDigests(rec.OverridesDir)
+			}
+			if err := s.saveInstance(dir, rec); err != nil {
+				res.Outcome, res.Detail = OutcomeFailed, err.Error()
+				return res, err
+			}
+		}
 		return res, nil
 	}
 

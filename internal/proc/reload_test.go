@@ -123,6 +123,21 @@ func TestReloadAll(t *testing.T) {
 		assert.Contains(t, in.LastError, "bogus-directive")
 	})
 
+	// The user puts back the overrides haproxy runs: nothing to reload, and
+	// status must stop reporting the failure they have undone.
+	t.Run("overrides put back clear the failure", func(t *testing.T) {
+		worker := showInfo(t, e.sock())["Pid"]
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), []Snippet{{Name: "10-a.toml", SHA256: "ab"}})
+		require.NoError(t, err)
+		assert.Equal(t, OutcomeUnchanged, rep.Instances[0].Outcome)
+		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"], "no reload happened")
+		in, err := s.loadInstance(dir)
+		require.NoError(t, err)
+		assert.Equal(t, ResultReloaded, in.Result)
+		assert.Empty(t, in.LastError)
+		assert.Equal(t, []Snippet{{Name: "10-a.toml", SHA256: "ab"}}, in.Snippets)
+	})
+
 	t.Run("patch error changes nothing", func(t *testing.T) {
 		e.Extra = "#FAIL\n"
 		e.write(t)
