@@ -86,6 +86,11 @@ func TestPatcherUsesRayEnvironment(t *testing.T) {
 	out, err := Patcher(o, true, Lookup([]string{"SERVE_LAUNCH_TEST_ONLY_RATE=77"}))("gen.cfg", []byte("global\n    maxconn 10\n"))
 	require.NoError(t, err)
 	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 77\n", string(out))
+	// What the hot reload records for that patch.
+	data, err := os.ReadFile(filepath.Join(dir, "10-node.toml"))
+	require.NoError(t, err)
+	sum := sha256.Sum256(data)
+	assert.Equal(t, []proc.Snippet{{Name: "10-node.toml", SHA256: hex.EncodeToString(sum[:])}}, Snippets(o))
 }
 
 // TestShimPatchesWithSnippetsAsOfTheLock: the shim loads its patcher when it
@@ -151,4 +156,78 @@ func TestShimPatchesWithSnippetsAsOfTheLock(t *testing.T) {
 	require.NoError(t, err)
 	sum := sha256.Sum256(data)
 	assert.Equal(t, []proc.Snippet{{Name: "10-rate.toml", SHA256: hex.EncodeToString(sum[:])}}, ins[0].Snippets)
+}
+
+// TestPreflightErrors: what a user meets at `serve-launch run` before Ray
+// starts, each naming what to fix.
+func TestPreflightErrors(t *testing.T) {
+	hap := haproxyPath(t)
+	env := loadEnv(t, "RAY_SERVE_HAPROXY_MAXCONN=2000")
+	cases := []struct {
+		name    string
+		snippet string
+		haproxy string
+		want    []string
+	}{
+		{name: "a selector matching nothing names the snippet line",
+			snippet: "[[edit]]\nsection = \"backend no-such-app\"\nset = [\"retries 2\"]\n",
+			haproxy: hap, want: []string{"10-s.toml:1", "no-such-app", "the config has"}},
+		{name: "a template error names the snippet line",
+			snippet: "[[edit]]\nsection = \"global\"\nset = [\"maxconnrate {{ mul .NoSuchFact 2 }}\"]\n",
+			haproxy: hap, want: []string{"10-s.toml:3", "NoSuchFact"}},
+		{name: "an env value the snippet needs but Ray lacks",
+			snippet: "[[edit]]\nsection = \"global\"\nset = [\"maxconnrate {{ env \\\"SERVE_LAUNCH_TEST_UNSET\\\" }}\"]\n",
+			haproxy: hap, want: []string{"10-s.toml:3", "SERVE_LAUNCH_TEST_UNSET"}},
+		{name: "a haproxy that cannot run",
+			snippet: "[[edit]]\nsection = \"defaults\"\nset = [\"timeout queue 30s\"]\n",
+			haproxy: filepath.Join(t.TempDir(), "no-haproxy"), want: []string{"no-haproxy"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "10-s.toml"), []byte(c.snippet), 0o600))
+			o, err := patch.LoadDir(dir, patch.LoadOptions{})
+			require.NoError(t, err)
+			err = Preflight(context.Background(), env, o, c.haproxy, Lookup(nil))
+			require.Error(t, err)
+			for _, w := range c.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// TestShimPatcherLoadErrors: a snippet directory the shim cannot load is a
+// patch error (the on-patch-error policy decides), naming what is wrong.
+func TestShimPatcherLoadErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(t *testing.T) string
+		want  string
+	}{
+		{name: "directory removed", want: "overrides directory", setup: func(t *testing.T) string {
+			return filepath.Join(t.TempDir(), "gone")
+		}},
+		{name: "broken TOML", want: "10-bad.toml", setup: func(t *testing.T) string {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "10-bad.toml"), []byte("[[edit]\n"), 0o600))
+			return dir
+		}},
+		{name: "group-writable snippet", want: "chmod go-w", setup: func(t *testing.T) string {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "10-a.toml")
+			require.NoError(t, os.WriteFile(p, []byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 5\"]\n"), 0o600))
+			require.NoError(t, os.Chmod(p, 0o664))
+			return dir
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			patcher, snippets := ShimPatcher(c.setup(t), true, false)
+			assert.Nil(t, snippets)
+			_, err := patcher("gen.cfg", []byte("global\n    maxconn 10\n"))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
 }
