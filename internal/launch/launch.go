@@ -46,33 +46,47 @@ func Lookup(environ []string) func(string) (string, bool) {
 }
 
 // ShimPatcher returns the shim's patch function for the overrides
-// directory. The directory is loaded at the first call, not here: the shim
-// patches under the instance lock, after waiting (up to seconds) for the
-// haproxy it replaces to finish starting and for a hot reload holding that
-// lock. Snippets loaded before that wait could predate an edit that a hot
-// reload has already applied meanwhile; haproxy would then start on the old
-// snippets and nothing would reload it again. Loaded under the lock, the
-// shim's snippets are never older than the last hot reload's, and a later
-// edit triggers another hot reload that waits for the lock.
+// directory, and a function listing the snippets that patch applied (for
+// the instance record). The directory is loaded at the first patch call,
+// not here: the shim patches under the instance lock, after waiting (up to
+// seconds) for the haproxy it replaces to finish starting and for a hot
+// reload holding that lock. Snippets loaded before that wait could predate
+// an edit that a hot reload has already applied meanwhile; haproxy would
+// then start on the old snippets and nothing would reload it again. Loaded
+// under the lock, the shim's snippets are never older than the last hot
+// reload's, and a later edit triggers another hot reload that waits for the
+// lock.
 //
-// The snippets list is nil, so that the shim's record hashes the directory
-// once it has patched (see [proc.ShimConfig].Snippets). A load error does not
+// The list comes from the same load as the patch, so the record names what
+// was applied even if a file changes right after; it is nil before the
+// first patch call and when the load failed, and the shim then hashes the
+// directory itself (see [proc.ShimConfig].Snippets). A load error does not
 // fail here: the patch function returns it, so a bad snippet is a patch
 // error handled by the shim's on-patch-error policy rather than a failure
 // to start the shim at all.
-func ShimPatcher(dir string, noProvenance, insecureOverrides bool) (proc.Patcher, []proc.Snippet) {
+func ShimPatcher(dir string, noProvenance, insecureOverrides bool) (proc.Patcher, func() []proc.Snippet) {
 	// One load for every -f file of a start, so they all see the same snippets.
+	var loaded *patch.Overrides
 	load := sync.OnceValues(func() (*patch.Overrides, error) {
-		return patch.LoadDir(dir, patch.LoadOptions{InsecureOverrides: insecureOverrides})
+		o, err := patch.LoadDir(dir, patch.LoadOptions{InsecureOverrides: insecureOverrides})
+		loaded = o
+		return o, err
 	})
-	return func(name string, generated []byte) ([]byte, error) {
+	patcher := func(name string, generated []byte) ([]byte, error) {
 		o, err := load()
 		if err != nil {
 			return nil, err
 		}
 		// The shim runs in Ray's environment, which already has the env files applied.
 		return Patcher(o, noProvenance, os.LookupEnv)(name, generated)
-	}, nil
+	}
+	applied := func() []proc.Snippet {
+		if loaded == nil {
+			return nil
+		}
+		return Snippets(loaded)
+	}
+	return patcher, applied
 }
 
 // Snippets lists the snippet files of o with their SHA-256, as the instance

@@ -223,11 +223,30 @@ func TestShimPatcherLoadErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			patcher, snippets := ShimPatcher(c.setup(t), true, false)
-			assert.Nil(t, snippets)
+			patcher, applied := ShimPatcher(c.setup(t), true, false)
 			_, err := patcher("gen.cfg", []byte("global\n    maxconn 10\n"))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
+			assert.Nil(t, applied(), "nothing was applied")
 		})
 	}
+}
+
+// TestShimPatcherListsWhatItApplied: the record's snippet list comes from
+// the load the patch used, not from reading the directory again, so an edit
+// right after the patch does not put a digest of content that was never
+// applied into the record.
+func TestShimPatcherListsWhatItApplied(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "10-rate.toml")
+	applied := []byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 10\"]\n")
+	require.NoError(t, os.WriteFile(p, applied, 0o600))
+	patcher, list := ShimPatcher(dir, true, false)
+	assert.Nil(t, list(), "nothing is loaded before the first patch")
+	out, err := patcher("gen.cfg", []byte("global\n    maxconn 10\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 10\n", string(out))
+	require.NoError(t, os.WriteFile(p, []byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 99\"]\n"), 0o600))
+	sum := sha256.Sum256(applied)
+	assert.Equal(t, []proc.Snippet{{Name: "10-rate.toml", SHA256: hex.EncodeToString(sum[:])}}, list())
 }

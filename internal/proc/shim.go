@@ -46,10 +46,11 @@ type ShimConfig struct {
 	NoMasterWorker bool
 	// OverridesDir is the snippet directory, recorded in instance.json.
 	OverridesDir string
-	// Snippets are the snippet files Patcher applies, with their SHA-256, as
-	// loaded; nil means the *.toml files of OverridesDir are hashed here
-	// (when loading them failed, say).
-	Snippets []Snippet
+	// Snippets lists the snippet files Patcher applied, with their SHA-256,
+	// as loaded; it is called after patching. When it is nil or returns
+	// nil (loading the snippets failed, say), the *.toml files of
+	// OverridesDir are hashed here instead.
+	Snippets func() []Snippet
 	// LauncherPID is the `serve-launch run` process, recorded so the launcher
 	// can stop every haproxy started under it (0 when unknown).
 	LauncherPID int
@@ -220,7 +221,10 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	}
 	rec.ID, rec.Dir = filepath.Base(dir), dir
 	rec.OverridesDir = cfg.OverridesDir
-	rec.Snippets = cfg.Snippets
+	rec.Snippets = nil
+	if cfg.Snippets != nil {
+		rec.Snippets = cfg.Snippets()
+	}
 	if rec.Snippets == nil {
 		rec.Snippets = snippetDigests(cfg.OverridesDir)
 	}
