@@ -128,8 +128,15 @@ type positions map[string]int
 // tomlPositions walks the TOML syntax tree of data and records the line of
 // every array-table entry, key and array element, so that errors and
 // provenance comments can name the line a value came from.
-func tomlPositions(data []byte) positions {
-	pos := positions{}
+//
+// single lists every [table] header, such as [edit] for [[edit]]: every
+// table of a snippet is an array of tables, and go-toml decodes a single
+// table into a list of one, so [edit] would load, but every position in it
+// would fall back to the header's line and name the wrong line in errors
+// and provenance comments. The check rides on this walk so that a snippet
+// is not parsed once more on every haproxy start.
+func tomlPositions(file string, data []byte) (pos positions, single ErrorList) {
+	pos = positions{}
 	counts := map[string]int{}
 	var p unstable.Parser
 	p.Reset(data)
@@ -212,12 +219,15 @@ func tomlPositions(data []byte) positions {
 				n := counts[path]
 				counts[path] = n + 1
 				path += "." + strconv.Itoa(n)
+			} else {
+				name := strings.Join(parts, ".")
+				single.Add(Position{File: file, Line: l}, "[%s] is a single table; snippets take arrays of tables: write [[%s]]", name, name)
 			}
 			pos[path] = l
 			prefix = path + "."
 		}
 	}
-	return pos
+	return pos, single
 }
 
 // at returns the position of a TOML path, falling back to its parents.
@@ -254,10 +264,10 @@ func LoadSnippet(name string, data []byte) (*Snippet, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, tomlErrors(file, data, err)
 	}
-	if errs := singleTables(file, data); len(errs) > 0 {
-		return nil, errs
+	pos, single := tomlPositions(file, data)
+	if len(single) > 0 {
+		return nil, single
 	}
-	pos := tomlPositions(data)
 	pos.checkKeyCase(file, &errs)
 	for i, sd := range doc.Section {
 		if ns := s.loadSection(pos, i, sd, &errs); ns != nil {
@@ -279,35 +289,6 @@ func LoadSnippet(name string, data []byte) (*Snippet, error) {
 	return s, nil
 }
 
-// singleTables refuses a [table] header, such as [edit] for [[edit]]. Every
-// table of a snippet is an array of tables, and go-toml decodes a single
-// table into a list of one, so [edit] would load, but every position in it
-// would fall back to the header's line and name the wrong line in errors and
-// provenance comments.
-func singleTables(file string, data []byte) ErrorList {
-	var errs ErrorList
-	var p unstable.Parser
-	p.Reset(data)
-	for p.NextExpression() {
-		e := p.Expression()
-		if e.Kind != unstable.Table {
-			continue
-		}
-		var parts []string
-		line := 0
-		it := e.Key()
-		for it.Next() {
-			parts = append(parts, string(it.Node().Data))
-			if line == 0 && it.Node().Raw.Length > 0 {
-				line = p.Shape(it.Node().Raw).Start.Line
-			}
-		}
-		name := strings.Join(parts, ".")
-		errs.Add(Position{File: file, Line: line}, "[%s] is a single table; snippets take arrays of tables: write [[%s]]", name, name)
-	}
-	return errs
-}
-
 // tomlErrors turns go-toml's errors into positioned errors.
 func tomlErrors(file string, data []byte, err error) error {
 	var errs ErrorList
@@ -315,7 +296,7 @@ func tomlErrors(file string, data []byte, err error) error {
 	var de *toml.DecodeError
 	switch {
 	case errors.As(err, &strict):
-		pos := tomlPositions(data)
+		pos, _ := tomlPositions(file, data)
 		for i := range strict.Errors {
 			row, col := strict.Errors[i].Position()
 			key := strict.Errors[i].Key()
