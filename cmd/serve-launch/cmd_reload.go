@@ -20,7 +20,8 @@ func reloadCommand(out *output) *cli.Command {
 and validates the snippets (on any error it reports them all and changes
 nothing), then for every live haproxy in the state dir re-patches the latest
 generated file, checks it with haproxy -c, and reloads the master with SIGUSR2.
-Sending SIGHUP to "serve-launch run" does the same. Give reload the
+Sending SIGHUP to "serve-launch run" does the same for the haproxy started
+under it. Give reload the
 --overrides and --env-file flags run was given: Ray's next own reload patches
 with run's.
 
@@ -56,7 +57,10 @@ Example:
 			if err != nil {
 				return err
 			}
-			rep, err := proc.ReloadAll(c.Context, state, launch.Patcher(o, c.Bool("no-provenance"), launch.Lookup(env.ChildEnviron(os.Environ()))), launch.Snippets(o))
+			// Every live haproxy, whichever launcher started it: reload is
+			// the operator's explicit word (its help says to give it run's
+			// flags).
+			rep, err := proc.ReloadAll(c.Context, state, launch.Patcher(o, c.Bool("no-provenance"), launch.Lookup(env.ChildEnviron(os.Environ()))), launch.Snippets(o), proc.ReloadScope{})
 			if c.String("format") == "json" {
 				enc := json.NewEncoder(out.stdout)
 				enc.SetIndent("", "  ")

@@ -259,8 +259,8 @@ func loadEnv(c *cli.Context, out *output) (*envmap.Env, error) {
 }
 
 // reloadOverrides loads the overrides and, when they are valid, re-patches
-// and gracefully reloads every live haproxy; when not, it reports every
-// error and changes nothing.
+// and gracefully reloads every live haproxy started under this launcher;
+// when not, it reports every error and changes nothing.
 //
 // getenv is Ray's environment, so that `env` in a snippet renders on a hot
 // reload as it did when the shim started haproxy.
@@ -271,7 +271,10 @@ func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.S
 		_ = reportErrors(out, err)
 		return
 	}
-	rep, err := proc.ReloadAll(ctx, state, launch.Patcher(o, noProv, getenv), launch.Snippets(o))
+	// Only the haproxy started under this launcher: another one sharing the
+	// state dir has its own overrides.d and environment.
+	scope := proc.ReloadScope{LauncherPID: os.Getpid()}
+	rep, err := proc.ReloadAll(ctx, state, launch.Patcher(o, noProv, getenv), launch.Snippets(o), scope)
 	if err != nil {
 		out.errorf("reload: %v", err)
 	}

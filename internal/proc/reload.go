@@ -75,7 +75,12 @@ const (
 // failure; the report has them all. snippets are the snippet files patcher
 // applies, recorded with each reloaded instance; nil means hash the files of
 // the instance's recorded overrides directory.
-func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher, snippets []Snippet) (ReloadReport, error) {
+//
+// scope limits the reload to the haproxy a caller may patch: several
+// launchers can share a state directory, and snippets applied to a haproxy
+// another launcher started (with its own overrides.d and environment) would
+// give it a config its own shim would undo at Ray's next reload.
+func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher, snippets []Snippet, scope ReloadScope) (ReloadReport, error) {
 	var rep ReloadReport
 	dirs, err := s.instanceDirs()
 	if err != nil {
@@ -86,7 +91,7 @@ func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher, snippets []Sni
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		res, err := reloadOne(ctx, s, dir, patcher, snippets)
+		res, err := reloadOne(ctx, s, dir, patcher, snippets, scope)
 		if res.ID == "" {
 			continue
 		}
@@ -98,11 +103,26 @@ func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher, snippets []Sni
 	return rep, errors.Join(errs...)
 }
 
+// ReloadScope picks the instances a hot reload may touch; its zero value
+// takes every one.
+type ReloadScope struct {
+	// LauncherPID, when not 0, takes only the haproxy started under that
+	// `serve-launch run` (the record's LauncherPID). Others are left out of
+	// the report altogether, dead ones included: they are another
+	// launcher's to reload and prune.
+	LauncherPID int
+}
+
+// takes reports whether scope lets a reload touch rec.
+func (scope ReloadScope) takes(rec *Instance) bool {
+	return scope.LauncherPID == 0 || rec.LauncherPID == scope.LauncherPID
+}
+
 // reloadStartWait bounds how long a hot reload waits for a master still
 // starting (see waitStarted), holding the instance lock.
 const reloadStartWait = LockWait / 2
 
-func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, snippets []Snippet) (ReloadResult, error) {
+func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, snippets []Snippet, scope ReloadScope) (ReloadResult, error) {
 	// The instance lock keeps a shim from rewriting the same files meanwhile;
 	// the shim holds it until its exec.
 	unlock, err := s.lockInstance(dir, LockWait)
@@ -126,6 +146,9 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 		return ReloadResult{}, nil
 	}
 	res := ReloadResult{ID: rec.ID, Generated: rec.Generated, MasterPID: rec.MasterPID}
+	if !scope.takes(rec) {
+		return ReloadResult{}, nil
+	}
 
 	// The shim's lock is free from the moment its exec begins, while the
 	// process's command line still reads empty: wait that moment out, so

@@ -77,7 +77,7 @@ func TestReloadAll(t *testing.T) {
 	e.write(t)
 	oldWorker := showInfo(t, e.sock())["Pid"]
 
-	rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), nil)
+	rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), nil, ReloadScope{})
 	require.NoError(t, err)
 	require.Len(t, rep.Instances, 1)
 	r := rep.Instances[0]
@@ -100,7 +100,7 @@ func TestReloadAll(t *testing.T) {
 	assert.Equal(t, ResultReloaded, in.Result)
 
 	t.Run("unchanged does not reload", func(t *testing.T) {
-		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), nil)
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), nil, ReloadScope{})
 		require.NoError(t, err)
 		assert.Equal(t, OutcomeUnchanged, rep.Instances[0].Outcome)
 	})
@@ -109,7 +109,7 @@ func TestReloadAll(t *testing.T) {
 		before, err := os.ReadFile(filepath.Join(dir, PatchedFile))
 		require.NoError(t, err)
 		worker := showInfo(t, e.sock())["Pid"]
-		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1800\n    bogus-directive 1"), nil)
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1800\n    bogus-directive 1"), nil, ReloadScope{})
 		require.Error(t, err)
 		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
 		assert.Contains(t, err.Error(), "bogus-directive")
@@ -127,7 +127,7 @@ func TestReloadAll(t *testing.T) {
 	// status must stop reporting the failure they have undone.
 	t.Run("overrides put back clear the failure", func(t *testing.T) {
 		worker := showInfo(t, e.sock())["Pid"]
-		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), []Snippet{{Name: "10-a.toml", SHA256: "ab"}})
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), []Snippet{{Name: "10-a.toml", SHA256: "ab"}}, ReloadScope{})
 		require.NoError(t, err)
 		assert.Equal(t, OutcomeUnchanged, rep.Instances[0].Outcome)
 		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"], "no reload happened")
@@ -138,11 +138,31 @@ func TestReloadAll(t *testing.T) {
 		assert.Equal(t, []Snippet{{Name: "10-a.toml", SHA256: "ab"}}, in.Snippets)
 	})
 
+	// Several launchers can share a state dir: a launcher's hot reload
+	// leaves another's haproxy alone.
+	t.Run("out of scope changes nothing", func(t *testing.T) {
+		before, err := os.ReadFile(filepath.Join(dir, PatchedFile))
+		require.NoError(t, err)
+		worker := showInfo(t, e.sock())["Pid"]
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1900"), nil, ReloadScope{LauncherPID: os.Getpid() + 1})
+		require.NoError(t, err)
+		assert.Empty(t, rep.Instances, "another launcher's haproxy is not even reported")
+		rep, err = ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), nil, ReloadScope{LauncherPID: os.Getpid()})
+		require.NoError(t, err)
+		require.Len(t, rep.Instances, 1, "its own launcher's reload takes it")
+		assert.Equal(t, OutcomeUnchanged, rep.Instances[0].Outcome, rep.Instances[0].Detail)
+
+		after, err := os.ReadFile(filepath.Join(dir, PatchedFile))
+		require.NoError(t, err)
+		assert.Equal(t, string(before), string(after))
+		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"], "no reload happened")
+	})
+
 	t.Run("patch error changes nothing", func(t *testing.T) {
 		e.Extra = "#FAIL\n"
 		e.write(t)
 		worker := showInfo(t, e.sock())["Pid"]
-		rep, err := ReloadAll(ctx, s, testPatcher, nil)
+		rep, err := ReloadAll(ctx, s, testPatcher, nil, ReloadScope{})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "20-backpressure.toml:4")
 		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
@@ -152,7 +172,11 @@ func TestReloadAll(t *testing.T) {
 	t.Run("dead master is pruned", func(t *testing.T) {
 		require.NoError(t, syscall.Kill(master, syscall.SIGKILL))
 		waitFor(t, 10*time.Second, "master to die", func() bool { return !pidAlive(master) })
-		rep, err := ReloadAll(ctx, s, testPatcher, nil)
+		rep, err := ReloadAll(ctx, s, testPatcher, nil, ReloadScope{LauncherPID: os.Getpid() + 1})
+		require.NoError(t, err)
+		assert.Empty(t, rep.Instances)
+		assert.DirExists(t, dir, "another launcher's record is its to prune")
+		rep, err = ReloadAll(ctx, s, testPatcher, nil, ReloadScope{})
 		require.NoError(t, err)
 		require.Len(t, rep.Instances, 1)
 		assert.Equal(t, OutcomePruned, rep.Instances[0].Outcome)
@@ -192,7 +216,7 @@ func TestReloadDrainsRayPipes(t *testing.T) {
 	s, err := OpenStateDir(stateDir)
 	require.NoError(t, err)
 
-	rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil)
+	rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil, ReloadScope{})
 	require.NoError(t, err)
 	require.Equal(t, OutcomeReloaded, rep.Instances[0].Outcome)
 	log, err := os.ReadFile(filepath.Join(stateDir, InstanceID([]string{e.cfg}), ShimLogFile))
@@ -225,7 +249,7 @@ func TestReloadWaitsForAStartingMaster(t *testing.T) {
 	require.NoError(t, s.saveInstance(dir, rec))
 
 	t.Run("still starting: not signalled", func(t *testing.T) {
-		rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil)
+		rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil, ReloadScope{})
 		require.Error(t, err)
 		require.Len(t, rep.Instances, 1)
 		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
@@ -241,7 +265,7 @@ func TestReloadWaitsForAStartingMaster(t *testing.T) {
 		// The stand-in cannot confirm a reload the way haproxy does; what
 		// matters is that the wait is over and SIGUSR2 went out, which
 		// ends sh (it does not handle the signal).
-		_, _ = ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil)
+		_, _ = ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil, ReloadScope{})
 		waitFor(t, 10*time.Second, "the stand-in master to get SIGUSR2", func() bool { return !pidAlive(starting) })
 	})
 }

@@ -65,7 +65,7 @@ func TestShimExecsRealHAProxyAsMaster(t *testing.T) {
 
 	// A hot reload of the master Ray's reload started (its argv has -sf and
 	// -x, which haproxy drops when it re-execs itself).
-	rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1200"), nil)
+	rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1200"), nil, ReloadScope{})
 	require.NoError(t, err)
 	require.Len(t, rep.Instances, 1)
 	assert.Equal(t, OutcomeReloaded, rep.Instances[0].Outcome, rep.Instances[0].Detail)
