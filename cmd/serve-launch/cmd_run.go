@@ -282,6 +282,12 @@ func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.S
 		switch r.Outcome {
 		case proc.OutcomeReloaded:
 			out.infof("reloaded haproxy %d (%s) with %d snippets", r.MasterPID, r.Generated, len(o.Snippets))
+		case proc.OutcomeUnchanged:
+			// Silent, but for a failure the change has undone: the user
+			// who fixed a refused snippet hears that it took.
+			if r.Detail != "" {
+				out.infof("haproxy %d (%s) %s", r.MasterPID, r.Generated, r.Detail)
+			}
 		case proc.OutcomeFailed:
 			out.errorf("reload of haproxy %d (%s) failed, it keeps its current config: %s", r.MasterPID, r.Generated, r.Detail)
 		case proc.OutcomeSkipped:

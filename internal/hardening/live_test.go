@@ -19,10 +19,13 @@ import (
 )
 
 // badSnippets are what an operator might drop into overrides.d by mistake.
-// want is what the launcher must say, naming the file and line.
+// want is what the launcher must say, naming the file and line. atReload
+// marks the ones that load and fail only when patched or checked, so a hot
+// reload records the failure and taking the snippet out again clears it.
 var badSnippets = []struct {
 	name, file, content, want string
 	mode                      os.FileMode
+	atReload                  bool
 }{
 	{name: "TOML syntax", file: "60-syntax.toml", content: "[[edit]\nsection = \"global\"\n",
 		want: "60-syntax.toml:1:7: toml: expected ']]'"},
@@ -33,13 +36,13 @@ var badSnippets = []struct {
 	{name: "others can write it", file: "63-writable.toml", content: goodSnippet, mode: 0o666,
 		want: "63-writable.toml: refusing the snippet: it is writable by group or others (mode 0666"},
 	{name: "guard: deletes Ray's admin socket", file: "64-guard.toml", content: "[[edit]]\nsection = \"global\"\ndelete = [\"stats socket *\"]\n",
-		want: "64-guard.toml:1: edit of \"global\" removes or changes what Ray depends on: admin socket"},
+		want: "64-guard.toml:1: edit of \"global\" removes or changes what Ray depends on: admin socket", atReload: true},
 	{name: "selector matches nothing", file: "65-nomatch.toml", content: "[[edit]]\nsection = \"backend api-*\"\nset = [\"retries 2\"]\n",
-		want: "65-nomatch.toml:1: section \"backend api-*\" matches no section"},
+		want: "65-nomatch.toml:1: section \"backend api-*\" matches no section", atReload: true},
 	{name: "first-wins key added", file: "66-firstwins.toml", content: "[[edit]]\nsection = \"global\"\nadd = [\"maxconn 10\"]\n",
 		want: "66-firstwins.toml:3: add: global maxconn is first-wins"},
 	{name: "value haproxy refuses", file: "67-haproxy.toml", content: "[[edit]]\nsection = \"defaults\"\nset = [\"timeout client forever\"]\n",
-		want: "timeout client"},
+		want: "timeout client", atReload: true},
 }
 
 // TestLiveHAProxyStaysUp runs `serve-launch run -- raysim` on the real
@@ -58,7 +61,13 @@ func TestLiveHAProxyStaysUp(t *testing.T) {
 			path := filepath.Join(l.OverridesDir, bs.file)
 			writeSnippet(t, path, bs.content, bs.mode)
 			l.Log.WaitFor(t, from, bs.want, 20*time.Second)
+			from = l.Log.Len()
 			require.NoError(t, os.Remove(path))
+			if bs.atReload {
+				// The user undid the change: the launcher says the failure
+				// is over, as status then does.
+				l.Log.WaitFor(t, from, "already runs these overrides; the failure on record is cleared", 20*time.Second)
+			}
 			assert.Equal(t, base, l.snapshot(t), "haproxy changed after a bad snippet")
 			assert.Equal(t, 200, l.get(t))
 		})

@@ -217,6 +217,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 			// file (the user put back what runs): the failure on record is
 			// over, and status must stop reporting it.
 			rec.Result, rec.LastError = ResultReloaded, ""
+			res.Detail = "already runs these overrides; the failure on record is cleared"
 			rec.Snippets = snippets
 			if rec.Snippets == nil {
 				rec.Snippets = snippetDigests(rec.OverridesDir)

@@ -130,6 +130,7 @@ func TestReloadAll(t *testing.T) {
 		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), []Snippet{{Name: "10-a.toml", SHA256: "ab"}}, ReloadScope{})
 		require.NoError(t, err)
 		assert.Equal(t, OutcomeUnchanged, rep.Instances[0].Outcome)
+		assert.Equal(t, "already runs these overrides; the failure on record is cleared", rep.Instances[0].Detail, "the launcher says so")
 		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"], "no reload happened")
 		in, err := s.loadInstance(dir)
 		require.NoError(t, err)
