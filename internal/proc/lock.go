@@ -31,11 +31,11 @@ func ReadLocked(path string) ([]byte, error) {
 // readLocked is ReadLocked with the wait and a hook that tests use to learn
 // that the reader found the lock busy.
 func readLocked(path string, wait time.Duration, onBusy func()) ([]byte, error) {
-	unlock, err := lockFile(path+".lock", syscall.LOCK_SH, wait, onBusy)
+	lock, err := lockFile(path+".lock", syscall.LOCK_SH, wait, onBusy)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
+	defer lock.Close()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, cleanPathErr(err))
@@ -51,12 +51,28 @@ func readLocked(path string, wait time.Duration, onBusy func()) ([]byte, error) 
 	return data, nil
 }
 
+// errLockGone says that a lock file was removed (or replaced) while we
+// waited for it: the lock taken is on a file nobody else will open. A hot
+// reload prunes a dead instance's directory holding the instance lock, and
+// a shim that waited for that lock must not go on in a removed directory.
+var errLockGone = errors.New("the lock file was removed while waiting for it")
+
+// stillAt reports whether name still is the file f has open.
+func stillAt(f *os.File, name string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Lstat(name)
+	return err == nil && os.SameFile(a, b)
+}
+
 // lockFile takes a flock of kind how (LOCK_SH or LOCK_EX) on name, creating
 // the file when missing, and polls until wait has passed. It falls back to a
 // read-only open when the directory or file is not writable by us, since
 // flock works on any open descriptor. onBusy, when set, runs once the first
-// time the lock is found held.
-func lockFile(name string, how int, wait time.Duration, onBusy func()) (unlock func(), err error) {
+// time the lock is found held. Closing the file returned releases the lock.
+func lockFile(name string, how int, wait time.Duration, onBusy func()) (*os.File, error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o644)
 	if err != nil && (errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EROFS)) {
 		f, err = os.OpenFile(name, os.O_RDONLY|syscall.O_CLOEXEC, 0)
@@ -69,7 +85,7 @@ func lockFile(name string, how int, wait time.Duration, onBusy func()) (unlock f
 	for {
 		err = syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		if err == nil {
-			return func() { f.Close() }, nil
+			return f, nil
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
 			f.Close()

@@ -18,9 +18,9 @@ import (
 // <path>.lock, then open(path, "w") and write in two halves, so that a reader
 // without the lock would see the truncated file between them.
 func rayWrite(t *testing.T, path string, content []byte, between func()) {
-	unlock, err := lockFile(path+".lock", syscall.LOCK_EX, 5*time.Second, nil)
+	lock, err := lockFile(path+".lock", syscall.LOCK_EX, 5*time.Second, nil)
 	require.NoError(t, err)
-	defer unlock()
+	defer lock.Close()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|os.O_CREATE, 0o644)
 	require.NoError(t, err)
 	half := len(content) / 2
@@ -76,9 +76,9 @@ func TestReadLockedCreatesLockAndBoundsWait(t *testing.T) {
 	assert.Equal(t, "global\n", string(data))
 	assert.FileExists(t, path+".lock")
 
-	unlock, err := lockFile(path+".lock", syscall.LOCK_EX, time.Second, nil)
+	lock, err := lockFile(path+".lock", syscall.LOCK_EX, time.Second, nil)
 	require.NoError(t, err)
-	defer unlock()
+	defer lock.Close()
 	start := time.Now()
 	_, err = readLocked(path, 100*time.Millisecond, nil)
 	require.Error(t, err)
@@ -91,4 +91,66 @@ func TestReadLockedMissingFile(t *testing.T) {
 	_, err := ReadLocked(path)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), path)
+}
+
+// openedBy waits, bounded, until this process has name open: the moment a
+// lockInstance running on another goroutine holds the file and polls for
+// its lock.
+func openedBy(t *testing.T, name string) {
+	t.Helper()
+	waitFor(t, 10*time.Second, name+" open", func() bool {
+		fds, _ := os.ReadDir("/proc/self/fd")
+		n := 0
+		for _, fd := range fds {
+			if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && target == name {
+				n++
+			}
+		}
+		return n >= 2 // ours and the waiter's
+	})
+}
+
+// TestLockInstanceAfterPrune: a hot reload removes a dead instance's
+// directory holding its lock. A shim that waited for that lock must not go
+// on with a lock on a removed file in a removed directory (its patched file
+// and record would be lost, or its writes fail): it makes the directory
+// anew and locks it again. A reload that waited finds the instance gone.
+func TestLockInstanceAfterPrune(t *testing.T) {
+	for _, create := range []bool{true, false} {
+		t.Run(fmt.Sprintf("create=%v", create), func(t *testing.T) {
+			s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
+			require.NoError(t, err)
+			dir, err := s.instanceDir("0123456789abcdef")
+			require.NoError(t, err)
+			pruner, err := s.lockInstance(dir, time.Second, false)
+			require.NoError(t, err)
+
+			type locked struct {
+				unlock func()
+				err    error
+			}
+			done := make(chan locked, 1)
+			go func() {
+				u, err := s.lockInstance(dir, 10*time.Second, create)
+				done <- locked{u, err}
+			}()
+			openedBy(t, filepath.Join(dir, lockName))
+			require.NoError(t, os.RemoveAll(dir))
+			pruner()
+			got := <-done
+
+			if !create {
+				require.Error(t, got.err)
+				assert.ErrorIs(t, got.err, errInstanceGone)
+				assert.NoDirExists(t, dir, "a reload does not bring a pruned instance back")
+				return
+			}
+			require.NoError(t, got.err)
+			defer got.unlock()
+			assert.DirExists(t, dir, "the shim's instance directory is made anew")
+			_, err = s.lockInstance(dir, 0, false)
+			assert.Error(t, err, "the lock held is the one on the live file")
+			require.NoError(t, s.WriteFile(dir, PatchedFile, []byte("global\n")))
+		})
+	}
 }

@@ -118,9 +118,9 @@ func (e *rayEnv) write(t *testing.T) {
 	t.Helper()
 	var buf bytes.Buffer
 	require.NoError(t, rayConfig.Execute(&buf, e))
-	unlock, err := lockFile(e.cfg+".lock", syscall.LOCK_EX, 5*time.Second, nil)
+	lock, err := lockFile(e.cfg+".lock", syscall.LOCK_EX, 5*time.Second, nil)
 	require.NoError(t, err)
-	defer unlock()
+	defer lock.Close()
 	require.NoError(t, os.WriteFile(e.cfg, buf.Bytes(), 0o644))
 }
 

@@ -125,7 +125,11 @@ const reloadStartWait = LockWait / 2
 func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, snippets []Snippet, scope ReloadScope) (ReloadResult, error) {
 	// The instance lock keeps a shim from rewriting the same files meanwhile;
 	// the shim holds it until its exec.
-	unlock, err := s.lockInstance(dir, LockWait)
+	unlock, err := s.lockInstance(dir, LockWait, false)
+	if errors.Is(err, errInstanceGone) {
+		// Pruned by another reload meanwhile: nothing is left to reload.
+		return ReloadResult{}, nil
+	}
 	if err != nil {
 		return ReloadResult{ID: filepath.Base(dir), Outcome: OutcomeFailed, Detail: err.Error()}, err
 	}
@@ -168,8 +172,9 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 			res.Detail = fmt.Sprintf("PID %d does not run %v (its command line: %q)", rec.MasterPID, rec.Running, strings.Join(args, " "))
 			return res, nil
 		}
-		unlock()
-		locked = false
+		// Removed under the lock: a shim waiting for it then finds its lock
+		// file gone and makes the directory anew (see lockInstance), rather
+		// than take the lock in between and lose its files to the removal.
 		if err := os.RemoveAll(dir); err != nil {
 			res.Outcome, res.Detail = OutcomeFailed, err.Error()
 			return res, err
@@ -311,7 +316,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 		// Record it under the lock again; the files are already in place.
 		// Without the lock the record is still replaced atomically, but a
 		// shim may overwrite it: say so.
-		unlock2, lerr := s.lockInstance(dir, LockWait)
+		unlock2, lerr := s.lockInstance(dir, LockWait, false)
 		if lerr != nil {
 			return fail(errors.Join(err, lerr))
 		}

@@ -149,7 +149,7 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	}
 	// The lock comes first so that the log may be rotated under it; a lock
 	// error is still logged, to a log left as it is.
-	unlock, lockErr := cfg.StateDir.lockInstance(dir, LockWait)
+	unlock, lockErr := cfg.StateDir.lockInstance(dir, LockWait, true)
 	logw := cfg.Log
 	if logw == nil {
 		f, err := cfg.StateDir.OpenLog(dir, lockErr == nil)

@@ -317,16 +317,44 @@ func (s *StateDir) inside(dir string) error {
 
 // lockInstance takes the instance's own lock (exclusive), which serialises
 // a shim writing patched.cfg with a hot reload doing the same.
-func (s *StateDir) lockInstance(dir string, wait time.Duration) (func(), error) {
+//
+// A hot reload removes a dead instance's directory while it holds this
+// lock. With create set (the shim, which is about to start a haproxy here),
+// a lock or directory found gone is made anew and taken again; without it
+// (a reload), the error wraps errInstanceGone.
+func (s *StateDir) lockInstance(dir string, wait time.Duration, create bool) (func(), error) {
 	if err := s.inside(dir); err != nil {
 		return nil, err
 	}
 	name := filepath.Join(dir, lockName)
-	if st, err := os.Lstat(name); err == nil && !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file; refusing to use it", name)
+	for attempt := 1; ; attempt++ {
+		if st, err := os.Lstat(name); err == nil && !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s is not a regular file; refusing to use it", name)
+		}
+		f, err := lockFile(name, syscall.LOCK_EX, wait, nil)
+		if err == nil {
+			if stillAt(f, name) {
+				return func() { f.Close() }, nil
+			}
+			f.Close()
+			err = fmt.Errorf("lock %s: %w", name, errLockGone)
+		}
+		if !errors.Is(err, errLockGone) && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		// A prune is one removal; more in a row is not that race.
+		if !create || attempt == 3 {
+			return nil, fmt.Errorf("%w: %w", errInstanceGone, err)
+		}
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, err
+		}
 	}
-	return lockFile(name, syscall.LOCK_EX, wait, nil)
 }
+
+// errInstanceGone says that an instance's directory was removed (pruned by
+// a hot reload) while waiting for its lock.
+var errInstanceGone = errors.New("the instance was removed")
 
 // saveInstance writes dir/instance.json atomically.
 func (s *StateDir) saveInstance(dir string, in *Instance) error {
