@@ -211,7 +211,13 @@ func (a *applier) edit(sn *Snippet, e *edit) {
 		}
 	}
 	if len(matched) == 0 {
-		if !e.optional {
+		switch {
+		case e.optional:
+		case len(a.f.Sections) == 0:
+			// Ray's configs always have sections: the mistake is the file
+			// given, not the snippet, so optional is no advice here.
+			a.errs.Add(e.pos, "section %q matches no section; the config has no sections at all (is it a haproxy config?)", e.sel.String())
+		default:
 			a.errs.Add(e.pos, "section %q matches no section; the config has: %s (set optional = true if that is fine)",
 				e.sel.String(), a.titles())
 		}
