@@ -145,3 +145,32 @@ func TestLoadDirIgnoresExamples(t *testing.T) {
 	assert.Len(t, o.Snippets, 1)
 	assert.Empty(t, warnings)
 }
+
+// TestLoadDirUnusableFiles: a snippet that cannot be read says why, naming
+// the file once, and a dangling symlink names where it points (a deploy
+// that retargeted or removed what the link named).
+func TestLoadDirUnusableFiles(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string
+	}{
+		{"dangling symlink", func(t *testing.T, dir string) {
+			require.NoError(t, os.Symlink("/nonexistent/10-a.toml", filepath.Join(dir, "10-a.toml")))
+		}, "10-a.toml: a symlink to /nonexistent/10-a.toml, which does not exist"},
+		{"symlink loop", func(t *testing.T, dir string) {
+			require.NoError(t, os.Symlink("20-b.toml", filepath.Join(dir, "10-a.toml")))
+			require.NoError(t, os.Symlink("10-a.toml", filepath.Join(dir, "20-b.toml")))
+		}, "10-a.toml: stat: too many levels of symbolic links"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tt.setup(t, dir)
+			_, err := LoadDir(dir, LoadOptions{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), filepath.Join(dir, tt.want))
+			assert.Equal(t, 1, strings.Count(err.Error(), "10-a.toml:"), "the path is named once: %s", err)
+		})
+	}
+}

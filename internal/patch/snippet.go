@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -894,7 +895,7 @@ func LoadDir(dir string, opt LoadOptions) (*Overrides, error) {
 		}
 		st, err := os.Stat(path)
 		if err != nil {
-			errs.Add(Position{File: path}, "%v", err)
+			errs.Add(Position{File: path}, "%s", snippetFileErr(path, err))
 			continue
 		}
 		if perms != nil && !st.IsDir() {
@@ -915,7 +916,7 @@ func LoadDir(dir string, opt LoadOptions) (*Overrides, error) {
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
-			errs.Add(Position{File: path}, "%v", err)
+			errs.Add(Position{File: path}, "%s", snippetFileErr(path, err))
 			continue
 		}
 		sn, err := LoadSnippet(name, data)
@@ -942,4 +943,20 @@ func LoadDir(dir string, opt LoadOptions) (*Overrides, error) {
 func ignoredSilently(name string) bool {
 	return strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") || strings.HasSuffix(name, ".example") ||
 		strings.HasSuffix(name, ".swp") || strings.HasSuffix(name, ".swo")
+}
+
+// snippetFileErr says why the snippet file at path cannot be used, without
+// repeating the path the error is reported at, and naming the target of a
+// dangling symlink (a deploy that retargeted a link, say).
+func snippetFileErr(path string, err error) string {
+	if errors.Is(err, fs.ErrNotExist) {
+		if target, lerr := os.Readlink(path); lerr == nil {
+			return fmt.Sprintf("a symlink to %s, which does not exist", target)
+		}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
 }
