@@ -372,14 +372,7 @@ func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (StartTime
 			if err := g.Kill(); err != nil {
 				return st, err
 			}
-			switch side {
-			case sideShim:
-				st.Shim.Ours = append(st.Shim.Ours, Millis(d))
-			case sideFloor:
-				st.Floor.Ours = append(st.Floor.Ours, Millis(d))
-			default:
-				st.Shim.Base = append(st.Shim.Base, Millis(d))
-			}
+			addSide(&st.Shim, &st.Floor, side, d)
 		}
 		for k := range 3 {
 			side := (i + k) % 3
@@ -394,19 +387,26 @@ func (t *Tools) StartOverhead(ctx context.Context, servers, runs int) (StartTime
 			if err != nil {
 				return st, err
 			}
-			switch side {
-			case sideShim:
-				st.Own.Ours = append(st.Own.Ours, Millis(d))
-			case sideFloor:
-				st.FloorOwn.Ours = append(st.FloorOwn.Ours, Millis(d))
-			default:
-				st.Own.Base = append(st.Own.Base, Millis(d))
-			}
+			addSide(&st.Own, &st.FloorOwn, side, d)
 		}
 	}
 	st.Floor.Base = st.Shim.Base
 	st.FloorOwn.Base = st.Own.Base
 	return st, nil
+}
+
+// addSide files a run of side: the shim's as shim's own, the floor's as
+// floor's own, and the plain one as shim's base (the floor's base is set to
+// the same runs at the end).
+func addSide(shim, floor *Sample, side int, d time.Duration) {
+	switch side {
+	case sideShim:
+		shim.Ours = append(shim.Ours, Millis(d))
+	case sideFloor:
+		floor.Ours = append(floor.Ours, Millis(d))
+	default:
+		shim.Base = append(shim.Base, Millis(d))
+	}
 }
 
 // ShimPeakRSS runs the shim on a config of servers servers with the real
