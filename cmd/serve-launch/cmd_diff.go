@@ -23,7 +23,7 @@ change something, 2 on an error.
 Example:
    serve-launch diff --config /tmp/haproxy-serve/haproxy.cfg`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "config", Usage: "generated config to patch (- for stdin)", Required: true},
+			&cli.StringFlag{Name: "config", Usage: "generated config to patch (- for stdin; required)"},
 			overridesFlag(),
 			insecureOverridesFlag(),
 			noProvenanceFlag(),
@@ -31,6 +31,9 @@ Example:
 		},
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
+				return asExit2(err)
+			}
+			if err := requireFlag(c, "config"); err != nil {
 				return asExit2(err)
 			}
 			switch mode := c.String("color"); mode {

@@ -33,7 +33,7 @@ Example:
    serve-launch migrate --from /etc/haproxy/haproxy.cfg --out migrated
    serve-launch check --config /tmp/haproxy-serve/haproxy.cfg --overrides migrated/overrides.d`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "your haproxy.cfg", Required: true},
+			&cli.StringFlag{Name: "from", Usage: "your haproxy.cfg (required)"},
 			&cli.StringFlag{Name: "generated", Usage: "a haproxy.cfg Ray generated, to compare with (default: Ray 2.55's shape from Ray's defaults)"},
 			&cli.StringFlag{Name: "out", Usage: "output directory for serve.env and overrides.d/", Value: "./migrated"},
 			&cli.BoolFlag{Name: "check", Usage: "also run haproxy -c on Ray's config with the migration applied"},
@@ -41,6 +41,9 @@ Example:
 		},
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
+				return err
+			}
+			if err := requireFlag(c, "from"); err != nil {
 				return err
 			}
 			opts := migrate.Options{Name: c.String("from")}

@@ -18,13 +18,16 @@ directory the output is byte-identical to the input.
 Example:
    serve-launch render --config /tmp/haproxy-serve/haproxy.cfg --overrides overrides.d`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "config", Usage: "generated config to patch (- for stdin)", Required: true},
+			&cli.StringFlag{Name: "config", Usage: "generated config to patch (- for stdin; required)"},
 			overridesFlag(),
 			insecureOverridesFlag(),
 			noProvenanceFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
+				return err
+			}
+			if err := requireFlag(c, "config"); err != nil {
 				return err
 			}
 			o, err := loadOverrides(c, out)

@@ -50,6 +50,16 @@ func noArgs(c *cli.Context) error {
 	return nil
 }
 
+// requireFlag refuses a command run without the flag name. urfave/cli's
+// own check (Required: true) prints the whole help and then a capitalised
+// "Required flag" error; this names the flag and where the help is.
+func requireFlag(c *cli.Context, name string) error {
+	if c.IsSet(name) {
+		return nil
+	}
+	return fmt.Errorf("%s needs --%s (serve-launch %s --help says more)", c.Command.Name, name, c.Command.Name)
+}
+
 // loadOverrides loads the snippets named by --overrides, printing warnings
 // and every error.
 func loadOverrides(c *cli.Context, out *output) (*patch.Overrides, error) {
