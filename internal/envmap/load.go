@@ -202,6 +202,9 @@ func Load(opts Options) (*Env, error) {
 		}
 	}
 
+	// Values that fail their check, reported below in input order (the
+	// table's order is not the file's).
+	var badValues []Diagnostic
 	for _, v := range Table() {
 		s := Setting{Var: v, Value: v.Default}
 		if a, ok := effective(v.Name); ok {
@@ -212,7 +215,8 @@ func Load(opts Options) (*Env, error) {
 			} else {
 				s.Value, s.Set = a.value, true
 				if want := check(v, a.value); want != "" {
-					e.errorf(v.Name, a.source, "%s=%s: expected %s, for example %s=%s", v.Name, a.value, want, v.Name, v.Example)
+					badValues = append(badValues, Diagnostic{Error, v.Name, a.source,
+						fmt.Sprintf("%s=%s: expected %s, for example %s=%s", v.Name, a.value, want, v.Name, v.Example)})
 				}
 			}
 		}
@@ -244,17 +248,20 @@ func Load(opts Options) (*Env, error) {
 		}
 		return fileIndex[a.source.File], a.source.Line, k
 	}
-	sort.Slice(names, func(i, j int) bool {
-		fi, li, ki := rank(names[i])
-		fj, lj, kj := rank(names[j])
-		if fi != fj {
-			return fi < fj
+	before := func(a, b string) bool {
+		fa, la, ka := rank(a)
+		fb, lb, kb := rank(b)
+		if fa != fb {
+			return fa < fb
 		}
-		if li != lj {
-			return li < lj
+		if la != lb {
+			return la < lb
 		}
-		return ki < kj
-	})
+		return ka < kb
+	}
+	sort.SliceStable(badValues, func(i, j int) bool { return before(badValues[i].Name, badValues[j].Name) })
+	e.diags = append(e.diags, badValues...)
+	sort.Slice(names, func(i, j int) bool { return before(names[i], names[j]) })
 	for _, k := range names {
 		if msg := unknownName(k); msg != "" {
 			a, _ := effective(k)

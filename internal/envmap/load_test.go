@@ -402,3 +402,21 @@ func TestEditDistance(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorsInInputOrder: bad values are reported file by file and line by
+// line, not in the order of the variable table, so a user fixing them goes
+// down the file once.
+func TestErrorsInInputOrder(t *testing.T) {
+	f := writeFile(t, "e.env", "RAY_SERVE_HAPROXY_HEALTH_CHECK_INTER=0\n"+
+		"RAY_SERVE_HAPROXY_METRICS_PORT=99999\n"+
+		"RAY_SERVE_HAPROXY_MAXCONN=lots\n"+
+		"RAY_SERVE_HAPROXY_TIMEOUT_CLIENT_S=-1\n")
+	g := writeFile(t, "g.env", "RAY_SERVE_HAPROXY_NBTHREAD=many\n")
+	env, err := Load(Options{EnvFiles: []string{g, f}, NoFileLimit: bigLimit})
+	require.Error(t, err)
+	var lines []string
+	for _, d := range env.Errors() {
+		lines = append(lines, d.Source.String())
+	}
+	assert.Equal(t, []string{g + ":1", f + ":1", f + ":2", f + ":3", f + ":4"}, lines)
+}
