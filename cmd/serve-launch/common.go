@@ -108,6 +108,9 @@ func readConfigFile(c *cli.Context, name string) (string, []byte, error) {
 			return "", nil, err
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return "", nil, fmt.Errorf("%s: a directory, not a config file", name)
+		}
 		r = f
 	}
 	data, err := proc.ReadLimited(r, proc.MaxConfigSize)
