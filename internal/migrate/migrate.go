@@ -190,6 +190,7 @@ type envVal struct {
 	prec  int
 	row   *Row
 	from  string
+	sec   *patch.Section // their section the value comes from
 }
 
 // snipLine is one line of the snippet, with the row that explains it.
@@ -199,7 +200,8 @@ type snipLine struct {
 	anchor string // for insert: the glob to insert after
 	prec   int
 	row    *Row
-	from   string // "NAME:LINE: their text", the comment after the line
+	from   string         // "NAME:LINE: their text", the comment after the line
+	sec    *patch.Section // their section the line comes from
 }
 
 // editAcc collects one target's edit.
@@ -647,12 +649,14 @@ func (m *migrator) variable(r *Row, l *patch.Line, t target, name, value string,
 		r.Detail += " (" + why + ")"
 		return
 	}
-	m.setEnv(r, name, val, isDefault, prec, m.from(l))
+	m.setEnv(r, name, val, isDefault, prec, l)
 }
 
-// setEnv records a variable's value; a more specific section of theirs wins,
-// as in HAProxy, and a conflict between equals is reported.
-func (m *migrator) setEnv(r *Row, name, val string, isDefault bool, prec int, from string) {
+// setEnv records a variable's value from their line l; a more specific
+// section of theirs wins, as in HAProxy, and so does a later line of the
+// same section; a conflict between equals is reported.
+func (m *migrator) setEnv(r *Row, name, val string, isDefault bool, prec int, l *patch.Line) {
+	from, sec := m.from(l), sectionOf(m.their, l)
 	if prev, ok := m.env[name]; ok {
 		switch {
 		case prev.value == val:
@@ -660,17 +664,26 @@ func (m *migrator) setEnv(r *Row, name, val string, isDefault bool, prec int, fr
 			return
 		case prec > prev.prec:
 			prev.row.How, prev.row.Detail = NotCarried, "overridden in their config by "+posOf(from)
+		case sameScope(prev.sec, sec):
+			prev.row.How, prev.row.Detail = NotCarried, "overridden in their config by "+posOf(from)+" (the later line wins in HAProxy)"
 		default:
 			m.notCarried(r, "conflicts with %s (%s=%s): one variable for all of Ray's application backends", posOf(prev.from), name, prev.value)
 			return
 		}
 	}
-	m.env[name] = &envVal{value: val, prec: prec, row: r, from: from}
+	m.env[name] = &envVal{value: val, prec: prec, row: r, from: from, sec: sec}
 	if isDefault {
 		r.How, r.Detail = ByDefault, fmt.Sprintf("already the default (%s=%s)", name, val)
 		return
 	}
 	r.How, r.Detail = ByVariable, name+"="+val
+}
+
+// sameScope tells whether two of their sections are one scope, where a
+// later line replaces an earlier one with the same key: the same section, or
+// two global sections (HAProxy merges them).
+func sameScope(a, b *patch.Section) bool {
+	return a == b || a != nil && b != nil && a.Kind == "global" && b.Kind == "global"
 }
 
 // posOf returns the "NAME:LINE" of a "NAME:LINE: text" from-string.
@@ -731,7 +744,7 @@ func (m *migrator) snippet(r *Row, l *patch.Line, t target, prec int) {
 			r.Detail = fmt.Sprintf(" as {{ mul .Servers %d }} (%d servers x %d)", per, m.servers, per)
 		}
 	}
-	sl := &snipLine{text: text, key: key, prec: prec, row: r, from: m.from(l)}
+	sl := &snipLine{text: text, key: key, prec: prec, row: r, from: m.from(l), sec: sectionOf(m.their, l)}
 	acc := m.edits[t]
 	op := "set"
 	switch {
@@ -754,6 +767,11 @@ func (m *migrator) snippet(r *Row, l *patch.Line, t target, prec int) {
 				return
 			case prec > prev.prec:
 				prev.row.How, prev.row.Detail = NotCarried, "overridden in their config by "+posOf(sl.from)
+				acc.set[i] = sl
+				r.How, r.Detail = BySnippet, fmt.Sprintf("%s set", t.title())+r.Detail
+				return
+			case sameScope(prev.sec, sl.sec):
+				prev.row.How, prev.row.Detail = NotCarried, "overridden in their config by "+posOf(sl.from)+" (the later line wins in HAProxy)"
 				acc.set[i] = sl
 				r.How, r.Detail = BySnippet, fmt.Sprintf("%s set", t.title())+r.Detail
 				return

@@ -434,3 +434,51 @@ func TestPreambleReported(t *testing.T) {
 	assert.Contains(t, r.Detail, "outside any section")
 	assert.Len(t, res.Rows, 2, "the comment is no setting")
 }
+
+// TestLaterLineWins checks that a directive repeated in one section is
+// carried with its last value, the one HAProxy uses, and the earlier line is
+// reported as overridden; before, the first value was carried and the one in
+// effect was reported as a conflict.
+func TestLaterLineWins(t *testing.T) {
+	data := []byte(`global
+    maxconn 1000
+    maxconn 2000
+global
+    nbthread 2
+    nbthread 8
+defaults
+    timeout client 10s
+    timeout client 20s
+    retries 3
+    retries 2
+    option redispatch
+    no option redispatch
+backend be
+    balance source
+    balance roundrobin
+    server s0 127.0.0.1:30000
+`)
+	res, err := Migrate(Options{Name: "dup.cfg", Data: data})
+	require.NoError(t, err)
+	env := res.EnvMap()
+	assert.Equal(t, "2000", env["RAY_SERVE_HAPROXY_MAXCONN"])
+	assert.Equal(t, "8", env["RAY_SERVE_HAPROXY_NBTHREAD"])
+	assert.Equal(t, "20", env["RAY_SERVE_HAPROXY_TIMEOUT_CLIENT_S"])
+	assert.Equal(t, "roundrobin", env["RAY_SERVE_HAPROXY_BALANCE_ALGORITHM"])
+	snippet := string(res.Snippet())
+	assert.Contains(t, snippet, "'retries 2'")
+	assert.NotContains(t, snippet, "'retries 3'")
+	assert.Contains(t, snippet, "'no option redispatch'")
+	for _, r := range res.Rows {
+		switch r.Pos.Line {
+		case 2, 5, 8, 10, 12, 15:
+			assert.Equal(t, NotCarried, r.How, "dup.cfg:%d %s", r.Pos.Line, r.Their)
+			assert.Contains(t, r.Detail, "the later line wins", "dup.cfg:%d", r.Pos.Line)
+		case 3, 6, 9, 11, 13, 16:
+			assert.NotEqual(t, NotCarried, r.How, "dup.cfg:%d %s: %s", r.Pos.Line, r.Their, r.Detail)
+		}
+	}
+	f, err := res.Verify()
+	require.NoError(t, err)
+	assert.Contains(t, string(f.Render()), "maxconn 2000")
+}

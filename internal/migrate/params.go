@@ -167,7 +167,7 @@ func (m *migrator) params(s, d *patch.Section, servers []*patch.Line) {
 			v, _ := envmap.Lookup(paramVars[name])
 			val, isDefault, why := fitVar(v, p.value)
 			if why == "" {
-				m.setEnv(r, v.Name, val, isDefault, p.prec, m.from(p.line))
+				m.setEnv(r, v.Name, val, isDefault, p.prec, p.line)
 				continue
 			}
 			m.addParam(r, p)
@@ -316,7 +316,7 @@ func (m *migrator) setEnvFromBind(r *Row, l *patch.Line, port string) {
 		m.notCarried(r, "%s", why)
 		return
 	}
-	m.setEnv(r, v.Name, val, isDefault, precSection, m.from(l))
+	m.setEnv(r, v.Name, val, isDefault, precSection, l)
 	if host := strings.TrimSuffix(l.Words[1], ":"+port); host != "" && host != "*" && host != "0.0.0.0" && host != "::" {
 		r.Detail += fmt.Sprintf(" (Ray binds all interfaces, not %s)", host)
 	}
