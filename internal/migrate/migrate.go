@@ -819,6 +819,12 @@ func (m *migrator) frontendLine(r *Row, l *patch.Line, acls map[string]bool) {
 		return
 	}
 	switch w[0] {
+	case "mode":
+		if len(w) != 2 || w[1] != "http" {
+			r.Ray = describeLines(m.rayLines(tFrontend, "mode"))
+			m.notCarried(r, "Ray's config is HTTP mode throughout")
+			return
+		}
 	case "bind":
 		r.Ray = describeLines(bindLines(m.rayFrontend))
 		m.notCarried(r, "Ray binds its HTTP frontend to http_options host and port of the Serve config; serve-launch does not move it")

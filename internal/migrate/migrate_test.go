@@ -482,3 +482,19 @@ backend be
 	require.NoError(t, err)
 	assert.Contains(t, string(f.Render()), "maxconn 2000")
 }
+
+// TestFrontendModeNotCarried checks that their frontend's "mode tcp" is
+// reported, not set on Ray's http_frontend, where it would turn Ray's HTTP
+// routing and health check into a TCP proxy.
+func TestFrontendModeNotCarried(t *testing.T) {
+	data := []byte("frontend fe\n    mode tcp\n    bind :8000\n    default_backend be\nbackend be\n    mode tcp\n    server s0 127.0.0.1:30000\n")
+	res, err := Migrate(Options{Name: "tcp.cfg", Data: data})
+	require.NoError(t, err)
+	assert.NotContains(t, string(res.Snippet()), "mode tcp")
+	for _, r := range res.Rows {
+		if r.Their == "mode tcp" {
+			assert.Equal(t, NotCarried, r.How, "tcp.cfg:%d", r.Pos.Line)
+			assert.Contains(t, r.Detail, "HTTP mode")
+		}
+	}
+}
