@@ -6,7 +6,8 @@
 // not Ray itself: nothing it produces is a Ray result. The config Ray
 // generates is package raycfg; this package covers the processes:
 //   - the process handling of HAProxyManager ([Manager]): the config written
-//     with raycfg.WriteConfig, argv
+//     with raycfg.WriteConfig (in the master shape under `<dir>/<node_id>/`,
+//     with the admin socket and server state, as master's _per_node does), argv
 //     `<bin> -db -f <cfg> [-dR] [-sf <pid> [-x <sock>]]`, stdout and stderr
 //     piped and never read (so a chatty haproxy can fill them, as in 2.55),
 //     readiness by `show info` every 0.5 s for 5 s, reloads on every routing

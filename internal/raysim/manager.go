@@ -2,6 +2,8 @@ package raysim
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +42,11 @@ type ManagerConfig struct {
 	// (June 2026, after 2.55) does. Off by default: 2.55 accepts the old
 	// process answering on the socket during a reload.
 	CheckNewPID bool
+	// NodeID is the Ray node ID. The master shape scopes the config, admin
+	// socket, server state and metrics socket under `<dir>/<NodeID>/`, as
+	// HAProxyManager's _per_node does; V1 and 2.55 use the paths as given.
+	// Empty means a random 56-hex-digit ID, the form Ray's node IDs take.
+	NodeID string
 }
 
 // proc is one haproxy process Ray started.
@@ -109,10 +116,41 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Options.Shape == raycfg.ShapeMaster {
+		if cfg.NodeID == "" {
+			cfg.NodeID = randomNodeID()
+		}
+		s = perNode(s, cfg.NodeID)
+	}
 	if err := raycfg.PrepareDirs(s); err != nil {
 		return nil, err
 	}
 	return &Manager{cfg: cfg, settings: s, environ: environ, opts: cfg.Options}, nil
+}
+
+// perNode is master's HAProxyManager._per_node applied to the paths it
+// scopes: `<dir>/<file>` becomes `<dir>/<nodeID>/<file>`, and the server
+// state base gains a `<nodeID>` directory. A shim must read the config path
+// from -f: it is not the RAY_SERVE_HAPROXY_CONFIG_FILE_LOC it was given.
+func perNode(s raycfg.Settings, nodeID string) raycfg.Settings {
+	scope := func(path string) string {
+		dir, file := filepath.Split(path)
+		return filepath.Join(dir, nodeID, file)
+	}
+	s.ConfigFile = scope(s.ConfigFile)
+	s.SocketPath = scope(s.SocketPath)
+	s.ServerStateFile = scope(s.ServerStateFile)
+	s.MetricsSocketPath = scope(s.MetricsSocketPath)
+	s.ServerStateBase = filepath.Join(s.ServerStateBase, nodeID)
+	return s
+}
+
+// randomNodeID returns an ID in the form of Ray's NodeID hex: 28 random
+// bytes, 56 hex digits.
+func randomNodeID() string {
+	b := make([]byte, 28)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
+	return hex.EncodeToString(b)
 }
 
 // Settings returns the settings read from the environment.

@@ -375,3 +375,55 @@ func TestManagerBinaryChoice(t *testing.T) {
 		})
 	}
 }
+
+// TestManagerPerNodePaths checks where each shape puts its files: master
+// scopes the config, admin socket and server state under `<dir>/<node_id>/`
+// (HAProxyManager._per_node), so the -f Ray passes is not
+// RAY_SERVE_HAPROXY_CONFIG_FILE_LOC; V1 and 2.55 use the paths as given.
+func TestManagerPerNodePaths(t *testing.T) {
+	bin := testenv.HAProxy(t)
+	const node = "0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+	for _, shape := range []raycfg.Shape{raycfg.Shape255, raycfg.ShapeV1, raycfg.ShapeMaster} {
+		t.Run(string(shape), func(t *testing.T) {
+			// A short directory: a unix socket path must stay under 108
+			// bytes, and the node ID adds 57.
+			dir, err := os.MkdirTemp("", "rs")
+			require.NoError(t, err)
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			env := testenv.RayEnvMap(t)
+			env["RAY_SERVE_HAPROXY_BINARY_PATH"] = bin
+			env["RAY_SERVE_HAPROXY_CONFIG_FILE_LOC"] = filepath.Join(dir, "haproxy.cfg")
+			env["RAY_SERVE_HAPROXY_SOCKET_PATH"] = filepath.Join(dir, "admin.sock")
+			env["RAY_SERVE_HAPROXY_SERVER_STATE_BASE"] = dir
+			env["RAY_SERVE_HAPROXY_SERVER_STATE_FILE"] = filepath.Join(dir, "server-state")
+			env["RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH"] = filepath.Join(dir, "metrics.sock")
+			m, err := NewManager(ManagerConfig{NodeID: node, Environ: os.Environ(),
+				Options: raycfg.Options{Shape: shape, Env: env, HTTPHost: "127.0.0.1", HTTPPort: testenv.FreePort(t), StatsPort: testenv.FreePort(t)}})
+			require.NoError(t, err)
+			t.Cleanup(m.Stop)
+			require.NoError(t, m.Start(context.Background()))
+
+			want := dir
+			if shape == raycfg.ShapeMaster {
+				want = filepath.Join(dir, node)
+			}
+			s := m.Settings()
+			assert.Equal(t, filepath.Join(want, "haproxy.cfg"), s.ConfigFile)
+			assert.Equal(t, filepath.Join(want, "admin.sock"), s.SocketPath)
+			assert.Equal(t, filepath.Join(want, "server-state"), s.ServerStateFile)
+			assert.Equal(t, want, s.ServerStateBase)
+			assert.Equal(t, filepath.Join(want, "metrics.sock"), s.MetricsSocketPath)
+			assert.Equal(t, []string{bin, "-db", "-f", filepath.Join(want, "haproxy.cfg"), "-dR"}, m.LastArgs())
+			cfg, err := os.ReadFile(filepath.Join(want, "haproxy.cfg"))
+			require.NoError(t, err)
+			assert.Contains(t, string(cfg), "stats socket "+filepath.Join(want, "admin.sock")+" mode 666 level admin expose-fd listeners\n")
+			assert.Contains(t, string(cfg), "errorfile 502 "+filepath.Join(want, "500.http")+"\n")
+			assert.FileExists(t, filepath.Join(want, "500.http"))
+			_, err = admin.ShowInfo(context.Background(), filepath.Join(want, "admin.sock"))
+			assert.NoError(t, err, "show info on the admin socket")
+			if shape == raycfg.ShapeMaster {
+				assert.NoFileExists(t, filepath.Join(dir, "haproxy.cfg"), "master never writes the configured path")
+			}
+		})
+	}
+}

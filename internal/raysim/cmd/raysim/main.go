@@ -32,7 +32,9 @@ results are not Ray results. Like Ray 2.55 with RAY_SERVE_ENABLE_HA_PROXY=1 it:
   - reads RAY_SERVE_HAPROXY_* from its environment (Ray's defaults, e.g.
     MAXCONN 20000: set RAY_SERVE_HAPROXY_MAXCONN=2000 on small machines),
   - writes the config at RAY_SERVE_HAPROXY_CONFIG_FILE_LOC under
-    flock(<cfg>.lock), rewritten in place,
+    flock(<cfg>.lock), rewritten in place (-shape master: under
+    <dir>/<node_id>/, with the admin socket and server state, as master's
+    HAProxyManager does; the status file names the paths),
   - runs $RAY_SERVE_HAPROXY_BINARY_PATH (default "haproxy" on PATH; with
     -plain-haproxy always "haproxy" on PATH, as V1) as
     <bin> -db -f <cfg> [-dR], stdout/stderr piped and never read,
