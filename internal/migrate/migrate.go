@@ -207,6 +207,8 @@ type snipLine struct {
 // editAcc collects one target's edit.
 type editAcc struct {
 	set, add, insert, params []*snipLine
+	// checks are their http-check rules, which replace Ray's.
+	checks *checkSeq
 }
 
 type migrator struct {
@@ -588,9 +590,89 @@ func (m *migrator) defaults(s *patch.Section) {
 		if l.Words[0] == "default-server" {
 			continue // reported with the replica sections it applies to
 		}
+		if l.Words[0] == "http-check" {
+			continue // carried as one sequence below
+		}
 		r := m.row(s, l, key)
 		m.proxyLine(r, l, tDefaults, precDefaults)
 	}
+	m.httpChecks(s, precDefaults)
+}
+
+// checkSeq is the http-check rules of one of their sections, carried as a
+// whole: haproxy runs them in order as one check, and a proxy with rules of
+// its own ignores those of its defaults.
+type checkSeq struct {
+	lines []*snipLine
+	prec  int
+	sec   *patch.Section
+	// same tells that Ray's application backends already have these rules.
+	same bool
+}
+
+func (c *checkSeq) texts() []string {
+	var ts []string
+	for _, l := range c.lines {
+		ts = append(ts, l.text)
+	}
+	return ts
+}
+
+// httpChecks carries the http-check rules of their section s onto Ray's
+// application backends. Adding them after Ray's own rules would chain the
+// checks: Ray's "http-check expect status 200" before their "expect status
+// 200-399" fails a replica theirs passes, and their "send" after Ray's
+// "expect" never runs before it. So their rules replace Ray's.
+func (m *migrator) httpChecks(s *patch.Section, prec int) {
+	seq := &checkSeq{prec: prec, sec: s}
+	for _, l := range s.Body {
+		if !l.IsDirective() || l.Words[0] != "http-check" {
+			continue
+		}
+		r := m.row(s, l, l.Key())
+		seq.lines = append(seq.lines, &snipLine{text: snippetText(l.Words), key: l.Key(), prec: prec, row: r, from: m.from(l), sec: s})
+	}
+	if len(seq.lines) == 0 {
+		return
+	}
+	ray := linesWithKey(m.rayBackend, "http-check")
+	seq.same = len(ray) == len(seq.lines)
+	for i, sl := range seq.lines {
+		sl.row.Ray = describeLines(ray)
+		sl.row.Target = tBackends.selector()
+		if seq.same && snippetText(ray[i].Words) != sl.text {
+			seq.same = false
+		}
+	}
+	set := func(how How, detail string) {
+		for _, sl := range seq.lines {
+			sl.row.How, sl.row.Detail, sl.row.Target = how, detail, tBackends.selector()
+		}
+	}
+	acc := m.edits[tBackends]
+	if prev := acc.checks; prev != nil {
+		first := posOf(seq.lines[0].from)
+		switch {
+		case slices.Equal(prev.texts(), seq.texts()):
+			set(prev.lines[0].row.How, "same rules as "+posOf(prev.lines[0].from))
+			return
+		case prec > prev.prec || sameScope(prev.sec, s):
+			for _, sl := range prev.lines {
+				sl.row.How, sl.row.Detail, sl.row.Target = NotCarried, "overridden in their config by the http-check rules from "+first, ""
+			}
+		default:
+			for _, sl := range seq.lines {
+				m.notCarried(sl.row, "conflicts with the http-check rules from %s: one health check for all of Ray's application backends", posOf(prev.lines[0].from))
+			}
+			return
+		}
+	}
+	acc.checks = seq
+	if seq.same {
+		set(ByDefault, "already in Ray's "+tBackends.title())
+		return
+	}
+	set(BySnippet, "app backends: their http-check rules replace Ray's (delete http-check *, add)")
 }
 
 // proxyLine carries one line of their defaults or replica section to target t.
@@ -945,6 +1027,8 @@ func (m *migrator) replicaSection(s *patch.Section, d *patch.Section) {
 			continue
 		case w[0] == "default-server":
 			continue // its parameters are reported one by one below
+		case w[0] == "http-check":
+			continue // carried as one sequence below
 		}
 		r := m.row(s, l, key)
 		if m.sameAsRay(r, l, tBackends) {
@@ -976,6 +1060,7 @@ func (m *migrator) replicaSection(s *patch.Section, d *patch.Section) {
 		r.Ray = describeServers(m.rayBackend)
 		m.notCarried(r, "Ray writes one server line per replica; their parameters are carried below")
 	}
+	m.httpChecks(s, precSection)
 	m.params(s, d, servers)
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -496,5 +497,64 @@ func TestFrontendModeNotCarried(t *testing.T) {
 			assert.Equal(t, NotCarried, r.How, "tcp.cfg:%d", r.Pos.Line)
 			assert.Contains(t, r.Detail, "HTTP mode")
 		}
+	}
+}
+
+// TestHTTPCheckRulesReplaceRays checks that their http-check rules end up as
+// the whole health check of Ray's application backends, in their order.
+// Added after Ray's own "http-check expect status 200" they chained onto
+// it: "expect status 200-399" still failed a replica answering 204, and a
+// "send" ran only after Ray's expect.
+func TestHTTPCheckRulesReplaceRays(t *testing.T) {
+	tests := []struct {
+		name, cfg string
+		want      []string
+	}{
+		{
+			name: "wider expect",
+			cfg:  "backend be\n    option httpchk GET /health\n    http-check expect status 200-399\n    server s0 127.0.0.1:30000 check\n",
+			want: []string{"http-check expect status 200-399"},
+		},
+		{
+			name: "send before Ray's expect",
+			cfg:  "backend be\n    option httpchk\n    http-check send meth GET uri /health hdr Host model\n    http-check expect status 200\n    server s0 127.0.0.1:30000 check\n",
+			want: []string{"http-check send meth GET uri /health hdr Host model", "http-check expect status 200"},
+		},
+		{
+			name: "backend rules override defaults",
+			cfg:  "defaults\n    http-check expect status 204\nbackend be\n    http-check expect rstatus ^2\n    server s0 127.0.0.1:30000 check\n",
+			want: []string{"http-check expect rstatus ^2"},
+		},
+		{
+			name: "defaults rules",
+			cfg:  "defaults\n    http-check expect status 204\nbackend be\n    server s0 127.0.0.1:30000 check\n",
+			want: []string{"http-check expect status 204"},
+		},
+		{
+			name: "same as Ray",
+			cfg:  "backend be\n    http-check expect status 200\n    server s0 127.0.0.1:30000 check\n",
+			want: []string{"http-check expect status 200"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Migrate(Options{Name: "hc.cfg", Data: []byte(tc.cfg)})
+			require.NoError(t, err)
+			f, err := res.Verify()
+			require.NoError(t, err, "snippet:\n%s", res.Snippet())
+			var got []string
+			for _, l := range f.Find("backend", "http-app")[0].Body {
+				if l.IsDirective() && l.Words[0] == "http-check" {
+					got = append(got, strings.Join(l.Words, " "))
+				}
+			}
+			assert.Equal(t, tc.want, got, "snippet:\n%s", res.Snippet())
+			for _, r := range res.Rows {
+				if strings.HasPrefix(r.Their, "http-check") {
+					carried := r.How != NotCarried
+					assert.Equal(t, slices.Contains(tc.want, r.Their), carried, "hc.cfg:%d %s: %s", r.Pos.Line, r.Their, r.Detail)
+				}
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
@@ -68,7 +69,7 @@ func (r *Result) Snippet() []byte {
 	fmt.Fprintf(&b, "# then keep it in overrides.d. Each line names the line of %s it carries.\n", r.Name)
 	for t := target(0); t < nTargets; t++ {
 		acc := r.edits[t]
-		if acc == nil || len(acc.set)+len(acc.add)+len(acc.insert)+len(acc.params) == 0 {
+		if acc == nil || acc.lines() == 0 {
 			continue
 		}
 		b.WriteString("\n[[edit]]\n")
@@ -85,8 +86,13 @@ func (r *Result) Snippet() []byte {
 			b.WriteString("# Ray writes no application backend until a replica is up.\n")
 			b.WriteString("optional = true\n")
 		}
+		add := acc.add
+		if acc.checks != nil && !acc.checks.same {
+			b.WriteString("delete = ['http-check *'] # Ray's health check rules; theirs are added below\n")
+			add = append(slices.Clone(acc.checks.lines), add...)
+		}
 		writeList(&b, "set", acc.set)
-		writeList(&b, "add", acc.add)
+		writeList(&b, "add", add)
 		if len(acc.insert) > 0 {
 			b.WriteString("insert = [\n")
 			for _, l := range acc.insert {
@@ -121,8 +127,17 @@ func (r *Result) SnippetLines() int {
 	n := 0
 	for _, acc := range r.edits {
 		if acc != nil {
-			n += len(acc.set) + len(acc.add) + len(acc.insert) + len(acc.params)
+			n += acc.lines()
 		}
+	}
+	return n
+}
+
+// lines counts the lines and parameters one edit writes.
+func (acc *editAcc) lines() int {
+	n := len(acc.set) + len(acc.add) + len(acc.insert) + len(acc.params)
+	if acc.checks != nil && !acc.checks.same {
+		n += len(acc.checks.lines)
 	}
 	return n
 }
