@@ -40,6 +40,13 @@ type SimConfig struct {
 	Environ []string
 	// PlainHAProxy runs `haproxy` from PATH, as V1 does.
 	PlainHAProxy bool
+	// RoutesAfterStart starts haproxy on a config with no applications and
+	// delivers them by a reload (-sf, -x), as Ray does: HAProxyManager's
+	// constructor starts haproxy before the first target-group update
+	// arrives, and each update is a reload. Off, the first start already
+	// routes every app (one reload fewer; the counts in the status file and
+	// the log include this reload when on).
+	RoutesAfterStart bool
 	// ReadyTimeout and ReadyInterval override Ray's 5 s / 0.5 s poll.
 	ReadyTimeout, ReadyInterval time.Duration
 	// ReplicaDelay slows every replica's application handler.
@@ -166,8 +173,12 @@ func RunSim(ctx context.Context, cfg SimConfig) (err error) {
 		s.apps[0][0].SetDelay(cfg.SlowReplicaDelay)
 	}
 
+	firstApps := s.appList()
+	if cfg.RoutesAfterStart {
+		firstApps = nil
+	}
 	m, err := NewManager(ManagerConfig{
-		Options: raycfg.Options{Shape: cfg.Shape, Apps: s.appList(), HTTPHost: cfg.HTTPHost, HTTPPort: cfg.HTTPPort,
+		Options: raycfg.Options{Shape: cfg.Shape, Apps: firstApps, HTTPHost: cfg.HTTPHost, HTTPPort: cfg.HTTPPort,
 			StatsPort: cfg.StatsPort, GRPCPort: cfg.GRPCPort, H26Compat: cfg.H26Compat},
 		Environ:       cfg.Environ,
 		PlainHAProxy:  cfg.PlainHAProxy,
@@ -197,6 +208,12 @@ func RunSim(ctx context.Context, cfg SimConfig) (err error) {
 
 	if err := m.Start(ctx); err != nil {
 		return err
+	}
+	if cfg.RoutesAfterStart {
+		// The first target-group update: Ray reloads once start is done.
+		if err := m.Update(ctx, s.appList()); err != nil {
+			return err
+		}
 	}
 	if err := s.waitServing(ctx); err != nil {
 		return err
