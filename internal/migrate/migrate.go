@@ -399,6 +399,7 @@ func (m *migrator) run() {
 	m.preamble()
 	var defaults *patch.Section
 	named := map[string]*patch.Section{}
+	used := map[*patch.Section]bool{}
 	for _, s := range m.their.Sections {
 		switch {
 		case s.Kind == "global":
@@ -414,6 +415,7 @@ func (m *migrator) run() {
 			if s.From != "" {
 				d = named[s.From]
 			}
+			used[d] = true
 			m.replicaSection(s, d)
 		case m.httpFE[s]:
 			m.frontend(s)
@@ -423,6 +425,39 @@ func (m *migrator) run() {
 			m.fixed(s, m.rayStats, "stats")
 		default:
 			m.wholeSection(s)
+		}
+	}
+	m.unusedParams(used)
+}
+
+// unusedParams reports the default-server parameters no replica section
+// took: those of a defaults section that applies to none of them, and those
+// a later parameter of the same name replaced. Without this they were left
+// out of the report.
+func (m *migrator) unusedParams(used map[*patch.Section]bool) {
+	for _, s := range m.their.Sections {
+		if s.Kind != "defaults" && !m.replica[s] {
+			continue
+		}
+		for _, l := range s.Body {
+			if len(l.Words) == 0 || l.Words[0] != "default-server" {
+				continue
+			}
+			for _, p := range parseParams(l.Words[1:], l, 0) {
+				id := fmt.Sprintf("%d/%s", l.Pos.Line, p.name)
+				if m.seenParam[id] {
+					continue
+				}
+				m.seenParam[id] = true
+				r := m.row(s, l, "default-server "+p.name)
+				r.Their = p.text()
+				switch {
+				case s.Kind == "defaults" && !used[s]:
+					m.notCarried(r, "%s applies to no backend or listen holding their replica servers", s.Title())
+				default:
+					m.notCarried(r, "replaced by a later %s parameter of theirs for the same servers", p.name)
+				}
+			}
 		}
 	}
 }

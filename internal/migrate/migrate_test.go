@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -557,4 +558,35 @@ func TestHTTPCheckRulesReplaceRays(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnusedDefaultServerReported checks that default-server parameters no
+// replica section takes are rows of the report: those of a defaults section
+// the replica backends do not use, and those a later parameter replaces.
+// Both were left out of the report without a word.
+func TestUnusedDefaultServerReported(t *testing.T) {
+	data := []byte(`defaults web
+    default-server maxconn 10
+defaults apps
+    default-server inter 3s slowstart 5s
+backend be from apps
+    default-server inter 1s
+    server s0 127.0.0.1:30000 check
+`)
+	res, err := Migrate(Options{Name: "ds.cfg", Data: data})
+	require.NoError(t, err)
+	rows := map[string]Row{}
+	for _, r := range res.Rows {
+		rows[fmt.Sprintf("%d %s", r.Pos.Line, r.Their)] = r
+	}
+	require.Contains(t, rows, "2 maxconn 10")
+	assert.Equal(t, NotCarried, rows["2 maxconn 10"].How)
+	assert.Contains(t, rows["2 maxconn 10"].Detail, "defaults web applies to no backend")
+	require.Contains(t, rows, "4 inter 3s")
+	assert.Equal(t, NotCarried, rows["4 inter 3s"].How)
+	assert.Contains(t, rows["4 inter 3s"].Detail, "replaced by a later inter")
+	require.Contains(t, rows, "4 slowstart 5s")
+	assert.Equal(t, BySnippet, rows["4 slowstart 5s"].How)
+	require.Contains(t, rows, "6 inter 1s")
+	assert.Equal(t, ByVariable, rows["6 inter 1s"].How)
 }
