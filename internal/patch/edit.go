@@ -47,6 +47,16 @@ func (o *Overrides) Apply(f *File, opt ApplyOptions) error {
 	}
 	a := &applier{f: f, opt: opt}
 	for _, sn := range o.Snippets {
+		for _, e := range sn.edits {
+			for _, tl := range e.set {
+				if a.setPos == nil {
+					a.setPos = map[Position]bool{}
+				}
+				a.setPos[tl.pos] = true
+			}
+		}
+	}
+	for _, sn := range o.Snippets {
 		for _, ns := range sn.sections {
 			a.addSection(sn, ns)
 		}
@@ -74,6 +84,10 @@ type applier struct {
 	// writes a line or more into every backend, and one allocation per
 	// line was a large part of Apply's cost.
 	slab []Line
+	// setPos holds the positions of every set line of the snippets: the
+	// lines a set writes carry them, which is how add knows a key that set
+	// keeps to one line.
+	setPos map[Position]bool
 }
 
 // parsedText is a snippet line's text read as haproxy reads it.
@@ -354,6 +368,7 @@ func (a *applier) add(s *Section, text string, pos Position) {
 		return
 	}
 	at := lastDirective(s) + 1
+	var keyed *Line // the first line with the same key
 	for i, l := range s.Body {
 		if sameWords(l.Words, tok.words) {
 			return // already there: add is idempotent
@@ -363,6 +378,17 @@ func (a *applier) add(s *Section, text string, pos Position) {
 		if tok.list && l.IsDirective() && l.Words[0] == tok.words[0] {
 			at = i + 1
 		}
+		if keyed == nil && !tok.list && l.key == tok.key && tok.key != "" {
+			keyed = l
+		}
+	}
+	// A second line with a key a set keeps to one: the set of the next
+	// patch of this file would remove it again and the add put it back
+	// elsewhere, and haproxy would read only one of the two anyway.
+	if keyed != nil && a.setPos[keyed.Pos] {
+		a.errs.Add(pos, "add: %q adds a second %q line to %s, which set at %s keeps to one line; drop the add or the set",
+			strings.TrimSpace(text), tok.key, s.Title(), keyed.Pos)
+		return
 	}
 	s.insertAt(at, a.newLineOf(s, s.Indent(), text, tok, pos))
 }

@@ -199,3 +199,44 @@ func TestRepoOverridesTwoRuns(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(a), string(c))
 }
+
+// TestAddAfterSetOfTheSameKey: an add that puts a second line of a key a
+// set keeps to one line is refused, in the same edit and across snippets.
+// Allowed, the next patch of the patched file would move the line (the
+// fuzzer found it: set "timeout server 0", add "timeout server", "0"), and
+// haproxy reads only one of the two.
+func TestAddAfterSetOfTheSameKey(t *testing.T) {
+	cfg := mustRead(t, "testdata/ray-2.55.cfg")
+	load := func(name, body string) *Snippet {
+		sn, err := LoadSnippet(name, []byte(body))
+		require.NoError(t, err)
+		return sn
+	}
+	tests := []struct {
+		name     string
+		snippets []*Snippet
+		want     string
+	}{
+		{"same edit", []*Snippet{load("10-a.toml", "[[edit]]\nsection = \"defaults\"\nset = [\"timeout server 5s\"]\nadd = [\"timeout server 10s\"]\n")},
+			`10-a.toml:4: add: "timeout server 10s" adds a second "timeout server" line to defaults, which set at 10-a.toml:3 keeps to one line; drop the add or the set`},
+		{"later snippet", []*Snippet{
+			load("10-a.toml", "[[edit]]\nsection = \"defaults\"\nset = [\"timeout server 5s\"]\n"),
+			load("20-b.toml", "[[edit]]\nsection = \"defaults\"\nadd = [\"timeout server 10s\"]\n"),
+		}, `20-b.toml:3: add: "timeout server 10s" adds a second "timeout server" line to defaults, which set at 10-a.toml:3 keeps to one line`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := (&Overrides{Snippets: tt.snippets}).Patch("ray-2.55.cfg", cfg, ApplyOptions{Getenv: noEnv})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+
+	// The same line added again is no second line: add stays idempotent.
+	out := patchWith(t, "10-a.toml", []byte("[[edit]]\nsection = \"defaults\"\nset = [\"timeout server 5s\"]\nadd = [\"timeout server 5s\"]\n"), "ray-2.55.cfg", cfg, ApplyOptions{Getenv: noEnv})
+	assert.Equal(t, 1, strings.Count(string(out), "timeout server "))
+	// A set after the add keeps one line, as set always does.
+	out = patchWith(t, "10-a.toml", []byte("[[edit]]\nsection = \"defaults\"\nadd = [\"timeout server 10s\"]\n[[edit]]\nsection = \"defaults\"\nset = [\"timeout server 5s\"]\n"), "ray-2.55.cfg", cfg, ApplyOptions{Getenv: noEnv})
+	assert.Equal(t, 1, strings.Count(string(out), "timeout server "))
+	assert.Contains(t, string(out), "timeout server 5s")
+}

@@ -63,4 +63,7 @@ var fuzzSeeds = []string{
 	// a templated header giving a nameless frontend, added again on every run
 	"[[section]]\nheader=\"frontend {{\\\"\\\"}}\"",
 	"[[edit]]\nsection = \"backend *\"\nparams = [{ on = \"server\", set = \"sticky\" }, { on = \"server\", set = \"maxconn 32\" }]",
+	// an add of a key the same edit sets: the set of the second run removed
+	// the added line and the add put it back after the next one
+	"[[edit]]\nsection=\"defaults\"\nadd=[\"timeout server \",\"0\"]\nset=[\"timeout server 0\"]",
 }
