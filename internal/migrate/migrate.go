@@ -1017,7 +1017,10 @@ func ruleRisk(w []string, acls map[string]bool) string {
 			break
 		}
 	}
-	if w[0] == "http-request" && !safeRequestActions[w[1]] {
+	// set-var and unset-var carry their variable in the word:
+	// "set-var(txn.model)".
+	action, _, _ := strings.Cut(w[1], "(")
+	if w[0] == "http-request" && !safeRequestActions[action] {
 		return fmt.Sprintf("http-request %s could answer, drop or reroute requests before Ray's rules; add it by hand if still needed", w[1])
 	}
 	return ""

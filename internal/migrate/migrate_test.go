@@ -590,3 +590,20 @@ backend be from apps
 	require.Contains(t, rows, "6 inter 1s")
 	assert.Equal(t, ByVariable, rows["6 inter 1s"].How)
 }
+
+// TestSetVarCarried checks that http-request set-var(NAME) and
+// unset-var(NAME), safe actions, are carried: the variable name is part of
+// the action word, so the lookup of "set-var(txn.model)" never matched.
+func TestSetVarCarried(t *testing.T) {
+	data := []byte("backend be\n    http-request set-var(txn.model) str(m1)\n    http-request unset-var(txn.x)\n    server s0 127.0.0.1:30000\n")
+	res, err := Migrate(Options{Name: "var.cfg", Data: data})
+	require.NoError(t, err)
+	for _, r := range res.Rows {
+		if strings.HasPrefix(r.Their, "http-request") {
+			assert.Equal(t, BySnippet, r.How, "var.cfg:%d %s: %s", r.Pos.Line, r.Their, r.Detail)
+		}
+	}
+	f, err := res.Verify()
+	require.NoError(t, err)
+	assert.Contains(t, string(f.Render()), "http-request set-var(txn.model) str(m1)")
+}
