@@ -427,3 +427,58 @@ func TestManagerPerNodePaths(t *testing.T) {
 		})
 	}
 }
+
+// TestManagerStopKillsDrainingOldProcess pins HAProxyApi.stop: SIGKILL to
+// the current haproxy and to an older one still soft-stopping after -sf
+// (it finishes a slow request first), not a graceful signal.
+func TestManagerStopKillsDrainingOldProcess(t *testing.T) {
+	f := newFixture(t, raycfg.Shape255, 1, map[string]string{"RAY_SERVE_HAPROXY_HARD_STOP_AFTER_S": "60"})
+	ctx := context.Background()
+	require.NoError(t, f.m.Start(ctx))
+	f.waitAllUp(t, 1)
+	old := f.m.PID()
+
+	// A request the replica holds keeps the old haproxy alive after -sf.
+	f.replicas[0].SetDelay(30 * time.Second)
+	reqDone := make(chan struct{})
+	go func() {
+		defer close(reqDone)
+		if resp, err := http.Get(f.url("/app1/slow")); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	testenv.Eventually(t, 10*time.Second, "request in flight on the replica", func() (bool, string) {
+		n := f.replicas[0].InFlight()
+		return n == 1, fmt.Sprint(n, " in flight")
+	})
+	require.NoError(t, f.m.Reload(ctx))
+	cur := f.m.PID()
+	require.NotEqual(t, old, cur)
+	require.Equal(t, []int{old, cur}, f.m.LivePIDs(), "the old haproxy still drains its request")
+
+	procs := []*proc{f.m.old[0], f.m.cur}
+	f.m.Stop()
+	for _, p := range procs {
+		<-p.done
+		ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+		require.True(t, ok)
+		assert.True(t, ws.Signaled() && ws.Signal() == syscall.SIGKILL, "pid %d ended by SIGKILL, got %v", p.cmd.Process.Pid, p.cmd.ProcessState)
+	}
+	assert.Empty(t, f.m.LivePIDs())
+	f.replicas[0].Close()
+	<-reqDone
+}
+
+// TestManagerReloadNotOptimized pins the reload argv without
+// RAY_SERVE_ENABLE_HAPROXY_OPTIMIZED_CONFIG: `-sf <old>` and no `-x`, and
+// no `show servers state` saved.
+func TestManagerReloadNotOptimized(t *testing.T) {
+	f := newFixture(t, raycfg.Shape255, 1, map[string]string{"RAY_SERVE_ENABLE_HAPROXY_OPTIMIZED_CONFIG": "0"})
+	ctx := context.Background()
+	require.NoError(t, f.m.Start(ctx))
+	old := f.m.PID()
+	require.NoError(t, f.m.Reload(ctx))
+	s := f.m.Settings()
+	assert.Equal(t, []string{f.env["RAY_SERVE_HAPROXY_BINARY_PATH"], "-db", "-f", s.ConfigFile, "-dR", "-sf", strconv.Itoa(old)}, f.m.LastArgs())
+	assert.NoFileExists(t, s.ServerStateFile)
+}
