@@ -349,8 +349,12 @@ func (s *sim) fail(err error) {
 	fmt.Fprintf(s.cfg.Log, "raysim: reload failed: %s\n", strings.ReplaceAll(err.Error(), "\n", " | "))
 }
 
-// waitServing is HAProxyManager.serving(): every app backend has a server
-// whose status is exactly "UP", polled every 0.2 s (bounded here by 30 s).
+// waitServing stands in for HAProxyManager.serving(): every app backend
+// has a server whose status is exactly "UP", polled every 0.2 s (bounded
+// here by 30 s). It is stricter than Ray's: serving() compares the set of
+// configured backends that `show stat` lists with those that have a server
+// UP, so a renamed or missing backend, or a failed `show stat` (an empty
+// set), counts as serving there and as not serving here.
 func (s *sim) waitServing(ctx context.Context) error {
 	want := map[string]bool{}
 	for _, a := range s.appList() {
