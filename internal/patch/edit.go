@@ -227,6 +227,13 @@ func (a *applier) edit(sn *Snippet, e *edit) {
 	if len(matched) == 0 {
 		switch {
 		case e.optional:
+		case e.sel.kind == "backend" && !a.hasAppBackend():
+			// Ray starts haproxy before its first routes arrive, on a
+			// config whose only backend is default_backend; the apps come
+			// with the next reload, which this edit then finds. Failing
+			// here would fail every first start Ray makes. (The preflight
+			// checks the snippets on a config with an app, where a
+			// selector that matches nothing is still an error.)
 		case len(a.f.Sections) == 0:
 			// Ray's configs always have sections: the mistake is the file
 			// given, not the snippet, so optional is no advice here.
@@ -258,6 +265,17 @@ func (a *applier) edit(sn *Snippet, e *edit) {
 func excluded(globs []*glob, name string) bool {
 	for _, g := range globs {
 		if g.match(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAppBackend reports whether the file has a backend other than Ray's
+// default_backend: one of an application.
+func (a *applier) hasAppBackend() bool {
+	for _, s := range a.f.Sections {
+		if s.Kind == "backend" && s.Name != "default_backend" {
 			return true
 		}
 	}
@@ -416,7 +434,11 @@ func (a *applier) insert(e *edit, s *Section, op insertOp) {
 		}
 	}
 	if at < 0 {
-		if !e.optional {
+		// On Ray's first start, before any route, the lines an anchor names
+		// may not exist yet (the use_backend rules of http_frontend): the
+		// insert lands at the reload that brings the apps, as edits of
+		// app backends do.
+		if !e.optional && a.hasAppBackend() {
 			where := "after"
 			if op.before {
 				where = "before"

@@ -240,3 +240,47 @@ func TestAddAfterSetOfTheSameKey(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(string(out), "timeout server "))
 	assert.Contains(t, string(out), "timeout server 5s")
 }
+
+// TestFirstStartHasNoAppBackends: Ray starts haproxy before its first routes
+// arrive, on a config whose only backend is default_backend. An edit of
+// application backends matches nothing there and must not fail that start
+// (it applies at the reload that brings the apps); a selector of another
+// kind, or of backends in a config that has them, still must match.
+func TestFirstStartHasNoAppBackends(t *testing.T) {
+	first := mustRead(t, "testdata/ray-2.55-first-start.cfg")
+	routed := mustRead(t, "testdata/ray-2.55.cfg")
+	patch := func(cfg []byte, body string) ([]byte, error) {
+		sn, err := LoadSnippet("10-a.toml", []byte(body))
+		require.NoError(t, err)
+		return (&Overrides{Snippets: []*Snippet{sn}}).Patch("haproxy.cfg", cfg, ApplyOptions{Getenv: noEnv})
+	}
+	apps := "[[edit]]\nsection = \"backend *\"\nexclude = [\"default_backend\"]\nset = [\"option httpchk GET /health\"]\n" +
+		"[[edit]]\nsection = \"defaults\"\nset = [\"timeout queue 5s\"]\n"
+	out, err := patch(first, apps)
+	require.NoError(t, err, "the first start must not fail on edits of app backends")
+	assert.NotContains(t, string(out), "httpchk GET /health")
+	assert.Contains(t, string(out), "timeout queue 5s # serve-launch: 10-a.toml:7", "the other edits still apply")
+
+	out, err = patch(routed, apps)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "option httpchk GET /health # serve-launch: 10-a.toml:4")
+
+	_, err = patch(routed, "[[edit]]\nsection = \"backend api-*\"\nset = [\"retries 2\"]\n")
+	require.Error(t, err, "with app backends, a backend selector that matches none is still an error")
+	assert.Contains(t, err.Error(), `section "backend api-*" matches no section`)
+	_, err = patch(first, "[[edit]]\nsection = \"frontend nope\"\nset = [\"retries 2\"]\n")
+	require.Error(t, err, "only backend selectors wait for the routes")
+
+	// An insert anchored on the routing rules (the cookbook's client rate
+	// limit) finds none on the first start, and lands with the routes.
+	rate := "[[edit]]\nsection = \"frontend http_frontend\"\n" +
+		"insert = [{ before = \"use_backend *\", lines = [\"http-request deny deny_status 429 if { sc_http_req_rate(0) gt 20 }\"] }]\n"
+	out, err = patch(first, rate)
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), "deny_status 429")
+	out, err = patch(routed, rate)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "deny_status 429")
+	_, err = patch(routed, strings.Replace(rate, "use_backend *", "use_backnd *", 1))
+	require.Error(t, err, "with the routes there, an anchor that matches nothing is still an error")
+}
