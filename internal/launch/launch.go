@@ -158,7 +158,26 @@ func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy
 	if err != nil {
 		return err
 	}
-	f, err := patch.Parse(RayConfigName, cfg)
+	if err := preflightOne(ctx, RayConfigName, cfg, o, haproxy, getenv); err != nil {
+		return err
+	}
+	// Ray starts haproxy before its first routes arrive: that start runs on
+	// a config without application backends, where .Servers is 0. A
+	// snippet must pass there too, or every start Ray makes fails.
+	first, err := raycfg.Render(raycfg.Options{Shape: raycfg.Shape255, Env: vars})
+	if err != nil {
+		return fmt.Errorf("rendering a config in Ray's shape: %v", err)
+	}
+	return preflightOne(ctx, RayFirstConfigName, first, o, haproxy, getenv)
+}
+
+// RayFirstConfigName is the file name that messages about the config of
+// Ray's first start, before any route, carry.
+const RayFirstConfigName = "config of Ray's first start, before any route"
+
+// preflightOne applies o to cfg, named name, and runs `haproxy -c` on it.
+func preflightOne(ctx context.Context, name string, cfg []byte, o *patch.Overrides, haproxy string, getenv func(string) (string, bool)) error {
+	f, err := patch.Parse(name, cfg)
 	if err != nil {
 		return err
 	}
@@ -175,11 +194,11 @@ func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy
 	var list patch.ErrorList
 	for _, m := range res.Messages {
 		if m.Level == "ALERT" {
-			list = append(list, &patch.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c on the %s: %s", RayConfigName, m.Text)})
+			list = append(list, &patch.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c on the %s: %s", name, m.Text)})
 		}
 	}
 	if len(list) == 0 {
-		return fmt.Errorf("haproxy -c on the %s failed:\n%s", RayConfigName, strings.TrimSpace(res.Output))
+		return fmt.Errorf("haproxy -c on the %s failed:\n%s", name, strings.TrimSpace(res.Output))
 	}
 	return list
 }

@@ -172,6 +172,11 @@ func TestPreflightErrors(t *testing.T) {
 		{name: "a selector matching nothing names the snippet line",
 			snippet: "[[edit]]\nsection = \"backend no-such-app\"\nset = [\"retries 2\"]\n",
 			haproxy: hap, want: []string{"10-s.toml:1", "no-such-app", "the config has"}},
+		// With no route yet .Servers is 0: fine with the app the main
+		// preflight config has, refused on Ray's first start.
+		{name: "a value haproxy refuses only at Ray's first start",
+			snippet: "[[edit]]\nsection = \"frontend http_frontend\"\nadd = [\"stick-table type ip size {{ mul .Servers 1000 }} expire 10s store http_req_rate(10s)\"]\n",
+			haproxy: hap, want: []string{"10-s.toml:3", "haproxy -c on the config of Ray's first start, before any route", "stick-table"}},
 		{name: "a template error names the snippet line",
 			snippet: "[[edit]]\nsection = \"global\"\nset = [\"maxconnrate {{ mul .NoSuchFact 2 }}\"]\n",
 			haproxy: hap, want: []string{"10-s.toml:3", "NoSuchFact"}},
