@@ -12,7 +12,7 @@
 //     piped and never read (so a chatty haproxy can fill them, as in 2.55),
 //     readiness by `show info` every 0.5 s for 5 s, reloads on every routing
 //     change, SIGKILL to every tracked process on stop;
-//   - Ray's start sequence, with [SimConfig.RoutesAfterStart]: the first
+//   - Ray's start sequence (unless [SimConfig.RoutesAtStart]): the first
 //     haproxy runs a config with no applications, which arrive by a reload;
 //   - replicas ([Replica]): HTTP servers answering /-/healthz and /health,
 //     counting requests in flight;

@@ -40,13 +40,13 @@ type SimConfig struct {
 	Environ []string
 	// PlainHAProxy runs `haproxy` from PATH, as V1 does.
 	PlainHAProxy bool
-	// RoutesAfterStart starts haproxy on a config with no applications and
-	// delivers them by a reload (-sf, -x), as Ray does: HAProxyManager's
-	// constructor starts haproxy before the first target-group update
-	// arrives, and each update is a reload. Off, the first start already
-	// routes every app (one reload fewer; the counts in the status file and
-	// the log include this reload when on).
-	RoutesAfterStart bool
+	// RoutesAtStart starts haproxy with every app already routed, which Ray
+	// never does (one reload fewer). By default the emulator follows Ray:
+	// HAProxyManager's constructor starts haproxy before the first
+	// target-group update arrives, so the first haproxy runs a config with
+	// no applications and they come by a reload (-sf, -x); the counts in
+	// the status file and the log include that reload.
+	RoutesAtStart bool
 	// ReadyTimeout and ReadyInterval override Ray's 5 s / 0.5 s poll.
 	ReadyTimeout, ReadyInterval time.Duration
 	// ReplicaDelay slows every replica's application handler.
@@ -84,10 +84,12 @@ type Status struct {
 	ConfigFile  string       `json:"config_file"`
 	SocketPath  string       `json:"socket_path"`
 	StateFile   string       `json:"server_state_file"`
-	Reloads     int          `json:"reloads"`
-	ReloadFails int          `json:"reload_failures"`
-	LastError   string       `json:"last_error,omitempty"`
-	Apps        []StatusApp  `json:"apps"`
+	// Reloads counts every reload, the one that brings the first routes
+	// included (the churn's lines count the churn's own).
+	Reloads     int         `json:"reloads"`
+	ReloadFails int         `json:"reload_failures"`
+	LastError   string      `json:"last_error,omitempty"`
+	Apps        []StatusApp `json:"apps"`
 }
 
 // StatusApp is one application in [Status].
@@ -118,6 +120,9 @@ type sim struct {
 	// stopRetiring ends the grace of removed replicas at exit.
 	stopRetiring <-chan struct{}
 	fails        int
+	// startReloads are the reloads before the churn (the one that brings
+	// the first routes): the churn's lines count its own.
+	startReloads int
 	lastErr      string
 	stats        int
 	metrics      int
@@ -173,9 +178,9 @@ func RunSim(ctx context.Context, cfg SimConfig) (err error) {
 		s.apps[0][0].SetDelay(cfg.SlowReplicaDelay)
 	}
 
-	firstApps := s.appList()
-	if cfg.RoutesAfterStart {
-		firstApps = nil
+	var firstApps []raycfg.App
+	if cfg.RoutesAtStart {
+		firstApps = s.appList()
 	}
 	m, err := NewManager(ManagerConfig{
 		Options: raycfg.Options{Shape: cfg.Shape, Apps: firstApps, HTTPHost: cfg.HTTPHost, HTTPPort: cfg.HTTPPort,
@@ -209,12 +214,13 @@ func RunSim(ctx context.Context, cfg SimConfig) (err error) {
 	if err := m.Start(ctx); err != nil {
 		return err
 	}
-	if cfg.RoutesAfterStart {
+	if !cfg.RoutesAtStart {
 		// The first target-group update: Ray reloads once start is done.
 		if err := m.Update(ctx, s.appList()); err != nil {
 			return err
 		}
 	}
+	s.startReloads = m.Reloads()
 	if err := s.waitServing(ctx); err != nil {
 		return err
 	}
@@ -247,7 +253,7 @@ func RunSim(ctx context.Context, cfg SimConfig) (err error) {
 			exited = m.Exited()
 			if done >= cfg.Churn {
 				churn = nil
-				fmt.Fprintf(cfg.Log, "raysim: churn done: %d reloads, %d failed\n", m.Reloads(), s.fails)
+				fmt.Fprintf(cfg.Log, "raysim: churn done: %d reloads, %d failed\n", m.Reloads()-s.startReloads, s.fails)
 			}
 		}
 	}
@@ -307,7 +313,7 @@ func (s *sim) churnOnce(ctx context.Context, step int) {
 	if err != nil {
 		s.fail(err)
 	} else {
-		fmt.Fprintf(s.cfg.Log, "raysim: reload %d haproxy_pid=%d replicas(app1)=%d\n", s.m.Reloads(), s.m.PID(), len(s.apps[0]))
+		fmt.Fprintf(s.cfg.Log, "raysim: reload %d haproxy_pid=%d replicas(app1)=%d\n", s.m.Reloads()-s.startReloads, s.m.PID(), len(s.apps[0]))
 	}
 	if gone != nil {
 		s.retire(gone)

@@ -85,7 +85,7 @@ func runSim(t *testing.T, cfg SimConfig) (stop func()) {
 	return stop
 }
 
-// TestRunSimRoutesAfterStart checks Ray's start sequence: the first haproxy
+// TestRunSimRoutesAfterStart checks Ray's start sequence, the default: the first haproxy
 // runs a config with no applications (/-/healthz 503, "Route table is not
 // populated yet."), and the applications arrive by a -sf/-x reload.
 func TestRunSimRoutesAfterStart(t *testing.T) {
@@ -100,7 +100,7 @@ func TestRunSimRoutesAfterStart(t *testing.T) {
 		environ = append(environ, k+"="+v)
 	}
 	statusFile := filepath.Join(dir, "status.json")
-	stop := runSim(t, SimConfig{Shape: raycfg.Shape255, Apps: 1, Replicas: 2, Environ: environ, RoutesAfterStart: true,
+	stop := runSim(t, SimConfig{Shape: raycfg.Shape255, Apps: 1, Replicas: 2, Environ: environ,
 		HTTPPort: testenv.FreePort(t), StatsPort: testenv.FreePort(t), StatusFile: statusFile, ReplicaGrace: -1})
 	defer stop()
 

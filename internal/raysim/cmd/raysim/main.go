@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.GRPCPort, "grpc-port", 0, "master only: add a gRPC frontend and app on this port")
 	fs.BoolVar(&cfg.H26Compat, "h26-compat", false, "master only: render tune.h2 lines in haproxy 2.6 form")
 	fs.BoolVar(&cfg.PlainHAProxy, "plain-haproxy", false, "run plain haproxy from PATH, as V1 does, ignoring RAY_SERVE_HAPROXY_BINARY_PATH")
-	fs.BoolVar(&cfg.RoutesAfterStart, "routes-after-start", false, "start haproxy with no applications and add them by a reload, as Ray does (its first start precedes the first target-group update)")
+	fs.BoolVar(&cfg.RoutesAtStart, "routes-at-start", false, "start haproxy with every app already routed, which Ray never does (by default the first haproxy has no applications and they come by a reload, as in Ray, whose first start precedes the first target-group update)")
 	fs.DurationVar(&cfg.ReadyTimeout, "ready-timeout", 5*time.Second, "readiness poll bound (Ray: 5s)")
 	fs.DurationVar(&cfg.ReadyInterval, "ready-interval", 500*time.Millisecond, "readiness poll period (Ray: 0.5s)")
 	fs.DurationVar(&cfg.ReplicaDelay, "replica-delay", 0, "delay every application request on every replica")
