@@ -299,6 +299,18 @@ func TestCookbookRecipes(t *testing.T) {
 	t.Run("all together", func(t *testing.T) {
 		applyAndCheck(t, haproxy, rc, all...)
 	})
+	// Ray starts haproxy before its first routes arrive: no app backends,
+	// .Servers 0. Every recipe must let that start through too.
+	t.Run("on Ray's first start, before any route", func(t *testing.T) {
+		first := rc
+		cfg, err := raycfg.Render(raycfg.Options{Shape: raycfg.Shape255, Env: rc.env})
+		require.NoError(t, err)
+		first.cfg, first.apps = cfg, nil
+		for _, s := range all {
+			t.Run(s.Name, func(t *testing.T) { applyAndCheck(t, haproxy, first, s) })
+		}
+		applyAndCheck(t, haproxy, first, all...)
+	})
 	for name := range expectations {
 		assert.FileExists(t, filepath.Join(repoRoot, cookbookDir, name), "expectations name a recipe that does not exist")
 	}
