@@ -227,7 +227,7 @@ func (a *applier) edit(sn *Snippet, e *edit) {
 	if len(matched) == 0 {
 		switch {
 		case e.optional:
-		case e.sel.kind == "backend" && !a.hasAppBackend():
+		case e.sel.kind == "backend" && a.firstStart():
 			// Ray starts haproxy before its first routes arrive, on a
 			// config whose only backend is default_backend; the apps come
 			// with the next reload, which this edit then finds. Failing
@@ -271,15 +271,20 @@ func excluded(globs []*glob, name string) bool {
 	return false
 }
 
-// hasAppBackend reports whether the file has a backend other than Ray's
-// default_backend: one of an application.
-func (a *applier) hasAppBackend() bool {
+// firstStart reports whether the file is Ray's config before any route:
+// default_backend is its only backend. A file with no backend at all (no
+// sections, or not Ray's) is not, so a selector there still fails.
+func (a *applier) firstStart() bool {
+	found := false
 	for _, s := range a.f.Sections {
-		if s.Kind == "backend" && s.Name != "default_backend" {
-			return true
+		if s.Kind == "backend" {
+			if s.Name != "default_backend" {
+				return false
+			}
+			found = true
 		}
 	}
-	return false
+	return found
 }
 
 func (a *applier) titles() string {
@@ -438,7 +443,7 @@ func (a *applier) insert(e *edit, s *Section, op insertOp) {
 		// may not exist yet (the use_backend rules of http_frontend): the
 		// insert lands at the reload that brings the apps, as edits of
 		// app backends do.
-		if !e.optional && a.hasAppBackend() {
+		if !e.optional && !a.firstStart() {
 			where := "after"
 			if op.before {
 				where = "before"

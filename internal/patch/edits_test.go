@@ -284,3 +284,36 @@ func TestFirstStartHasNoAppBackends(t *testing.T) {
 	_, err = patch(routed, strings.Replace(rate, "use_backend *", "use_backnd *", 1))
 	require.Error(t, err, "with the routes there, an anchor that matches nothing is still an error")
 }
+
+// TestFirstStartNeedsDefaultBackend: the first-start rule is for Ray's
+// config before any route, whose only backend is default_backend. A file
+// with no backend at all (no sections, or not Ray's) is no first start: a
+// backend selector or an insert anchor that matches nothing is an error
+// there, as it was before the rule.
+func TestFirstStartNeedsDefaultBackend(t *testing.T) {
+	patch := func(cfg, body string) error {
+		sn, err := LoadSnippet("10-a.toml", []byte(body))
+		require.NoError(t, err)
+		_, err = (&Overrides{Snippets: []*Snippet{sn}}).Patch("haproxy.cfg", []byte(cfg), ApplyOptions{Getenv: noEnv})
+		return err
+	}
+	backends := "[[edit]]\nsection = \"backend *\"\nexclude = [\"default_backend\"]\nset = [\"option httpchk GET /health\"]\n"
+	tests := []struct {
+		name, cfg, body, want string
+	}{
+		{"no sections", "Meeting notes: move haproxy to port 8080.\n", backends,
+			`section "backend *" matches no section; the config has no sections at all`},
+		{"no backend", "global\n    maxconn 10\nfrontend f\n    bind :80\n", backends,
+			`section "backend *" matches no section; the config has: global, frontend f`},
+		{"insert anchor, no backend", "global\n    maxconn 10\nfrontend f\n    bind :80\n",
+			"[[edit]]\nsection = \"frontend f\"\ninsert = [{ before = \"use_backend *\", lines = [\"http-request deny\"] }]\n",
+			`insert before "use_backend *": no line of frontend f matches`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := patch(tt.cfg, tt.body)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
