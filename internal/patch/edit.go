@@ -88,6 +88,9 @@ type applier struct {
 	// lines a set writes carry them, which is how add knows a key that set
 	// keeps to one line.
 	setPos map[Position]bool
+	// setKept holds the lines a set found already saying its text and so
+	// left with the config's position, each with the set's position.
+	setKept map[*Line]Position
 }
 
 // parsedText is a snippet line's text read as haproxy reads it.
@@ -370,6 +373,11 @@ func (a *applier) set(s *Section, text string, pos Position) {
 	}
 	if l := s.Body[first]; !sameWords(l.Words, tok.words) {
 		s.Body[first] = a.newLineOf(s, l.Indent(), text, tok, pos)
+	} else {
+		if a.setKept == nil {
+			a.setKept = map[*Line]Position{}
+		}
+		a.setKept[l] = pos
 	}
 	if more {
 		// Later lines with the key are removed.
@@ -408,9 +416,13 @@ func (a *applier) add(s *Section, text string, pos Position) {
 	// A second line with a key a set keeps to one: the set of the next
 	// patch of this file would remove it again and the add put it back
 	// elsewhere, and haproxy would read only one of the two anyway.
-	if keyed != nil && a.setPos[keyed.Pos] {
+	setAt, kept := a.setKept[keyed]
+	if keyed != nil && (a.setPos[keyed.Pos] || kept) {
+		if !kept {
+			setAt = keyed.Pos
+		}
 		a.errs.Add(pos, "add: %q adds a second %q line to %s, which set at %s keeps to one line; drop the add or the set",
-			strings.TrimSpace(text), tok.key, s.Title(), keyed.Pos)
+			strings.TrimSpace(text), tok.key, s.Title(), setAt)
 		return
 	}
 	s.insertAt(at, a.newLineOf(s, s.Indent(), text, tok, pos))

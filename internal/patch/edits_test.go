@@ -317,3 +317,17 @@ func TestFirstStartNeedsDefaultBackend(t *testing.T) {
 		})
 	}
 }
+
+// TestAddAfterSetKeepingTheLine: a set whose line the config already has
+// keeps that line as it is; an add of a second line of that key is still
+// refused, or the next patch of the patched file moves it (set removes it,
+// add puts it back at the end) and haproxy reads one of the two.
+func TestAddAfterSetKeepingTheLine(t *testing.T) {
+	cfg := mustRead(t, "testdata/ray-2.55.cfg")
+	require.Contains(t, string(cfg), "timeout client 3600s")
+	sn, err := LoadSnippet("10-a.toml", []byte("[[edit]]\nsection = \"defaults\"\nset = [\"timeout client 3600s\"]\nadd = [\"timeout client 10s\"]\n"))
+	require.NoError(t, err)
+	_, err = (&Overrides{Snippets: []*Snippet{sn}}).Patch("ray-2.55.cfg", cfg, ApplyOptions{Getenv: noEnv})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `10-a.toml:4: add: "timeout client 10s" adds a second "timeout client" line to defaults, which set at 10-a.toml:3 keeps to one line`)
+}
