@@ -208,11 +208,17 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	// The shim named the patched copies numbered(PatchedFile, i) in this
 	// directory (Files[i].Patched), the files the master re-reads on SIGUSR2.
 	changed := false
+	var running [][]byte // what the master runs, when every copy reads
 	for i := range rec.Files {
 		// A copy that cannot be read is rewritten like a changed one.
 		cur, err := s.ReadFile(dir, numbered(PatchedFile, i))
 		if err != nil || !bytes.Equal(cur, patched[i]) {
 			changed = true
+		}
+		if err == nil && (i == 0 || running != nil) {
+			running = append(running, cur)
+		} else {
+			running = nil
 		}
 	}
 	if !changed {
@@ -276,6 +282,18 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	if _, err := s.writeNumbered(dir, PatchedFile, patched); err != nil {
 		return fail(err)
 	}
+	// notTaken is fail once the master may not have taken the copies just
+	// written: they go back to what it runs, or the next reload with these
+	// overrides would find them unchanged and clear the failure as if
+	// haproxy ran them.
+	notTaken := func(err error) (ReloadResult, error) {
+		if running != nil {
+			if _, werr := s.writeNumbered(dir, PatchedFile, running); werr != nil {
+				err = errors.Join(err, werr)
+			}
+		}
+		return fail(err)
+	}
 	// Make room in the output pipes Ray never reads before haproxy writes
 	// this reload's messages (see drainPipes).
 	// Without shim.log the drained output is dropped: emptying the pipes
@@ -294,7 +312,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	old := childPIDs(rec.MasterPID)
 	res.OldWorkers = old
 	if err := syscall.Kill(rec.MasterPID, syscall.SIGUSR2); err != nil {
-		return fail(fmt.Errorf("signal master %d: %w", rec.MasterPID, err))
+		return notTaken(fmt.Errorf("signal master %d: %w", rec.MasterPID, err))
 	}
 	rec.Result, rec.LastError = ResultReloaded, ""
 	rec.PatchedAt = time.Now().UTC()
@@ -321,7 +339,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 			return fail(errors.Join(err, lerr))
 		}
 		unlock, locked = unlock2, true
-		return fail(err)
+		return notTaken(err)
 	}
 	res.Outcome = OutcomeReloaded
 	return res, nil

@@ -3,6 +3,7 @@ package proc
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -287,4 +288,44 @@ func TestWrittenBy(t *testing.T) {
 			assert.Equal(t, tt.want, writtenBy(tt.alert))
 		})
 	}
+}
+
+// TestReloadFailedAfterWriteIsNotCleared: a reload that haproxy did not take
+// after patched.cfg was written (here its new bind is taken, which
+// `haproxy -c` cannot see) leaves haproxy on its old config. Asking again
+// with the same overrides must reload, not find patched.cfg "unchanged" and
+// clear the failure as if haproxy ran them.
+func TestReloadFailedAfterWriteIsNotCleared(t *testing.T) {
+	e := newRayEnv(t)
+	stateDir := filepath.Join(t.TempDir(), "state")
+	startShim(t, stateDir, "-db", "-f", e.cfg, "-dR")
+	waitReady(t, e.sock())
+	s, err := OpenStateDir(stateDir)
+	require.NoError(t, err)
+	ctx := context.Background()
+	dir := filepath.Join(stateDir, InstanceID([]string{e.cfg}))
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	patcher := func(name string, gen []byte) ([]byte, error) {
+		return fmt.Appendf(append([]byte{}, gen...), "frontend taken\n    bind %s\n", busy.Addr()), nil
+	}
+	worker := showInfo(t, e.sock())["Pid"]
+	rep, err := ReloadAll(ctx, s, patcher, nil, ReloadScope{})
+	require.Error(t, err, "haproxy cannot bind the taken port")
+	require.Len(t, rep.Instances, 1)
+	require.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
+	require.Equal(t, worker, showInfo(t, e.sock())["Pid"], "haproxy kept its old worker")
+
+	// The port is free again: the same overrides are tried anew, and take.
+	require.NoError(t, busy.Close())
+	rep, err = ReloadAll(ctx, s, patcher, nil, ReloadScope{})
+	require.Len(t, rep.Instances, 1)
+	assert.Equal(t, OutcomeReloaded, rep.Instances[0].Outcome, "haproxy did not run these overrides: %s", rep.Instances[0].Detail)
+	assert.NoError(t, err)
+	assert.NotEmpty(t, rep.Instances[0].NewWorkers, "a new worker runs them")
+	in, lerr := s.loadInstance(dir)
+	require.NoError(t, lerr)
+	assert.Equal(t, ResultReloaded, in.Result)
 }
