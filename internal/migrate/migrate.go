@@ -846,6 +846,16 @@ func (m *migrator) snippet(r *Row, l *patch.Line, t target, prec int) {
 	}
 	r.Target = t.selector()
 	if hasWords(ray, l.Words) {
+		// An earlier value of theirs that this line replaces must not be
+		// set over Ray's line, which says what theirs ends with.
+		acc := m.edits[t]
+		for i, prev := range acc.set {
+			if prev.key == key && (prec > prev.prec || sameScope(prev.sec, sectionOf(m.their, l))) {
+				prev.row.How, prev.row.Detail = NotCarried, "overridden in their config by "+posOf(m.from(l))
+				acc.set = slices.Delete(acc.set, i, i+1)
+				break
+			}
+		}
 		r.How, r.Detail = ByDefault, "already in Ray's "+t.title()
 		return
 	}

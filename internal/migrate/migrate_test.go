@@ -607,3 +607,26 @@ func TestSetVarCarried(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(f.Render()), "http-request set-var(txn.model) str(m1)")
 }
+
+// TestLaterLineSameAsRays checks that a repeated directive whose later line
+// says what Ray's config already says leaves Ray's line alone: the earlier
+// value of theirs, which HAProxy does not use, is not carried over it.
+func TestLaterLineSameAsRays(t *testing.T) {
+	data := []byte("global\n    stats timeout 10s\n    stats timeout 30s\nbackend be\n    server s0 127.0.0.1:30000\n")
+	res, err := Migrate(Options{Name: "dup.cfg", Data: data})
+	require.NoError(t, err)
+	assert.NotContains(t, string(res.Snippet()), "stats timeout 10s", "their config runs stats timeout 30s, as Ray's does")
+	for _, r := range res.Rows {
+		switch r.Pos.Line {
+		case 2:
+			assert.Equal(t, NotCarried, r.How, "dup.cfg:2: %s", r.Detail)
+			assert.Contains(t, r.Detail, "overridden in their config by dup.cfg:3")
+		case 3:
+			assert.Equal(t, ByDefault, r.How, "dup.cfg:3: %s", r.Detail)
+		}
+	}
+	f, err := res.Verify()
+	require.NoError(t, err)
+	assert.Contains(t, string(f.Render()), "stats timeout 30s")
+	assert.NotContains(t, string(f.Render()), "stats timeout 10s")
+}
