@@ -781,6 +781,9 @@ func (m *migrator) setEnv(r *Row, name, val string, isDefault bool, prec int, l 
 			return
 		case prec > prev.prec:
 			prev.row.How, prev.row.Detail = NotCarried, "overridden in their config by "+posOf(from)
+		case sameScope(prev.sec, sec) && firstWins(sec, l):
+			m.notCarried(r, "%s", firstWinsDetail(l, prev.from))
+			return
 		case sameScope(prev.sec, sec):
 			prev.row.How, prev.row.Detail = NotCarried, "overridden in their config by "+posOf(from)+" (the later line wins in HAProxy)"
 		default:
@@ -794,6 +797,27 @@ func (m *migrator) setEnv(r *Row, name, val string, isDefault bool, prec int, l 
 		return
 	}
 	r.How, r.Detail = ByVariable, name+"="+val
+}
+
+// globalFirstWins are the global keywords where HAProxy keeps the first
+// line and ignores a later one with an alert ("'maxconn' already specified.
+// Continuing."), as haproxy 2.6 does for each of these.
+var globalFirstWins = map[string]bool{
+	"maxconn": true, "maxconnrate": true, "maxsessrate": true, "maxsslrate": true, "maxpipes": true,
+	"ulimit-n": true, "spread-checks": true, "pidfile": true, "chroot": true, "tune.maxaccept": true,
+	"server-state-base": true, "server-state-file": true, "log-send-hostname": true, "ca-base": true, "crt-base": true,
+}
+
+// firstWins tells whether their line l of section sec is one where the
+// first line of the scope is the one HAProxy uses.
+func firstWins(sec *patch.Section, l *patch.Line) bool {
+	return sec != nil && sec.Kind == "global" && len(l.Words) > 0 && globalFirstWins[l.Words[0]]
+}
+
+// firstWinsDetail says why their later line l is not carried: HAProxy uses
+// the first, from prevFrom.
+func firstWinsDetail(l *patch.Line, prevFrom string) string {
+	return fmt.Sprintf("HAProxy keeps the first global %s line (%s) and ignores this one", l.Words[0], posOf(prevFrom))
 }
 
 // sameScope tells whether two of their sections are one scope, where a
@@ -850,7 +874,11 @@ func (m *migrator) snippet(r *Row, l *patch.Line, t target, prec int) {
 		// set over Ray's line, which says what theirs ends with.
 		acc := m.edits[t]
 		for i, prev := range acc.set {
-			if prev.key == key && (prec > prev.prec || sameScope(prev.sec, sectionOf(m.their, l))) {
+			if sec := sectionOf(m.their, l); prev.key == key && (prec > prev.prec || sameScope(prev.sec, sec)) {
+				if sameScope(prev.sec, sec) && firstWins(sec, l) {
+					m.notCarried(r, "%s", firstWinsDetail(l, prev.from))
+					return
+				}
 				prev.row.How, prev.row.Detail = NotCarried, "overridden in their config by "+posOf(m.from(l))
 				acc.set = slices.Delete(acc.set, i, i+1)
 				break
@@ -896,6 +924,9 @@ func (m *migrator) snippet(r *Row, l *patch.Line, t target, prec int) {
 				prev.row.How, prev.row.Detail = NotCarried, "overridden in their config by "+posOf(sl.from)
 				acc.set[i] = sl
 				r.How, r.Detail = BySnippet, fmt.Sprintf("%s set", t.title())+r.Detail
+				return
+			case sameScope(prev.sec, sl.sec) && firstWins(sl.sec, l):
+				m.notCarried(r, "%s", firstWinsDetail(l, prev.from))
 				return
 			case sameScope(prev.sec, sl.sec):
 				prev.row.How, prev.row.Detail = NotCarried, "overridden in their config by "+posOf(sl.from)+" (the later line wins in HAProxy)"

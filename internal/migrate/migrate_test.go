@@ -443,8 +443,8 @@ func TestPreambleReported(t *testing.T) {
 // effect was reported as a conflict.
 func TestLaterLineWins(t *testing.T) {
 	data := []byte(`global
-    maxconn 1000
-    maxconn 2000
+    hard-stop-after 10s
+    hard-stop-after 20s
 global
     nbthread 2
     nbthread 8
@@ -463,7 +463,7 @@ backend be
 	res, err := Migrate(Options{Name: "dup.cfg", Data: data})
 	require.NoError(t, err)
 	env := res.EnvMap()
-	assert.Equal(t, "2000", env["RAY_SERVE_HAPROXY_MAXCONN"])
+	assert.Equal(t, "20", env["RAY_SERVE_HAPROXY_HARD_STOP_AFTER_S"])
 	assert.Equal(t, "8", env["RAY_SERVE_HAPROXY_NBTHREAD"])
 	assert.Equal(t, "20", env["RAY_SERVE_HAPROXY_TIMEOUT_CLIENT_S"])
 	assert.Equal(t, "roundrobin", env["RAY_SERVE_HAPROXY_BALANCE_ALGORITHM"])
@@ -482,7 +482,7 @@ backend be
 	}
 	f, err := res.Verify()
 	require.NoError(t, err)
-	assert.Contains(t, string(f.Render()), "maxconn 2000")
+	assert.Contains(t, string(f.Render()), "hard-stop-after 20s")
 }
 
 // TestFrontendModeNotCarried checks that their frontend's "mode tcp" is
@@ -629,4 +629,30 @@ func TestLaterLineSameAsRays(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(f.Render()), "stats timeout 30s")
 	assert.NotContains(t, string(f.Render()), "stats timeout 10s")
+}
+
+// TestFirstLineWinsInGlobal checks the global keywords where HAProxy keeps
+// the first line and only logs an alert for a later one ("'maxconn' already
+// specified. Continuing."): the first value is carried, the later line is
+// reported as not used.
+func TestFirstLineWinsInGlobal(t *testing.T) {
+	data := []byte("global\n    maxconn 1000\n    maxconn 2000\n    maxconnrate 300\n    maxconnrate 900\n" +
+		"global\n    maxsessrate 50\n    maxsessrate 70\nbackend be\n    server s0 127.0.0.1:30000\n")
+	res, err := Migrate(Options{Name: "dup.cfg", Data: data})
+	require.NoError(t, err)
+	assert.Equal(t, "1000", res.EnvMap()["RAY_SERVE_HAPROXY_MAXCONN"])
+	snippet := string(res.Snippet())
+	assert.Contains(t, snippet, "'maxconnrate 300'")
+	assert.NotContains(t, snippet, "'maxconnrate 900'")
+	assert.Contains(t, snippet, "'maxsessrate 50'")
+	assert.NotContains(t, snippet, "'maxsessrate 70'")
+	for _, r := range res.Rows {
+		switch r.Pos.Line {
+		case 2, 4, 7:
+			assert.NotEqual(t, NotCarried, r.How, "dup.cfg:%d %s: %s", r.Pos.Line, r.Their, r.Detail)
+		case 3, 5, 8:
+			assert.Equal(t, NotCarried, r.How, "dup.cfg:%d %s", r.Pos.Line, r.Their)
+			assert.Contains(t, r.Detail, "HAProxy keeps the first", "dup.cfg:%d", r.Pos.Line)
+		}
+	}
 }
