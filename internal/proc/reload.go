@@ -285,9 +285,15 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	// notTaken is fail once the master may not have taken the copies just
 	// written: they go back to what it runs, or the next reload with these
 	// overrides would find them unchanged and clear the failure as if
-	// haproxy ran them.
+	// haproxy ran them. Copies a shim has written since are left alone.
 	notTaken := func(err error) (ReloadResult, error) {
-		if running != nil {
+		ours := running != nil
+		for i := range patched {
+			if cur, rerr := s.ReadFile(dir, numbered(PatchedFile, i)); rerr != nil || !bytes.Equal(cur, patched[i]) {
+				ours = false
+			}
+		}
+		if ours {
 			if _, werr := s.writeNumbered(dir, PatchedFile, running); werr != nil {
 				err = errors.Join(err, werr)
 			}
