@@ -157,16 +157,10 @@ func startShimOutput(t *testing.T, state string, out *os.File, argv ...string) *
 	return cmd
 }
 
-// waitFor polls cond every 20 ms until it holds or the deadline passes.
+// waitFor polls cond (testenv.Eventually) until it holds or d has passed.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, d, what, func() (bool, string) { return cond(), "still not so" })
 }
 
 func showInfo(t *testing.T, sock string) map[string]string {

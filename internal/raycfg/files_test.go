@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -49,16 +50,14 @@ func TestWriteConfigUnderLock(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() { done <- WriteConfig(cfg, []byte("new\n")) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for !blockedFlockWaiter(t, ino) {
+	testenv.Eventually(t, 10*time.Second, "WriteConfig waiting on the lock", func() (bool, string) {
 		select {
 		case err := <-done:
 			t.Fatalf("WriteConfig returned (%v) while another process held %s.lock", err, cfg)
 		default:
 		}
-		require.True(t, time.Now().Before(deadline), "WriteConfig never waited on the lock")
-		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
-	}
+		return blockedFlockWaiter(t, ino), "no blocked flock on the lock's inode in /proc/locks"
+	})
 	got, err := os.ReadFile(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, "old\n", string(got), "nothing written while the lock is held")

@@ -79,32 +79,28 @@ func (f *fixture) url(path string) string {
 func (f *fixture) waitAllUp(t *testing.T, want int) {
 	t.Helper()
 	sock := f.m.Settings().SocketPath
-	deadline := time.Now().Add(10 * time.Second)
 	var last []string
-	for time.Now().Before(deadline) {
+	testenv.Eventually(t, 10*time.Second, "servers all UP", func() (bool, string) {
 		rows, err := admin.ShowStat(context.Background(), sock)
-		if err == nil {
-			up, all := 0, []string{}
-			for _, r := range rows {
-				if r["pxname"] == "http-app1" && r["svname"] != "BACKEND" {
-					all = append(all, r["svname"]+"="+r["status"])
-					// "UP 1/2" (a new server's first checks pending) takes traffic too.
-					if strings.HasPrefix(r["status"], "UP") {
-						up++
-					}
+		if err != nil {
+			return false, err.Error()
+		}
+		up, all := 0, []string{}
+		for _, r := range rows {
+			if r["pxname"] == "http-app1" && r["svname"] != "BACKEND" {
+				all = append(all, r["svname"]+"="+r["status"])
+				// "UP 1/2" (a new server's first checks pending) takes traffic too.
+				if strings.HasPrefix(r["status"], "UP") {
+					up++
 				}
 			}
-			if fmt.Sprint(all) != fmt.Sprint(last) {
-				t.Logf("%s servers: %v", time.Now().Format("15:04:05.000"), all)
-			}
-			last = all
-			if up == want && len(all) == want {
-				return
-			}
 		}
-		time.Sleep(50 * time.Millisecond) // polling a condition with a deadline
-	}
-	t.Fatalf("servers not all UP within 10s: %v", last)
+		if fmt.Sprint(all) != fmt.Sprint(last) {
+			t.Logf("%s servers: %v", time.Now().Format("15:04:05.000"), all)
+		}
+		last = all
+		return up == want && len(all) == want, fmt.Sprint(all)
+	})
 }
 
 func TestManagerServesThroughRealHAProxy(t *testing.T) {
@@ -153,9 +149,8 @@ func TestManagerServesThroughRealHAProxy(t *testing.T) {
 		// loaded machine the new process may take seconds to start.
 		const want = "503 This node is being drained."
 		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-		deadline := time.Now().Add(15 * time.Second)
 		got := ""
-		for time.Now().Before(deadline) {
+		testenv.Eventually(t, 15*time.Second, "/-/healthz answering "+want, func() (bool, string) {
 			resp, err := client.Get(f.url("/-/healthz"))
 			require.NoError(t, err)
 			body, _ := io.ReadAll(resp.Body)
@@ -164,12 +159,8 @@ func TestManagerServesThroughRealHAProxy(t *testing.T) {
 				t.Logf("%s /-/healthz: %s", time.Now().Format("15:04:05.000"), answer)
 				got = answer
 			}
-			if got == want {
-				break
-			}
-			time.Sleep(20 * time.Millisecond) // polling a condition with a deadline
-		}
-		assert.Equal(t, want, got)
+			return got == want, got
+		})
 
 		// With #64063's check the reload returns only once the new PID answers.
 		f.m.cfg.CheckNewPID = true
@@ -245,11 +236,10 @@ func TestManagerReloadsUnderLoad(t *testing.T) {
 			// keep-alive connections until it exits, and Ray's config has no
 			// redispatch, so a replica stopped before then fails requests.
 			old := pids[len(pids)-2]
-			deadline := time.Now().Add(10 * time.Second)
-			for slices.Contains(f.m.LivePIDs(), old) && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond) // polling a condition with a deadline
-			}
-			require.NotContains(t, f.m.LivePIDs(), old, "the old haproxy did not exit after -sf")
+			testenv.Eventually(t, 10*time.Second, "the old haproxy exiting after -sf", func() (bool, string) {
+				live := f.m.LivePIDs()
+				return !slices.Contains(live, old), fmt.Sprintf("live %v", live)
+			})
 			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			require.NoError(t, gone.Shutdown(sctx))
 			cancel()
@@ -280,18 +270,12 @@ func TestManagerReloadsUnderLoad(t *testing.T) {
 
 func assertPortFree(t *testing.T, port int, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := testenv.PortFree(port)
-		if err == nil {
-			return
+	testenv.Eventually(t, within, fmt.Sprintf("port %d free", port), func() (bool, string) {
+		if err := testenv.PortFree(port); err != nil {
+			return false, err.Error()
 		}
-		if time.Now().After(deadline) {
-			t.Errorf("port %d still busy after %s: %v", port, within, err)
-			return
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition with a deadline
-	}
+		return true, ""
+	})
 }
 
 // writeScript writes an executable shell script into dir.
