@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/launch"
 	"github.com/serve-launch/serve-launch/internal/proc"
@@ -17,9 +18,11 @@ func reloadCommand(out *output) *cli.Command {
 		Usage:     "re-patch and gracefully reload every live haproxy started through the shim",
 		ArgsUsage: " ",
 		Description: `Does on demand what "serve-launch run" does when overrides.d changes: loads
-and validates the snippets (on any error it reports them all and changes
-nothing), then for every live haproxy in the state dir re-patches the latest
-generated file, checks it with haproxy -c, and reloads the master with SIGUSR2.
+the snippets, then for every live haproxy in the state dir re-patches the
+latest generated file, checks new snippet lines with haproxy -c, and reloads
+the master with SIGUSR2. A snippet file that fails to load, to apply or to
+pass haproxy -c is left out (quarantined) and reported, as Ray's next start
+would leave it out; reload then exits 1.
 Sending SIGHUP to "serve-launch run" does the same for the haproxy started
 under it. Give reload the
 --overrides and --env-file flags run was given: Ray's next own reload patches
@@ -49,10 +52,6 @@ Example:
 			if err != nil {
 				return err
 			}
-			o, err := loadOverrides(c, out)
-			if err != nil {
-				return err
-			}
 			state, err := openStateDir(c)
 			if err != nil {
 				return err
@@ -60,7 +59,17 @@ Example:
 			// Every live haproxy, whichever launcher started it: reload is
 			// the operator's explicit word (its help says to give it run's
 			// flags).
-			rep, err := proc.ReloadAll(c.Context, state, launch.Patcher(o, c.Bool("no-provenance"), launch.Lookup(env.ChildEnviron(os.Environ()))), launch.Snippets(o), proc.ReloadScope{})
+			r := &launch.Reloader{
+				Dir: c.String("overrides"), State: state,
+				NoProvenance: c.Bool("no-provenance"), InsecureOverrides: c.Bool("insecure-overrides"),
+				Getenv: launch.Lookup(env.ChildEnviron(os.Environ())),
+				Warn:   func(m string) { out.warnf("%s", m) },
+			}
+			rep, loadErr, err := r.Reload(c.Context)
+			if loadErr != nil {
+				out.errorf("some snippet files do not load; they are left out (quarantined) and the others apply:")
+				_ = reportErrors(out, loadErr)
+			}
 			if c.String("format") == "json" {
 				enc := json.NewEncoder(out.stdout)
 				enc.SetIndent("", "  ")
@@ -74,6 +83,9 @@ Example:
 						line += "  (" + r.Detail + ")"
 					}
 					fmt.Fprintln(out.stdout, line)
+					for _, q := range r.Quarantined {
+						fmt.Fprintf(out.stdout, "  quarantined %s: %s\n", q.Name, strings.ReplaceAll(q.Error, "\n", "\n    "))
+					}
 				}
 				if len(rep.Instances) == 0 {
 					fmt.Fprintf(out.stdout, "no haproxy recorded in %s\n", filepath.Clean(state.Path()))
@@ -83,9 +95,12 @@ Example:
 				return err
 			}
 			for _, r := range rep.Instances {
-				if r.Outcome == proc.OutcomeFailed {
+				if r.Outcome == proc.OutcomeFailed || len(r.Quarantined) > 0 {
 					return exitWith(1, nil)
 				}
+			}
+			if loadErr != nil {
+				return exitWith(1, nil)
 			}
 			return nil
 		},

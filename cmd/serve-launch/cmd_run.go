@@ -12,7 +12,6 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/launch"
-	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/urfave/cli/v2"
 )
@@ -65,8 +64,8 @@ Examples:
 			noProvenanceFlag(),
 			stateDirFlag(),
 			&cli.StringFlag{Name: "haproxy", Usage: "the real haproxy binary (default: RAY_SERVE_HAPROXY_BINARY_PATH if you set it, else haproxy on PATH)"},
-			&cli.StringFlag{Name: "on-patch-error", Value: proc.OnPatchErrorFail,
-				Usage: "when a snippet fails at a Ray start or reload: fail (the start fails, the running haproxy keeps serving) or passthrough (run the unpatched config, with a warning)"},
+			&cli.StringFlag{Name: "on-patch-error", Value: string(proc.OnPatchErrorQuarantine),
+				Usage: "when a snippet file fails at a Ray start or reload: quarantine (leave that file out, apply the others, report the instance degraded) or passthrough (run Ray's config without any snippet, reported degraded)"},
 			&cli.BoolFlag{Name: "skip-preflight", Usage: "do not run haproxy -c on the snippets applied to a config in Ray's shape before starting"},
 			&cli.BoolFlag{Name: "no-watch", Usage: "do not watch the overrides directory for changes"},
 			&cli.DurationFlag{Name: "grace-period", Value: proc.DefaultGracePeriod, Usage: "wait between forwarding a stop signal and SIGKILL"},
@@ -82,10 +81,9 @@ func runAction(c *cli.Context, out *output) error {
 	if err != nil {
 		return err
 	}
-	switch p := c.String("on-patch-error"); p {
-	case proc.OnPatchErrorFail, proc.OnPatchErrorPassthrough:
-	default:
-		return fmt.Errorf("--on-patch-error must be %s or %s, not %q", proc.OnPatchErrorFail, proc.OnPatchErrorPassthrough, p)
+	policy, err := proc.ParseOnPatchError(c.String("on-patch-error"))
+	if err != nil {
+		return fmt.Errorf("--on-patch-error: %v", err)
 	}
 	// The supervisor takes a zero or negative grace period as "the default",
 	// so --grace-period 0 would wait 10s where the user asked for none.
@@ -121,19 +119,30 @@ func runAction(c *cli.Context, out *output) error {
 			return reportErrors(out, err)
 		}
 	}
+	shim, err := launch.FindShim(os.Args[0], os.Getenv)
+	if err != nil {
+		return err
+	}
+	// Held open for as long as Ray runs: Ray runs the shim through this
+	// descriptor (see proc.ShimBinaryPath).
+	shimFile, err := os.Open(shim)
+	if err != nil {
+		return fmt.Errorf("the shim: %v", err)
+	}
+	defer shimFile.Close()
 	state, err := openStateDir(c)
 	if err != nil {
 		return err
 	}
-	shimDir, err := proc.ShimDir(state)
+	shimDir, err := proc.ShimDir(state, shim)
 	if err != nil {
 		return err
 	}
 	childEnv := launch.ChildEnviron(launch.ChildConfig{
-		Env: env, Base: os.Environ(), ShimDir: shimDir,
+		Env: env, Base: os.Environ(), ShimDir: shimDir, ShimBinary: proc.ShimBinaryPath(os.Getpid(), shimFile.Fd()),
 		Shim: proc.ShimEnv{
 			StateDir: state.Path(), OverridesDir: overridesDir, RealHAProxy: real,
-			OnPatchError: c.String("on-patch-error"), NoProvenance: c.Bool("no-provenance"),
+			OnPatchError: policy, NoProvenance: c.Bool("no-provenance"),
 			InsecureOverrides: c.Bool("insecure-overrides"), LauncherPID: os.Getpid(),
 		},
 	})
@@ -150,11 +159,23 @@ func runAction(c *cli.Context, out *output) error {
 	// The watcher and SIGHUP may both ask for a reload; one at a time, so a
 	// second SIGUSR2 never lands while the first reload waits for its worker.
 	var reloading sync.Mutex
+	reloader := &launch.Reloader{
+		Dir: overridesDir, State: state,
+		// Only the haproxy started under this launcher: another one sharing
+		// the state dir has its own overrides.d and environment.
+		Scope:        proc.ReloadScope{LauncherPID: os.Getpid()},
+		NoProvenance: c.Bool("no-provenance"), InsecureOverrides: c.Bool("insecure-overrides"),
+		Getenv: launch.Lookup(childEnv), Policy: policy,
+		Warn: func(m string) { out.warnf("%s", m) },
+	}
 	reload := func() {
 		reloading.Lock()
 		defer reloading.Unlock()
-		reloadOverrides(ctx, out, overridesDir, state, c.Bool("no-provenance"), c.Bool("insecure-overrides"), launch.Lookup(childEnv))
+		reloadOverrides(ctx, out, reloader)
 	}
+	guard := &proc.Guard{State: state, Shim: shim, LauncherPID: os.Getpid(),
+		Report: func(msg string) { out.errorf("%s", msg) }}
+	go guard.Run(ctx)
 	if !c.Bool("no-watch") {
 		go func() {
 			if err := proc.Watch(ctx, overridesDir, reload); err != nil {
@@ -258,47 +279,51 @@ func loadEnv(c *cli.Context, out *output) (*envmap.Env, error) {
 	return env, nil
 }
 
-// reloadOverrides loads the overrides and, when they are valid, re-patches
-// and gracefully reloads every live haproxy started under this launcher;
-// when not, it reports every error and changes nothing.
-//
-// getenv is Ray's environment, so that `env` in a snippet renders on a hot
-// reload as it did when the shim started haproxy.
-func reloadOverrides(ctx context.Context, out *output, dir string, state *proc.StateDir, noProv, insecure bool, getenv func(string) (string, bool)) {
-	o, err := patch.LoadDir(dir, patch.LoadOptions{Warn: func(m string) { out.warnf("%s", m) }, InsecureOverrides: insecure})
-	if err != nil {
-		out.errorf("overrides changed but are not valid; haproxy keeps its current config:")
-		_ = reportErrors(out, err)
-		return
+// reloadOverrides re-patches and gracefully reloads every live haproxy
+// started under this launcher with the overrides as they are now, and says
+// what it did. A snippet file that fails is reported and left out, as Ray's
+// next start through the shim would leave it out.
+func reloadOverrides(ctx context.Context, out *output, r *launch.Reloader) {
+	rep, loadErr, err := r.Reload(ctx)
+	if loadErr != nil {
+		out.errorf("overrides changed, and some snippet files do not load; they are left out (quarantined) and the others apply:")
+		_ = reportErrors(out, loadErr)
 	}
-	// Only the haproxy started under this launcher: another one sharing the
-	// state dir has its own overrides.d and environment.
-	scope := proc.ReloadScope{LauncherPID: os.Getpid()}
-	rep, err := proc.ReloadAll(ctx, state, launch.Patcher(o, noProv, getenv), launch.Snippets(o), scope)
 	if err != nil {
 		out.errorf("reload: %v", err)
 	}
-	for _, r := range rep.Instances {
-		switch r.Outcome {
-		case proc.OutcomeReloaded:
-			out.infof("reloaded haproxy %d (%s) with %d snippets", r.MasterPID, r.Generated, len(o.Snippets))
-		case proc.OutcomeUnchanged:
-			// Silent, but for a failure the change has undone: the user
-			// who fixed a refused snippet hears that it took.
-			if r.Detail != "" {
-				out.infof("haproxy %d (%s) %s", r.MasterPID, r.Generated, r.Detail)
-			}
-		case proc.OutcomeFailed:
-			out.errorf("reload of haproxy %d (%s) failed, it keeps its current config: %s", r.MasterPID, r.Generated, r.Detail)
-		case proc.OutcomeSkipped:
-			// Not an error, but these overrides do not reach that haproxy
-			// until Ray restarts it: say so. A record of a start that never
-			// ran (MasterPID 0) has no haproxy to speak of.
-			if r.MasterPID != 0 {
-				out.warnf("haproxy %d (%s) not reloaded: %s", r.MasterPID, r.Generated, r.Detail)
+	for _, res := range rep.Instances {
+		for _, q := range res.Quarantined {
+			if loadErr == nil || !strings.Contains(loadErr.Error(), q.Name) {
+				out.errorf("snippet %s left out (quarantined) of haproxy %d:", q.Name, res.MasterPID)
+				out.errorf("%s", q.Error)
 			}
 		}
+		switch res.Outcome {
+		case proc.OutcomeReloaded:
+			out.infof("reloaded haproxy %d (%s)%s", res.MasterPID, res.Generated, quarantineNote(res.Quarantined))
+		case proc.OutcomeUnchanged:
+			// Silent, but for a record brought up to date: the user who
+			// fixed a snippet hears that it took.
+			if res.Detail != "" {
+				out.infof("haproxy %d (%s) %s", res.MasterPID, res.Generated, res.Detail)
+			}
+		case proc.OutcomeFailed:
+			out.errorf("reload of haproxy %d (%s) failed, it keeps its current config: %s", res.MasterPID, res.Generated, res.Detail)
+		case proc.OutcomeSkipped:
+			// Not an error, but these overrides do not reach that haproxy
+			// until Ray restarts it: say so.
+			out.warnf("haproxy %d (%s) not reloaded: %s", res.MasterPID, res.Generated, res.Detail)
+		}
 	}
+}
+
+// quarantineNote says how many snippet files a reload left out.
+func quarantineNote(qs []proc.QuarantinedSnippet) string {
+	if len(qs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" without %d quarantined snippet files (serve-launch status says which)", len(qs))
 }
 
 // logWriter turns the supervisor's log lines into launcher messages.

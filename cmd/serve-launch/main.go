@@ -1,8 +1,8 @@
 // Command serve-launch runs Ray Serve with its built-in HAProxy while letting the
 // user own the HAProxy configuration through override snippets.
 //
-// The same binary is also the haproxy shim: when it is invoked as `haproxy` (the
-// name Ray runs) it patches the generated config and execs the real haproxy.
+// The haproxy Ray runs under `serve-launch run` is serve-launch-shim, a
+// program of its own beside this one (see cmd/serve-launch-shim).
 package main
 
 import (
@@ -27,19 +27,17 @@ func main() {
 }
 
 // longRunning reports whether args start the launcher, the one command that
-// lives as long as Ray does; the shim and every other command do their work
-// in milliseconds (a shim may wait seconds for a lock or a predecessor, but
-// allocates nothing meanwhile) and exit or exec.
+// lives as long as Ray does; every other command does its work in
+// milliseconds and exits.
 func longRunning(args []string) bool {
-	return len(args) > 1 && args[1] == "run" && !isShim(args)
+	return len(args) > 1 && args[1] == "run"
 }
 
 // batchGC turns the garbage collector off up to a memory limit. A command
-// that exits within milliseconds gains nothing from collecting: at 4096
-// servers the shim's collections were about a sixth of its time and did not
-// lower its peak RSS (the heap is small and short-lived). The limit keeps a
-// huge config from growing without bound; past it the collector runs again.
-// GOGC or GOMEMLIMIT in the environment still win, for debugging.
+// that exits within milliseconds gains nothing from collecting (the heap is
+// small and short-lived). The limit keeps a huge config from growing
+// without bound; past it the collector runs again. GOGC or GOMEMLIMIT in
+// the environment still win, for debugging.
 func batchGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(-1)
@@ -56,9 +54,6 @@ const batchMemoryLimit = 48 << 20
 // run is main without the process exit, so tests can call it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := newOutput(stdout, stderr)
-	if isShim(args) {
-		return runShim(ctx, args, out)
-	}
 	app := newApp(out)
 	app.Metadata = map[string]any{"args": args}
 	if err := app.RunContext(ctx, args); err != nil {

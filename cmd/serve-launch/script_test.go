@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/serve-launch/serve-launch/internal/launch"
 )
 
 // TestMain lets testscript run this test binary as the "serve-launch"
@@ -13,10 +14,14 @@ import (
 func TestMain(m *testing.M) {
 	os.Exit(testscript.RunMain(m, map[string]func() int{
 		"serve-launch": func() int { return run(context.Background(), os.Args, os.Stdout, os.Stderr) },
-		// The shim, as Ray runs it: serve-launch invoked by the name haproxy.
-		// Not registered as "haproxy", which would shadow the real one on PATH.
+		// The shim, as Ray runs it. Not registered as "haproxy", which would
+		// shadow the real one on PATH; registered as serve-launch-shim too,
+		// which `serve-launch run` finds beside serve-launch.
 		"haproxy-shim": func() int {
-			return run(context.Background(), append([]string{"haproxy"}, os.Args[1:]...), os.Stdout, os.Stderr)
+			return launch.ShimMain(context.Background(), os.Args, os.Stderr)
+		},
+		launch.ShimName: func() int {
+			return launch.ShimMain(context.Background(), os.Args, os.Stderr)
 		},
 	}))
 }

@@ -18,7 +18,7 @@ import (
 // Tools are the programs and directories every measurement uses.
 type Tools struct {
 	// ServeLaunch is the serve-launch binary; Shim is a symlink named
-	// haproxy to it (see [Tools.MakeShim]).
+	// haproxy to serve-launch-shim beside it (see [Tools.MakeShim]).
 	ServeLaunch, Shim string
 	// RaySim is the raysim binary, the stand-in for `serve run`.
 	RaySim string
@@ -36,15 +36,15 @@ type Tools struct {
 	ExecFloor string
 }
 
-// MakeShim creates Work/bin/haproxy -> ServeLaunch, the way the launcher's
-// ShimDir does for Ray.
+// MakeShim creates Work/bin/haproxy -> serve-launch-shim (beside
+// ServeLaunch), the way the launcher's ShimDir does for Ray.
 func (t *Tools) MakeShim() error {
 	dir := filepath.Join(t.Work, "bin")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	t.Shim = filepath.Join(dir, "haproxy")
-	return os.Symlink(t.ServeLaunch, t.Shim)
+	return os.Symlink(filepath.Join(filepath.Dir(t.ServeLaunch), "serve-launch-shim"), t.Shim)
 }
 
 // ShimEnv is the environment Ray's haproxy runs with under `serve-launch
@@ -52,11 +52,11 @@ func (t *Tools) MakeShim() error {
 // and as Ray's binary, and the SERVE_LAUNCH_* settings it reads. real is
 // the program the shim execs.
 func (t *Tools) ShimEnv(state, real string) []string {
-	return proc.ChildEnv(os.Environ(), filepath.Dir(t.Shim), proc.ShimEnv{
+	return proc.ChildEnv(os.Environ(), filepath.Dir(t.Shim), t.Shim, proc.ShimEnv{
 		StateDir:     state,
 		OverridesDir: t.Overrides,
 		RealHAProxy:  real,
-		OnPatchError: proc.OnPatchErrorFail,
+		OnPatchError: proc.OnPatchErrorQuarantine,
 	})
 }
 

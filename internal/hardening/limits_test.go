@@ -63,10 +63,10 @@ func TestHugeAndBinaryInputs(t *testing.T) {
 	for _, d := range []string{"ok.d", "huge.d", "binary.d", "longline.d"} {
 		require.NoError(t, os.Chmod(filepath.Join(dir, d), 0o755))
 	}
-	// The shim: serve-launch run by the name haproxy.
+	// The shim, by the name Ray runs.
 	shimDir := t.TempDir()
 	shim := filepath.Join(shimDir, "haproxy")
-	require.NoError(t, os.Symlink(bins.Launcher(), shim))
+	require.NoError(t, os.Symlink(bins.Shim(), shim))
 	shimEnv := []string{"SERVE_LAUNCH_STATE_DIR=" + filepath.Join(dir, "state"), "SERVE_LAUNCH_OVERRIDES=" + filepath.Join(dir, "ok.d")}
 
 	tests := []struct {

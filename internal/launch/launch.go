@@ -11,25 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
-
-// Patcher returns the patch function the shim and hot reload use: it applies
-// o to one generated file.
-//
-// getenv answers the snippets' env template function. It must see what the
-// shim sees, Ray's environment with the env files applied (see [Lookup]), or
-// a hot reload would render `env` differently from the haproxy start it
-// replaces; nil means the process environment.
-func Patcher(o *patch.Overrides, noProvenance bool, getenv func(string) (string, bool)) proc.Patcher {
-	return func(name string, generated []byte) ([]byte, error) {
-		return o.Patch(name, generated, patch.ApplyOptions{NoProvenance: noProvenance, Getenv: getenv})
-	}
-}
 
 // Lookup returns a getenv over an environment list such as Ray's.
 func Lookup(environ []string) func(string) (string, bool) {
@@ -45,48 +33,59 @@ func Lookup(environ []string) func(string) (string, bool) {
 	}
 }
 
-// ShimPatcher returns the shim's patch function for the overrides
-// directory, and a function listing the snippets that patch applied (for
-// the instance record). The directory is loaded at the first patch call,
-// not here: the shim patches under the instance lock, after waiting (up to
-// seconds) for the haproxy it replaces to finish starting and for a hot
-// reload holding that lock. Snippets loaded before that wait could predate
-// an edit that a hot reload has already applied meanwhile; haproxy would
-// then start on the old snippets and nothing would reload it again. Loaded
-// under the lock, the shim's snippets are never older than the last hot
-// reload's, and a later edit triggers another hot reload that waits for the
-// lock.
+// ShimCheckTimeout bounds the `haproxy -c` a shim runs on snippet lines
+// not judged before: its time counts against Ray's 5 s readiness wait.
+const ShimCheckTimeout = 3 * time.Second
+
+// VerdictsFile is the name of the [Verdicts] file in the state directory.
+const VerdictsFile = "verdicts"
+
+// ShimPatcher returns the shim's patch function: a [Builder] over the
+// overrides directory the launcher named, checking new snippet lines with
+// the real haproxy.
 //
-// The list comes from the same load as the patch, so the record names what
-// was applied even if a file changes right after; it is nil before the
-// first patch call and when the load failed, and the shim then hashes the
-// directory itself (see [proc.ShimConfig].Snippets). A load error does not
-// fail here: the patch function returns it, so a bad snippet is a patch
-// error handled by the shim's on-patch-error policy rather than a failure
-// to start the shim at all.
-func ShimPatcher(dir string, noProvenance, insecureOverrides bool) (proc.Patcher, func() []proc.Snippet) {
-	// One load for every -f file of a start, so they all see the same snippets.
-	var loaded *patch.Overrides
-	load := sync.OnceValues(func() (*patch.Overrides, error) {
-		o, err := patch.LoadDir(dir, patch.LoadOptions{InsecureOverrides: insecureOverrides})
-		loaded = o
-		return o, err
-	})
-	patcher := func(name string, generated []byte) ([]byte, error) {
-		o, err := load()
-		if err != nil {
-			return nil, err
-		}
-		// The shim runs in Ray's environment, which already has the env files applied.
-		return Patcher(o, noProvenance, os.LookupEnv)(name, generated)
+// The directory is loaded at the first patch, not here: the shim patches
+// under the instance lock, after waiting (up to seconds) for the haproxy it
+// replaces to finish starting and for a hot reload holding that lock.
+// Snippets loaded before that wait could predate an edit that a hot reload
+// has already applied meanwhile; haproxy would then start on the old
+// snippets and nothing would reload it again. Loaded under the lock, the
+// shim's snippets are never older than the last hot reload's, and a later
+// edit triggers another hot reload that waits for the lock. One load serves
+// every -f file of a start, so they all see the same snippets.
+func ShimPatcher(env proc.ShimEnv, realHAProxy string) proc.Patcher {
+	b := &Builder{
+		Load: sync.OnceValues(func() (*patch.Overrides, error) {
+			return patch.LoadDir(env.OverridesDir, patch.LoadOptions{InsecureOverrides: env.InsecureOverrides})
+		}),
+		// The shim runs in Ray's environment, which already has the env
+		// files applied.
+		Apply:        patch.ApplyOptions{NoProvenance: env.NoProvenance, Getenv: os.LookupEnv},
+		Policy:       env.OnPatchError,
+		HAProxy:      realHAProxy,
+		Verdicts:     filepath.Join(env.StateDir, VerdictsFile),
+		CheckTimeout: ShimCheckTimeout,
 	}
-	applied := func() []proc.Snippet {
-		if loaded == nil {
-			return nil
-		}
-		return Snippets(loaded)
+	return b.Patch
+}
+
+// ReloadPatcher returns the patch function of a hot reload: the same
+// [Builder] as the shim's, over snippets already loaded (o and its load
+// error, as [patch.LoadDir] returned them), so that a hot reload gives
+// haproxy what Ray's next start through the shim would.
+//
+// getenv answers the snippets' env template function. It must see what the
+// shim sees, Ray's environment with the env files applied (see [Lookup]), or
+// a hot reload would render `env` differently from the haproxy start it
+// replaces.
+func ReloadPatcher(o *patch.Overrides, loadErr error, noProvenance bool, getenv func(string) (string, bool), policy proc.OnPatchError, stateDir string) proc.Patcher {
+	b := &Builder{
+		Load:     func() (*patch.Overrides, error) { return o, loadErr },
+		Apply:    patch.ApplyOptions{NoProvenance: noProvenance, Getenv: getenv},
+		Policy:   policy,
+		Verdicts: filepath.Join(stateDir, VerdictsFile),
 	}
-	return patcher, applied
+	return b.Patch
 }
 
 // Snippets lists the snippet files of o with their SHA-256, as the instance
@@ -209,8 +208,10 @@ type ChildConfig struct {
 	Env *envmap.Env
 	// Base is the launcher's own environment (os.Environ()).
 	Base []string
-	// ShimDir is the directory holding `haproxy` -> serve-launch.
+	// ShimDir is the directory holding `haproxy` -> serve-launch-shim.
 	ShimDir string
+	// ShimBinary is Ray's haproxy binary path (see [proc.ShimBinaryPath]).
+	ShimBinary string
 	// Shim is what the shim is told through SERVE_LAUNCH_* variables.
 	Shim proc.ShimEnv
 }
@@ -220,5 +221,5 @@ type ChildConfig struct {
 // first on PATH (Ray 2.55 may run plain `haproxy`), and what the shim needs
 // to find everything else.
 func ChildEnviron(c ChildConfig) []string {
-	return proc.ChildEnv(c.Env.ChildEnviron(c.Base), c.ShimDir, c.Shim)
+	return proc.ChildEnv(c.Env.ChildEnviron(c.Base), c.ShimDir, c.ShimBinary, c.Shim)
 }

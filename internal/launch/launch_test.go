@@ -56,12 +56,12 @@ func TestChildEnviron(t *testing.T) {
 	env := loadEnv(t, "RAY_SERVE_HAPROXY_MAXCONN=2000", "PATH=/usr/bin", proc.EnvNoProvenance+"=1")
 	got := ChildEnviron(ChildConfig{
 		Env: env, Base: []string{"RAY_SERVE_HAPROXY_MAXCONN=2000", "PATH=/usr/bin", proc.EnvNoProvenance + "=1", "HOME=/root"},
-		ShimDir: "/state/bin",
-		Shim:    proc.ShimEnv{StateDir: "/state", OverridesDir: "/o", RealHAProxy: "/usr/sbin/haproxy", OnPatchError: "fail", LauncherPID: 42},
+		ShimDir: "/state/bin", ShimBinary: "/proc/42/fd/3",
+		Shim:    proc.ShimEnv{StateDir: "/state", OverridesDir: "/o", RealHAProxy: "/usr/sbin/haproxy", OnPatchError: proc.OnPatchErrorPassthrough, LauncherPID: 42},
 	})
 	joined := "\n" + strings.Join(got, "\n") + "\n"
 	for _, want := range []string{
-		"RAY_SERVE_ENABLE_HA_PROXY=1", "RAY_SERVE_HAPROXY_BINARY_PATH=/state/bin/haproxy",
+		"RAY_SERVE_ENABLE_HA_PROXY=1", "RAY_SERVE_HAPROXY_BINARY_PATH=/proc/42/fd/3",
 		"PATH=/state/bin:/usr/bin", "RAY_SERVE_HAPROXY_MAXCONN=2000", "HOME=/root",
 		proc.EnvStateDir + "=/state", proc.EnvRealHAProxy + "=/usr/sbin/haproxy", proc.EnvLauncherPID + "=42",
 	} {
@@ -83,14 +83,16 @@ func TestPatcherUsesRayEnvironment(t *testing.T) {
 	require.NoError(t, err)
 	_, inProcessEnv := os.LookupEnv("SERVE_LAUNCH_TEST_ONLY_RATE")
 	require.False(t, inProcessEnv)
-	out, err := Patcher(o, true, Lookup([]string{"SERVE_LAUNCH_TEST_ONLY_RATE=77"}))("gen.cfg", []byte("global\n    maxconn 10\n"))
-	require.NoError(t, err)
-	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 77\n", string(out))
+	patcher := ReloadPatcher(o, nil, true, Lookup([]string{"SERVE_LAUNCH_TEST_ONLY_RATE=77"}), proc.OnPatchErrorQuarantine, t.TempDir())
+	res := patcher(context.Background(), proc.PatchRequest{Name: "gen.cfg", Generated: []byte("global\n    maxconn 10\n")})
+	assert.Empty(t, res.Unpatched)
+	assert.Empty(t, res.Quarantined)
+	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 77\n", string(res.Data))
 	// What the hot reload records for that patch.
 	data, err := os.ReadFile(filepath.Join(dir, "10-node.toml"))
 	require.NoError(t, err)
 	sum := sha256.Sum256(data)
-	assert.Equal(t, []proc.Snippet{{Name: "10-node.toml", SHA256: hex.EncodeToString(sum[:])}}, Snippets(o))
+	assert.Equal(t, []proc.Snippet{{Name: "10-node.toml", SHA256: hex.EncodeToString(sum[:])}}, res.Snippets)
 }
 
 // TestShimPatchesWithSnippetsAsOfTheLock: the shim loads its patcher when it
@@ -114,7 +116,9 @@ func TestShimPatchesWithSnippetsAsOfTheLock(t *testing.T) {
 	state, err := proc.OpenStateDir(filepath.Join(t.TempDir(), "state"))
 	require.NoError(t, err)
 	cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
-	require.NoError(t, os.WriteFile(cfg, []byte("global\n    maxconn 10\n"), 0o600))
+	// haproxy -c checks what the shim starts: it needs a listener.
+	const rest = "frontend f\n    bind 127.0.0.1:1\n"
+	require.NoError(t, os.WriteFile(cfg, []byte("global\n    maxconn 10\n"+rest), 0o600))
 
 	// A hot reload holds the instance lock, as reloadOne does.
 	inst := filepath.Join(state.Path(), proc.InstanceID([]string{cfg}))
@@ -125,14 +129,14 @@ func TestShimPatchesWithSnippetsAsOfTheLock(t *testing.T) {
 	require.NoError(t, syscall.Flock(int(lock.Fd()), syscall.LOCK_EX))
 
 	// The shim starts as cmd/serve-launch's runShim starts it.
-	patcher, snippets := ShimPatcher(overrides, true, false)
 	real := haproxyPath(t)
+	patcher := ShimPatcher(proc.ShimEnv{OverridesDir: overrides, NoProvenance: true, StateDir: state.Path()}, real)
 	var execd []string
 	done := make(chan error, 1)
 	go func() {
 		done <- proc.RunShim(context.Background(), proc.ShimConfig{
-			Argv: []string{"-db", "-f", cfg}, RealHAProxy: real, StateDir: state,
-			Patcher: patcher, Snippets: snippets, OverridesDir: overrides,
+			Argv: []string{"-db", "-f", cfg}, RealHAProxy: real, StateDir: state.Path(),
+			Patcher: patcher, OverridesDir: overrides,
 			Exec: func(_ string, argv, _ []string) error { execd = argv; return nil },
 		})
 	}()
@@ -147,7 +151,7 @@ func TestShimPatchesWithSnippetsAsOfTheLock(t *testing.T) {
 	require.NotEmpty(t, execd, "the shim exec'd haproxy")
 	patched, err := os.ReadFile(filepath.Join(inst, proc.PatchedFile))
 	require.NoError(t, err)
-	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 20\n", string(patched))
+	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 20\n"+rest, string(patched))
 	// The record names the snippet as it was applied.
 	ins, err := proc.Status(state)
 	require.NoError(t, err)
@@ -202,37 +206,52 @@ func TestPreflightErrors(t *testing.T) {
 	}
 }
 
-// TestShimPatcherLoadErrors: a snippet directory the shim cannot load is a
-// patch error (the on-patch-error policy decides), naming what is wrong.
+// TestShimPatcherLoadErrors: what the shim cannot load never fails a start:
+// a bad file is left out (quarantined) with what is wrong, a directory that
+// cannot be read leaves every snippet out, and haproxy runs the rest.
 func TestShimPatcherLoadErrors(t *testing.T) {
+	good := "[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 5\"]\n"
 	cases := []struct {
-		name  string
-		setup func(t *testing.T) string
-		want  string
+		name        string
+		setup       func(t *testing.T) string
+		unpatched   string
+		quarantined string
 	}{
-		{name: "directory removed", want: "overrides directory", setup: func(t *testing.T) string {
+		{name: "directory removed", unpatched: "overrides directory", setup: func(t *testing.T) string {
 			return filepath.Join(t.TempDir(), "gone")
 		}},
-		{name: "broken TOML", want: "10-bad.toml", setup: func(t *testing.T) string {
+		{name: "broken TOML", quarantined: "10-bad.toml", setup: func(t *testing.T) string {
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "10-bad.toml"), []byte("[[edit]\n"), 0o600))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "20-good.toml"), []byte(good), 0o600))
 			return dir
 		}},
-		{name: "group-writable snippet", want: "chmod go-w", setup: func(t *testing.T) string {
+		{name: "group-writable snippet", quarantined: "chmod go-w", setup: func(t *testing.T) string {
 			dir := t.TempDir()
 			p := filepath.Join(dir, "10-a.toml")
-			require.NoError(t, os.WriteFile(p, []byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 5\"]\n"), 0o600))
+			require.NoError(t, os.WriteFile(p, []byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 9\"]\n"), 0o600))
 			require.NoError(t, os.Chmod(p, 0o664))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "20-good.toml"), []byte(good), 0o600))
 			return dir
 		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			patcher, applied := ShimPatcher(c.setup(t), true, false)
-			_, err := patcher("gen.cfg", []byte("global\n    maxconn 10\n"))
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), c.want)
-			assert.Nil(t, applied(), "nothing was applied")
+			patcher := ShimPatcher(proc.ShimEnv{OverridesDir: c.setup(t), NoProvenance: true}, "")
+			gen := []byte("global\n    maxconn 10\n")
+			res := patcher(context.Background(), proc.PatchRequest{Name: "gen.cfg", Generated: gen})
+			if c.unpatched != "" {
+				assert.Contains(t, res.Unpatched, c.unpatched)
+				assert.Equal(t, string(gen), string(res.Data), "Ray's config runs as it is")
+				assert.Empty(t, res.Snippets, "nothing was applied")
+				return
+			}
+			assert.Empty(t, res.Unpatched)
+			require.Len(t, res.Quarantined, 1)
+			assert.Contains(t, res.Quarantined[0].Error, c.quarantined)
+			assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 5\n", string(res.Data), "the good snippet applies")
+			require.Len(t, res.Snippets, 1)
+			assert.Equal(t, "20-good.toml", res.Snippets[0].Name)
 		})
 	}
 }
@@ -246,12 +265,10 @@ func TestShimPatcherListsWhatItApplied(t *testing.T) {
 	p := filepath.Join(dir, "10-rate.toml")
 	applied := []byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 10\"]\n")
 	require.NoError(t, os.WriteFile(p, applied, 0o600))
-	patcher, list := ShimPatcher(dir, true, false)
-	assert.Nil(t, list(), "nothing is loaded before the first patch")
-	out, err := patcher("gen.cfg", []byte("global\n    maxconn 10\n"))
-	require.NoError(t, err)
-	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 10\n", string(out))
+	patcher := ShimPatcher(proc.ShimEnv{OverridesDir: dir, NoProvenance: true}, "")
+	res := patcher(context.Background(), proc.PatchRequest{Name: "gen.cfg", Generated: []byte("global\n    maxconn 10\n")})
+	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 10\n", string(res.Data))
 	require.NoError(t, os.WriteFile(p, []byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 99\"]\n"), 0o600))
 	sum := sha256.Sum256(applied)
-	assert.Equal(t, []proc.Snippet{{Name: "10-rate.toml", SHA256: hex.EncodeToString(sum[:])}}, list())
+	assert.Equal(t, []proc.Snippet{{Name: "10-rate.toml", SHA256: hex.EncodeToString(sum[:])}}, res.Snippets)
 }

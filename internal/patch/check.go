@@ -81,7 +81,16 @@ func Check(ctx context.Context, haproxy string, f *File) (*CheckResult, error) {
 	if err := os.WriteFile(path, f.Render(), 0o600); err != nil {
 		return nil, err
 	}
+	return CheckPath(ctx, haproxy, f, path)
+}
+
+// CheckPath is [Check] on a file already written at path with f's bytes.
+func CheckPath(ctx context.Context, haproxy string, f *File, path string) (*CheckResult, error) {
 	out, err := exec.CommandContext(ctx, haproxy, "-c", "-f", path).CombinedOutput()
+	if cerr := ctx.Err(); cerr != nil {
+		// Killed for the deadline: its verdict is unknown, not a refusal.
+		return nil, fmt.Errorf("running %s -c: %v", haproxy, cerr)
+	}
 	res := &CheckResult{OK: err == nil, Output: string(out)}
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {

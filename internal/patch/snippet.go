@@ -863,6 +863,11 @@ type LoadOptions struct {
 // directory and each snippet must be writable by their owner only and owned
 // by this user or root. Every error of every file is returned in one
 // ErrorList.
+//
+// With file errors, the Overrides returned still holds every snippet that
+// loaded, so that the shim can apply those and leave the bad files out
+// (see [Quarantine]); callers that need all or nothing treat any error as
+// failure. It is nil only when the directory itself cannot be used.
 func LoadDir(dir string, opt LoadOptions) (*Overrides, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -932,10 +937,7 @@ func LoadDir(dir string, opt LoadOptions) (*Overrides, error) {
 		sn.Path = path
 		o.Snippets = append(o.Snippets, sn)
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return o, nil
+	return o, errs.Err()
 }
 
 // ignoredSilently reports hidden files, editor leftovers and examples

@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,8 +19,9 @@ type ShimEnv struct {
 	OverridesDir string
 	// RealHAProxy is the real haproxy ($SERVE_LAUNCH_REAL_HAPROXY).
 	RealHAProxy string
-	// OnPatchError is "fail" or "passthrough" ($SERVE_LAUNCH_ON_PATCH_ERROR).
-	OnPatchError string
+	// OnPatchError is what a start does with a snippet that cannot apply
+	// ($SERVE_LAUNCH_ON_PATCH_ERROR).
+	OnPatchError OnPatchError
 	// NoProvenance turns off provenance comments ($SERVE_LAUNCH_NO_PROVENANCE=1).
 	NoProvenance bool
 	// InsecureOverrides turns off the overrides permission checks
@@ -29,13 +31,14 @@ type ShimEnv struct {
 	LauncherPID int
 }
 
-// ReadShimEnv reads [ShimEnv] with getenv (os.Getenv in production).
+// ReadShimEnv reads [ShimEnv] with getenv (os.Getenv in production). Its
+// error reports bad values, for which defaults were taken; the ShimEnv is
+// always usable.
 func ReadShimEnv(getenv func(string) string) (ShimEnv, error) {
 	e := ShimEnv{
 		StateDir:     getenv(EnvStateDir),
 		OverridesDir: getenv(EnvOverrides),
 		RealHAProxy:  getenv(EnvRealHAProxy),
-		OnPatchError: getenv(EnvOnPatchError),
 		NoProvenance: getenv(EnvNoProvenance) == "1",
 
 		InsecureOverrides: getenv(EnvInsecureOverrides) == "1",
@@ -46,31 +49,34 @@ func ReadShimEnv(getenv func(string) string) (ShimEnv, error) {
 	if e.OverridesDir == "" {
 		e.OverridesDir = "overrides.d"
 	}
-	if e.OnPatchError == "" {
-		e.OnPatchError = OnPatchErrorFail
+	// A bad value is reported, and the default taken: the shim must still
+	// start haproxy (see RunShim), so nothing here is fatal.
+	var errs []error
+	p, err := ParseOnPatchError(getenv(EnvOnPatchError))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s: %v; using %s", EnvOnPatchError, err, OnPatchErrorQuarantine))
+		p = OnPatchErrorQuarantine
 	}
-	if e.OnPatchError != OnPatchErrorFail && e.OnPatchError != OnPatchErrorPassthrough {
-		return e, fmt.Errorf("%s must be %q or %q, not %q", EnvOnPatchError, OnPatchErrorFail, OnPatchErrorPassthrough, e.OnPatchError)
-	}
+	e.OnPatchError = p
 	if v := getenv(EnvLauncherPID); v != "" {
 		pid, err := strconv.Atoi(v)
 		if err != nil {
-			return e, fmt.Errorf("%s=%q is not a PID", EnvLauncherPID, v)
+			errs = append(errs, fmt.Errorf("%s=%q is not a PID", EnvLauncherPID, v))
 		}
 		e.LauncherPID = pid
 	}
-	return e, nil
+	return e, errors.Join(errs...)
 }
 
 // ChildEnv returns env (KEY=VALUE list) with what the child of `serve-launch
-// run` needs so that every haproxy Ray starts goes through the shim in
-// shimDir (see [ShimDir]): RAY_SERVE_ENABLE_HA_PROXY=1,
-// RAY_SERVE_HAPROXY_BINARY_PATH=<shimDir>/haproxy, shimDir first on PATH
-// (Ray 2.55 may run plain `haproxy`), and the SERVE_LAUNCH_* variables of
-// e, with LauncherPID defaulting to this process. Later entries win in
-// os/exec and execve users alike, so existing keys are replaced, not
+// run` needs so that every haproxy Ray starts goes through the shim:
+// RAY_SERVE_ENABLE_HA_PROXY=1, RAY_SERVE_HAPROXY_BINARY_PATH set to binary
+// (see [ShimBinaryPath]), shimDir (holding `haproxy`, see [ShimDir]) first
+// on PATH for a Ray that runs plain `haproxy`, and the SERVE_LAUNCH_*
+// variables of e, with LauncherPID defaulting to this process. Later entries
+// win in os/exec and execve users alike, so existing keys are replaced, not
 // duplicated.
-func ChildEnv(env []string, shimDir string, e ShimEnv) []string {
+func ChildEnv(env []string, shimDir, binary string, e ShimEnv) []string {
 	if e.LauncherPID == 0 {
 		e.LauncherPID = os.Getpid()
 	}
@@ -82,12 +88,12 @@ func ChildEnv(env []string, shimDir string, e ShimEnv) []string {
 	}
 	set := map[string]string{
 		"RAY_SERVE_ENABLE_HA_PROXY":     "1",
-		"RAY_SERVE_HAPROXY_BINARY_PATH": filepath.Join(shimDir, "haproxy"),
+		"RAY_SERVE_HAPROXY_BINARY_PATH": binary,
 		"PATH":                          path,
 		EnvStateDir:                     e.StateDir,
 		EnvOverrides:                    e.OverridesDir,
 		EnvRealHAProxy:                  e.RealHAProxy,
-		EnvOnPatchError:                 e.OnPatchError,
+		EnvOnPatchError:                 string(e.OnPatchError),
 		EnvLauncherPID:                  strconv.Itoa(e.LauncherPID),
 	}
 	if e.NoProvenance {
@@ -115,4 +121,43 @@ func ChildEnv(env []string, shimDir string, e ShimEnv) []string {
 		}
 	}
 	return out
+}
+
+// OnPatchError is what a haproxy start does with a snippet file that
+// cannot apply. Its zero value is [OnPatchErrorQuarantine].
+type OnPatchError string
+
+// The values of [OnPatchError].
+const (
+	// OnPatchErrorQuarantine leaves the failing file out, whole; the other
+	// snippets apply and the instance is reported as degraded.
+	OnPatchErrorQuarantine OnPatchError = "quarantine"
+	// OnPatchErrorPassthrough runs Ray's config without any snippet.
+	OnPatchErrorPassthrough OnPatchError = "passthrough"
+)
+
+// ParseOnPatchError reads the --on-patch-error value; "" is the default.
+// "fail" is refused with the reason it went away: a start that failed could
+// leave Ray tracking a dead process and failing every later reload.
+func ParseOnPatchError(s string) (OnPatchError, error) {
+	switch OnPatchError(s) {
+	case "", OnPatchErrorQuarantine:
+		return OnPatchErrorQuarantine, nil
+	case OnPatchErrorPassthrough:
+		return OnPatchErrorPassthrough, nil
+	}
+	if s == "fail" {
+		return "", errors.New(`"fail" is no longer supported: a haproxy start that fails can leave Ray tracking a dead process, and then every later Ray reload fails until Serve restarts its proxy; use quarantine (the default: a bad snippet file is left out and reported) or passthrough (Ray's config runs without any snippet)`)
+	}
+	return "", fmt.Errorf("must be quarantine or passthrough, not %q", s)
+}
+
+// ShimBinaryPath is the path Ray is given as its haproxy binary:
+// /proc/<launcher PID>/fd/<fd>, where fd is the launcher's open descriptor
+// of the shim binary. It leads to the shim for as long as the launcher runs
+// and nothing in the file system can take it away: a path in the state
+// directory can be removed by a tmp cleaner, and Ray would then fail every
+// reload ("No such file or directory") until it was put back.
+func ShimBinaryPath(launcherPID int, fd uintptr) string {
+	return "/proc/" + strconv.Itoa(launcherPID) + "/fd/" + strconv.FormatUint(uint64(fd), 10)
 }

@@ -13,7 +13,7 @@ import (
 func TestShimEnvRoundTrip(t *testing.T) {
 	base := []string{"HOME=/root", "PATH=/usr/bin:/bin", "RAY_SERVE_HAPROXY_BINARY_PATH=/usr/local/bin/haproxy", EnvNoProvenance + "=1"}
 	e := ShimEnv{StateDir: "/run/sl", OverridesDir: "/etc/overrides.d", RealHAProxy: "/usr/sbin/haproxy", OnPatchError: OnPatchErrorPassthrough}
-	env := ChildEnv(base, "/run/sl/bin", e)
+	env := ChildEnv(base, "/run/sl/bin", ShimBinaryPath(os.Getpid(), 7), e)
 	m := map[string]string{}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -23,7 +23,7 @@ func TestShimEnvRoundTrip(t *testing.T) {
 	}
 	assert.Equal(t, "/root", m["HOME"])
 	assert.Equal(t, "/run/sl/bin:/usr/bin:/bin", m["PATH"])
-	assert.Equal(t, "/run/sl/bin/haproxy", m["RAY_SERVE_HAPROXY_BINARY_PATH"])
+	assert.Equal(t, "/proc/"+strconv.Itoa(os.Getpid())+"/fd/7", m["RAY_SERVE_HAPROXY_BINARY_PATH"], "the launcher's descriptor of the shim, which no tmp cleaner can remove")
 	assert.Equal(t, "1", m["RAY_SERVE_ENABLE_HA_PROXY"])
 	assert.NotContains(t, m, EnvNoProvenance)
 	assert.Equal(t, strconv.Itoa(os.Getpid()), m[EnvLauncherPID])
@@ -36,14 +36,43 @@ func TestShimEnvRoundTrip(t *testing.T) {
 	got, err = ReadShimEnv(func(string) string { return "" })
 	require.NoError(t, err)
 	assert.Equal(t, "overrides.d", got.OverridesDir)
-	assert.Equal(t, OnPatchErrorFail, got.OnPatchError)
+	assert.Equal(t, OnPatchErrorQuarantine, got.OnPatchError)
 
-	_, err = ReadShimEnv(func(k string) string {
+	// A bad value is reported, and the default taken: the shim must still
+	// start haproxy.
+	got, err = ReadShimEnv(func(k string) string {
 		if k == EnvOnPatchError {
-			return "ignore"
+			return "fail"
 		}
 		return ""
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), EnvOnPatchError)
+	assert.Contains(t, err.Error(), "no longer supported")
+	assert.Equal(t, OnPatchErrorQuarantine, got.OnPatchError)
+}
+
+func TestParseOnPatchError(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want OnPatchError
+		err  string
+	}{
+		{"", OnPatchErrorQuarantine, ""},
+		{"quarantine", OnPatchErrorQuarantine, ""},
+		{"passthrough", OnPatchErrorPassthrough, ""},
+		{"fail", "", "every later Ray reload fails"},
+		{"ignore", "", `must be quarantine or passthrough, not "ignore"`},
+	} {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseOnPatchError(tt.in)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }

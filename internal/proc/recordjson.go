@@ -2,6 +2,7 @@ package proc
 
 import (
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -37,10 +38,22 @@ func marshalInstance(in *Instance) ([]byte, error) {
 	if in.OverridesDir != "" {
 		w.str("overrides_dir", in.OverridesDir)
 	}
+	if in.InsecureOverrides {
+		w.bool("insecure_overrides", true)
+	}
 	w.objects("snippets", in.Snippets == nil, len(in.Snippets), func(i int) {
 		w.str("name", in.Snippets[i].Name)
 		w.str("sha256", in.Snippets[i].SHA256)
 	})
+	if len(in.Quarantined) > 0 {
+		w.objects("quarantined", false, len(in.Quarantined), func(i int) {
+			w.str("name", in.Quarantined[i].Name)
+			w.str("error", in.Quarantined[i].Error)
+		})
+	}
+	if in.Unpatched != "" {
+		w.str("unpatched", in.Unpatched)
+	}
 	w.key("patched_at")
 	w.b = append(w.b, at...)
 	w.str("result", in.Result)
@@ -51,8 +64,18 @@ func marshalInstance(in *Instance) ([]byte, error) {
 		w.str("admin_socket", in.AdminSocket)
 	}
 	w.strs("listeners", in.Listeners, true)
-	w.key("alive")
-	w.b = strconv.AppendBool(w.b, in.Alive)
+	w.key("seq")
+	w.b = strconv.AppendUint(w.b, in.Seq, 10)
+	if in.StoppedAt != nil {
+		if err := w.time("stopped_at", *in.StoppedAt); err != nil {
+			return nil, err
+		}
+	}
+	w.str("state", in.State)
+	if in.StateDetail != "" {
+		w.str("state_detail", in.StateDetail)
+	}
+	w.bool("alive", in.Alive)
 	if len(in.WorkerPIDs) > 0 {
 		w.key("worker_pids")
 		w.open('[')
@@ -62,8 +85,49 @@ func marshalInstance(in *Instance) ([]byte, error) {
 		}
 		w.close(']')
 	}
+	for _, ev := range []struct {
+		key string
+		ev  *Event
+	}{{"last_start", in.LastStart}, {"last_hot_reload", in.LastHotReload}} {
+		if ev.ev == nil {
+			continue
+		}
+		w.key(ev.key)
+		w.open('{')
+		if err := w.time("at", ev.ev.At); err != nil {
+			return nil, err
+		}
+		w.str("kind", ev.ev.Kind)
+		w.int("pid", ev.ev.PID)
+		w.str("result", ev.ev.Result)
+		if ev.ev.Error != "" {
+			w.str("error", ev.ev.Error)
+		}
+		w.close('}')
+	}
+	if in.RecordStale {
+		w.bool("record_stale", true)
+	}
+	if in.RecordError != "" {
+		w.str("record_error", in.RecordError)
+	}
 	w.close('}')
 	return w.b, nil
+}
+
+func (w *jsonWriter) bool(k string, v bool) {
+	w.key(k)
+	w.b = strconv.AppendBool(w.b, v)
+}
+
+func (w *jsonWriter) time(k string, t time.Time) error {
+	b, err := t.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	w.key(k)
+	w.b = append(w.b, b...)
+	return nil
 }
 
 // jsonWriter writes JSON laid out as json.MarshalIndent with a two-space

@@ -22,6 +22,12 @@ func filled(t *testing.T) *Instance {
 			v.SetString(name + " <&> \"q\" \\ \n\t\x01 \u2028 \xff é")
 		case reflect.Int:
 			v.SetInt(4242)
+		case reflect.Uint64:
+			v.SetUint(1 << 40)
+		case reflect.Pointer:
+			p := reflect.New(v.Type().Elem())
+			fill(p.Elem(), name)
+			v.Set(p)
 		case reflect.Bool:
 			v.SetBool(true)
 		case reflect.Slice:

@@ -7,13 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -48,6 +44,8 @@ type ReloadResult struct {
 	NewWorkers []int `json:"new_workers,omitempty"`
 	// ServerStateSaved is the file `show servers state` was saved to.
 	ServerStateSaved string `json:"server_state_saved,omitempty"`
+	// Quarantined are the snippet files the patch left out.
+	Quarantined []QuarantinedSnippet `json:"quarantined,omitempty"`
 }
 
 // Outcomes of [ReloadResult].
@@ -80,7 +78,7 @@ const (
 // launchers can share a state directory, and snippets applied to a haproxy
 // another launcher started (with its own overrides.d and environment) would
 // give it a config its own shim would undo at Ray's next reload.
-func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher, snippets []Snippet, scope ReloadScope) (ReloadReport, error) {
+func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher, scope ReloadScope) (ReloadReport, error) {
 	var rep ReloadReport
 	dirs, err := s.instanceDirs()
 	if err != nil {
@@ -91,7 +89,7 @@ func ReloadAll(ctx context.Context, s *StateDir, patcher Patcher, snippets []Sni
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		res, err := reloadOne(ctx, s, dir, patcher, snippets, scope)
+		res, err := reloadOne(ctx, s, dir, patcher, scope)
 		if res.ID == "" {
 			continue
 		}
@@ -122,7 +120,7 @@ func (scope ReloadScope) takes(rec *Instance) bool {
 // starting (see waitStarted), holding the instance lock.
 const reloadStartWait = LockWait / 2
 
-func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, snippets []Snippet, scope ReloadScope) (ReloadResult, error) {
+func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, scope ReloadScope) (ReloadResult, error) {
 	// The instance lock keeps a shim from rewriting the same files meanwhile;
 	// the shim holds it until its exec.
 	unlock, err := s.lockInstance(dir, LockWait, false)
@@ -145,8 +143,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	}
 	if rec == nil {
 		// No record: the shim only ran a check (-c) here, or failed before
-		// saving one. ReloadAll
-		// leaves the empty result out of its report.
+		// saving one. ReloadAll leaves the empty result out of its report.
 		return ReloadResult{}, nil
 	}
 	res := ReloadResult{ID: rec.ID, Generated: rec.Generated, MasterPID: rec.MasterPID}
@@ -159,10 +156,6 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	// that a haproxy Ray has just started is not taken for a stranger.
 	args := execdArgs(rec.MasterPID)
 	if !namesAny(args, rec.Running) {
-		if rec.Result == ResultPatchFailed && rec.MasterPID == 0 {
-			res.Outcome, res.Detail = OutcomeSkipped, "never started"
-			return res, nil
-		}
 		if pidAlive(rec.MasterPID) {
 			// Alive but not running our file: a recycled PID, or an exec
 			// that outlasted execWindow. Never signal it, and keep the
@@ -170,6 +163,11 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 			// ours.
 			res.Outcome = OutcomeSkipped
 			res.Detail = fmt.Sprintf("PID %d does not run %v (its command line: %q)", rec.MasterPID, rec.Running, strings.Join(args, " "))
+			return res, nil
+		}
+		if ev, err := readEvents(dir); err == nil && ev.Start.Result == ResultStarting {
+			// A shim died before exec (wedged): status must go on saying so.
+			res.Outcome, res.Detail = OutcomeSkipped, "its last start never ran haproxy (see serve-launch status)"
 			return res, nil
 		}
 		// Removed under the lock: a shim waiting for it then finds its lock
@@ -182,37 +180,62 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 		res.Outcome, res.Detail = OutcomePruned, "master is not running"
 		return res, nil
 	}
-	if rec.Result == ResultPassthrough || len(rec.Files) == 0 || rec.Patched == "" || !slices.Equal(rec.Running, patchedPaths(rec)) {
-		res.Outcome, res.Detail = OutcomeSkipped, "runs the unpatched file (passthrough); it picks up the overrides at Ray's next reload"
+	if len(rec.Files) == 0 || rec.Patched == "" || !slices.Equal(rec.Running, patchedPaths(rec)) {
+		res.Outcome, res.Detail = OutcomeSkipped, "runs Ray's file itself (its patched copy could not be written at its start); Ray's next reload brings the overrides"
 		return res, nil
 	}
 
+	// commit saves the record and then the event slot's word on this hot
+	// reload, which also says whether the record could be written.
+	commit := func(result, detail string) error {
+		if ev, err := readEvents(dir); err == nil {
+			rec.Seq = ev.Seq + 1
+		}
+		recErr := s.saveInstance(dir, rec)
+		_, err := updateEvents(dir, func(e *Events) {
+			e.HotReload = Event{At: time.Now().UTC(), Kind: EventHotReload, PID: os.Getpid(), Result: result, Error: detail}
+			e.Count(EventHotReload, result)
+			if result == ResultPatched {
+				e.LastOK = e.HotReload.At
+			}
+			e.RecordError = ""
+			if recErr != nil {
+				e.RecordError = recErr.Error()
+			}
+		})
+		return errors.Join(recErr, err)
+	}
 	fail := func(err error) (ReloadResult, error) {
 		res.Outcome, res.Detail = OutcomeFailed, err.Error()
-		rec.Result, rec.LastError = ResultReloadFailed, err.Error()
-		if serr := s.saveInstance(dir, rec); serr != nil {
-			err = errors.Join(err, serr)
+		rec.LastError = err.Error()
+		if cerr := commit(ResultFailed, err.Error()); cerr != nil {
+			err = errors.Join(err, cerr)
 		}
 		return res, err
 	}
 
-	// Patch every file from the latest generated copy.
-	var sources []string
-	for _, f := range rec.Files {
-		sources = append(sources, f.Generated)
+	// Patch every file from the latest generated copy, as the shim would.
+	var results []PatchResult
+	for i, f := range rec.Files {
+		data, err := ReadLocked(f.Generated)
+		if err != nil {
+			return fail(err)
+		}
+		results = append(results, patcher(ctx, PatchRequest{Name: f.Generated, Generated: data,
+			Scratch: filepath.Join(dir, numbered(checkFile, i)), HAProxy: rec.RealHAProxy}))
 	}
-	_, patched, err := readAndPatch(sources, patcher)
-	if err != nil {
-		return fail(err)
+	res.Quarantined = nil
+	for _, r := range results {
+		res.Quarantined = append(res.Quarantined, r.Quarantined...)
 	}
 	// The shim named the patched copies numbered(PatchedFile, i) in this
 	// directory (Files[i].Patched), the files the master re-reads on SIGUSR2.
 	changed := false
 	var running [][]byte // what the master runs, when every copy reads
-	for i := range rec.Files {
+	for i, r := range results {
 		// A copy that cannot be read is rewritten like a changed one.
 		cur, err := s.ReadFile(dir, numbered(PatchedFile, i))
-		if err != nil || !bytes.Equal(cur, patched[i]) {
+		if err != nil || !bytes.Equal(cur, r.Data) {
 			changed = true
 		}
 		if err == nil && (i == 0 || running != nil) {
@@ -221,19 +244,24 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 			running = nil
 		}
 	}
+	// what the record says of the snippets once these results run.
+	adopt := func() {
+		rec.Snippets, rec.Quarantined, rec.Unpatched = nil, nil, ""
+		for _, r := range results {
+			r.fill(rec)
+		}
+		rec.Result = resultOf(results)
+		rec.LastError = errorOf(results)
+		rec.PatchedAt = time.Now().UTC()
+	}
 	if !changed {
 		res.Outcome = OutcomeUnchanged
-		if rec.Result == ResultReloadFailed || rec.Result == ResultPatchFailed {
+		if rec.Result != resultOf(results) || rec.LastError != errorOf(results) {
 			// haproxy already runs what these overrides make of Ray's latest
-			// file (the user put back what runs): the failure on record is
-			// over, and status must stop reporting it.
-			rec.Result, rec.LastError = ResultReloaded, ""
-			res.Detail = "already runs these overrides; the failure on record is cleared"
-			rec.Snippets = snippets
-			if rec.Snippets == nil {
-				rec.Snippets = snippetDigests(rec.OverridesDir)
-			}
-			if err := s.saveInstance(dir, rec); err != nil {
+			// file; what the record says of them is brought up to date.
+			res.Detail = "already runs these overrides; its record is brought up to date"
+			adopt()
+			if err := commit(resultOf(results), errorOf(results)); err != nil {
 				res.Outcome, res.Detail = OutcomeFailed, err.Error()
 				return res, err
 			}
@@ -250,18 +278,16 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	if _, late := waitStarted([]int{rec.MasterPID}, rec.Running, exe, reloadStartWait); len(late) > 0 {
 		return fail(fmt.Errorf("haproxy master %d is still starting after %s; not reloaded, run the reload again", rec.MasterPID, reloadStartWait))
 	}
-
-	// Check the candidate before it can replace what the master re-reads.
-	checkPaths, err := s.writeNumbered(dir, checkFile, patched)
-	if err != nil {
-		return fail(err)
+	var patched [][]byte
+	for _, r := range results {
+		patched = append(patched, r.Data)
 	}
-	checkArgs := []string{"-c"}
-	for _, p := range checkPaths {
-		checkArgs = append(checkArgs, "-f", p)
-	}
-	if err := checkConfig(ctx, rec.RealHAProxy, checkArgs); err != nil {
-		return fail(err)
+	for _, r := range results {
+		if r.Checked == "" {
+			// The patcher could not run haproxy -c: nothing unchecked
+			// replaces what the master runs.
+			return fail(fmt.Errorf("the candidate could not be checked with haproxy -c (%s); running config left unchanged", r.CheckError))
+		}
 	}
 
 	// Save the servers' runtime state where the new worker will load it.
@@ -284,8 +310,8 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	}
 	// notTaken is fail once the master may not have taken the copies just
 	// written: they go back to what it runs, or the next reload with these
-	// overrides would find them unchanged and clear the failure as if
-	// haproxy ran them. Copies a shim has written since are left alone.
+	// overrides would find them unchanged and take them for running. Copies
+	// a shim has written since are left alone.
 	notTaken := func(err error) (ReloadResult, error) {
 		ours := running != nil
 		for i := range patched {
@@ -320,34 +346,46 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sn
 	if err := syscall.Kill(rec.MasterPID, syscall.SIGUSR2); err != nil {
 		return notTaken(fmt.Errorf("signal master %d: %w", rec.MasterPID, err))
 	}
-	rec.Result, rec.LastError = ResultReloaded, ""
-	rec.PatchedAt = time.Now().UTC()
-	rec.Snippets = snippets
-	if rec.Snippets == nil {
-		rec.Snippets = snippetDigests(rec.OverridesDir)
-	}
-	rec.AdminSocket, rec.Listeners = facts.adminSocket, facts.listeners
-	if err := s.saveInstance(dir, rec); err != nil {
-		return fail(err)
-	}
 	unlock()
 	locked = false
 
 	newWorkers, err := confirmReload(ctx, rec.MasterPID, old, facts.adminSocket)
 	res.NewWorkers = newWorkers
 	drain()
-	if err != nil {
-		// Record it under the lock again; the files are already in place.
-		// Without the lock the record is still replaced atomically, but a
-		// shim may overwrite it: say so.
-		unlock2, lerr := s.lockInstance(dir, LockWait, false)
-		if lerr != nil {
-			return fail(errors.Join(err, lerr))
+	// Record it under the lock again. Without the lock the record is still
+	// replaced atomically, but a shim may have written a newer one since:
+	// a record whose master is no longer this one is left alone.
+	unlock2, lerr := s.lockInstance(dir, LockWait, false)
+	if lerr != nil {
+		if err == nil {
+			err = lerr
 		}
-		unlock, locked = unlock2, true
+		res.Outcome, res.Detail = OutcomeFailed, err.Error()
+		return res, err
+	}
+	unlock, locked = unlock2, true
+	if cur, cerr := s.loadInstance(dir); cerr == nil && cur != nil && cur.MasterPID != rec.MasterPID {
+		if err != nil {
+			res.Outcome, res.Detail = OutcomeFailed, err.Error()
+			return res, err
+		}
+		res.Outcome = OutcomeReloaded
+		return res, nil
+	}
+	if err != nil {
 		return notTaken(err)
 	}
+	// Only now is the candidate what the master runs: its listeners and
+	// admin socket become the record's.
+	adopt()
+	rec.AdminSocket, rec.Listeners = facts.adminSocket, facts.listeners
 	res.Outcome = OutcomeReloaded
+	if err := commit(resultOf(results), errorOf(results)); err != nil {
+		// haproxy runs the new config; only its record is behind, which
+		// the event slot tells status.
+		res.Detail = err.Error()
+		return res, err
+	}
 	return res, nil
 }
 
@@ -357,62 +395,6 @@ func patchedPaths(rec *Instance) []string {
 		out = append(out, f.Patched)
 	}
 	return out
-}
-
-// checkConfig runs `haproxy -c -q -f ...` and returns its alerts as the error.
-func checkConfig(ctx context.Context, haproxy string, args []string) error {
-	if haproxy == "" {
-		return errors.New("instance record has no real haproxy path")
-	}
-	cctx, cancel := context.WithTimeout(ctx, reloadCheckTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(cctx, haproxy, args...).CombinedOutput()
-	if err != nil {
-		// Keep the alerts; NOTICE and WARNING lines only bury them.
-		var lines []string
-		for _, l := range strings.Split(string(out), "\n") {
-			if strings.Contains(l, "[ALERT]") {
-				lines = append(lines, strings.TrimSpace(l)+writtenBy(l))
-			}
-		}
-		msg := strings.Join(lines, "\n")
-		if msg == "" {
-			msg = strings.TrimSpace(string(out))
-		}
-		if msg == "" {
-			msg = err.Error()
-		}
-		return fmt.Errorf("the patched config fails `haproxy -c`, running config left unchanged:\n%s", msg)
-	}
-	return nil
-}
-
-// alertLineRE finds the file:line haproxy names in an alert.
-// Compiled on first use, since package init runs on every shim start.
-var alertLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`parsing \[([^\]]+):(\d+)\]`) })
-
-// writtenBy maps an alert's file:line to the snippet that wrote that line,
-// using the line's "# serve-launch: FILE:LINE" provenance comment, so that a
-// hot reload's refusal names the snippet as `serve-launch check` does. It is
-// "" when the line came from Ray's file or provenance is off.
-func writtenBy(alert string) string {
-	m := alertLineRE().FindStringSubmatch(alert)
-	if m == nil {
-		return ""
-	}
-	data, err := os.ReadFile(m[1])
-	if err != nil {
-		return ""
-	}
-	n, _ := strconv.Atoi(m[2])
-	lines := strings.Split(string(data), "\n")
-	if n < 1 || n > len(lines) {
-		return ""
-	}
-	if _, src, ok := strings.Cut(lines[n-1], "# serve-launch: "); ok {
-		return " (line written by " + strings.TrimSpace(src) + ")"
-	}
-	return ""
 }
 
 // confirmReload waits until the master has a worker that was not there

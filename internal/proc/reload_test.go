@@ -78,7 +78,7 @@ func TestReloadAll(t *testing.T) {
 	e.write(t)
 	oldWorker := showInfo(t, e.sock())["Pid"]
 
-	rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), nil, ReloadScope{})
+	rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), ReloadScope{})
 	require.NoError(t, err)
 	require.Len(t, rep.Instances, 1)
 	r := rep.Instances[0]
@@ -98,46 +98,59 @@ func TestReloadAll(t *testing.T) {
 	assert.Equal(t, "1", st["srv_admin_state"], "maintenance survives the reload")
 	in, err := s.loadInstance(dir)
 	require.NoError(t, err)
-	assert.Equal(t, ResultReloaded, in.Result)
+	assert.Equal(t, ResultPatched, in.Result)
+	ev, err := readEvents(dir)
+	require.NoError(t, err)
+	assert.Equal(t, ResultPatched, ev.HotReload.Result)
+	assert.Equal(t, EventHotReload, ev.HotReload.Kind)
+	assert.Equal(t, in.Seq, ev.Seq)
 
 	t.Run("unchanged does not reload", func(t *testing.T) {
-		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), nil, ReloadScope{})
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), ReloadScope{})
 		require.NoError(t, err)
 		assert.Equal(t, OutcomeUnchanged, rep.Instances[0].Outcome)
 	})
 
-	t.Run("candidate failing haproxy -c changes nothing", func(t *testing.T) {
+	t.Run("a candidate haproxy could not check changes nothing", func(t *testing.T) {
 		before, err := os.ReadFile(filepath.Join(dir, PatchedFile))
 		require.NoError(t, err)
 		worker := showInfo(t, e.sock())["Pid"]
-		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1800\n    bogus-directive 1"), nil, ReloadScope{})
+		unchecked := func(ctx context.Context, req PatchRequest) PatchResult {
+			r := replacePatcher("maxconn 1000", "maxconn 1800")(ctx, req)
+			r.Checked, r.CheckError = "", "running haproxy -c: context deadline exceeded"
+			return r
+		}
+		rep, err := ReloadAll(ctx, s, unchecked, ReloadScope{})
 		require.Error(t, err)
 		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
-		assert.Contains(t, err.Error(), "bogus-directive")
+		assert.Contains(t, err.Error(), "could not be checked with haproxy -c (running haproxy -c: context deadline exceeded)")
 		after, err := os.ReadFile(filepath.Join(dir, PatchedFile))
 		require.NoError(t, err)
 		assert.Equal(t, string(before), string(after))
 		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"], "no reload happened")
 		in, err := s.loadInstance(dir)
 		require.NoError(t, err)
-		assert.Equal(t, ResultReloadFailed, in.Result)
-		assert.Contains(t, in.LastError, "bogus-directive")
+		assert.Equal(t, ResultPatched, in.Result, "what runs did not change")
+		assert.Contains(t, in.LastError, "could not be checked")
+		ev, err := readEvents(dir)
+		require.NoError(t, err)
+		assert.Equal(t, ResultFailed, ev.HotReload.Result)
 	})
 
 	// The user puts back the overrides haproxy runs: nothing to reload, and
 	// status must stop reporting the failure they have undone.
 	t.Run("overrides put back clear the failure", func(t *testing.T) {
 		worker := showInfo(t, e.sock())["Pid"]
-		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), []Snippet{{Name: "10-a.toml", SHA256: "ab"}}, ReloadScope{})
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), ReloadScope{})
 		require.NoError(t, err)
 		assert.Equal(t, OutcomeUnchanged, rep.Instances[0].Outcome)
-		assert.Equal(t, "already runs these overrides; the failure on record is cleared", rep.Instances[0].Detail, "the launcher says so")
+		assert.Equal(t, "already runs these overrides; its record is brought up to date", rep.Instances[0].Detail, "the launcher says so")
 		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"], "no reload happened")
 		in, err := s.loadInstance(dir)
 		require.NoError(t, err)
-		assert.Equal(t, ResultReloaded, in.Result)
+		assert.Equal(t, ResultPatched, in.Result)
 		assert.Empty(t, in.LastError)
-		assert.Equal(t, []Snippet{{Name: "10-a.toml", SHA256: "ab"}}, in.Snippets)
+		assert.Equal(t, testSnippets, in.Snippets)
 	})
 
 	// Several launchers can share a state dir: a launcher's hot reload
@@ -146,10 +159,10 @@ func TestReloadAll(t *testing.T) {
 		before, err := os.ReadFile(filepath.Join(dir, PatchedFile))
 		require.NoError(t, err)
 		worker := showInfo(t, e.sock())["Pid"]
-		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1900"), nil, ReloadScope{LauncherPID: os.Getpid() + 1})
+		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1900"), ReloadScope{LauncherPID: os.Getpid() + 1})
 		require.NoError(t, err)
 		assert.Empty(t, rep.Instances, "another launcher's haproxy is not even reported")
-		rep, err = ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), nil, ReloadScope{LauncherPID: os.Getpid()})
+		rep, err = ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), ReloadScope{LauncherPID: os.Getpid()})
 		require.NoError(t, err)
 		require.Len(t, rep.Instances, 1, "its own launcher's reload takes it")
 		assert.Equal(t, OutcomeUnchanged, rep.Instances[0].Outcome, rep.Instances[0].Detail)
@@ -160,25 +173,31 @@ func TestReloadAll(t *testing.T) {
 		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"], "no reload happened")
 	})
 
-	t.Run("patch error changes nothing", func(t *testing.T) {
+	t.Run("a failing snippet file is quarantined, the others reload", func(t *testing.T) {
 		e.Extra = "#FAIL\n"
 		e.write(t)
-		worker := showInfo(t, e.sock())["Pid"]
-		rep, err := ReloadAll(ctx, s, testPatcher, nil, ReloadScope{})
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "20-backpressure.toml:4")
-		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
-		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"])
+		rep, err := ReloadAll(ctx, s, testPatcher, ReloadScope{})
+		require.NoError(t, err)
+		r := rep.Instances[0]
+		assert.Equal(t, OutcomeReloaded, r.Outcome, r.Detail)
+		require.Len(t, r.Quarantined, 1)
+		assert.Equal(t, "20-b.toml", r.Quarantined[0].Name)
+		waitOldWorkersGone(t, r.OldWorkers)
+		assert.Equal(t, "1500", showInfo(t, e.sock())["Maxconn"], "the other snippet is in force")
+		in, err := s.loadInstance(dir)
+		require.NoError(t, err)
+		assert.Equal(t, ResultQuarantined, in.Result)
+		assert.Equal(t, r.Quarantined, in.Quarantined)
 	})
 
 	t.Run("dead master is pruned", func(t *testing.T) {
 		require.NoError(t, syscall.Kill(master, syscall.SIGKILL))
 		waitFor(t, 10*time.Second, "master to die", func() bool { return !pidAlive(master) })
-		rep, err := ReloadAll(ctx, s, testPatcher, nil, ReloadScope{LauncherPID: os.Getpid() + 1})
+		rep, err := ReloadAll(ctx, s, testPatcher, ReloadScope{LauncherPID: os.Getpid() + 1})
 		require.NoError(t, err)
 		assert.Empty(t, rep.Instances)
 		assert.DirExists(t, dir, "another launcher's record is its to prune")
-		rep, err = ReloadAll(ctx, s, testPatcher, nil, ReloadScope{})
+		rep, err = ReloadAll(ctx, s, testPatcher, ReloadScope{})
 		require.NoError(t, err)
 		require.Len(t, rep.Instances, 1)
 		assert.Equal(t, OutcomePruned, rep.Instances[0].Outcome)
@@ -218,7 +237,7 @@ func TestReloadDrainsRayPipes(t *testing.T) {
 	s, err := OpenStateDir(stateDir)
 	require.NoError(t, err)
 
-	rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil, ReloadScope{})
+	rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), ReloadScope{})
 	require.NoError(t, err)
 	require.Equal(t, OutcomeReloaded, rep.Instances[0].Outcome)
 	log, err := os.ReadFile(filepath.Join(stateDir, InstanceID([]string{e.cfg}), ShimLogFile))
@@ -251,7 +270,7 @@ func TestReloadWaitsForAStartingMaster(t *testing.T) {
 	require.NoError(t, s.saveInstance(dir, rec))
 
 	t.Run("still starting: not signalled", func(t *testing.T) {
-		rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil, ReloadScope{})
+		rep, err := ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), ReloadScope{})
 		require.Error(t, err)
 		require.Len(t, rep.Instances, 1)
 		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
@@ -267,27 +286,9 @@ func TestReloadWaitsForAStartingMaster(t *testing.T) {
 		// The stand-in cannot confirm a reload the way haproxy does; what
 		// matters is that the wait is over and SIGUSR2 went out, which
 		// ends sh (it does not handle the signal).
-		_, _ = ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), nil, ReloadScope{})
+		_, _ = ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), ReloadScope{})
 		waitFor(t, 10*time.Second, "the stand-in master to get SIGUSR2", func() bool { return !pidAlive(starting) })
 	})
-}
-
-func TestWrittenBy(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "check.cfg")
-	require.NoError(t, os.WriteFile(path, []byte("global\n    maxconn 10\ndefaults\n    timeout client forever # serve-launch: 20-timeouts.toml:7\n"), 0o600))
-	tests := []struct {
-		name, alert, want string
-	}{
-		{"snippet line", "[ALERT]    (1) : config : parsing [" + path + ":4] : unexpected character 'f'", " (line written by 20-timeouts.toml:7)"},
-		{"generated line", "[ALERT]    (1) : config : parsing [" + path + ":2] : bad", ""},
-		{"no line", "[ALERT]    (1) : config : Fatal errors found in configuration.", ""},
-		{"past the end", "[ALERT]    (1) : config : parsing [" + path + ":99] : bad", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, writtenBy(tt.alert))
-		})
-	}
 }
 
 // TestReloadFailedAfterWriteIsNotCleared: a reload that haproxy did not take
@@ -308,11 +309,11 @@ func TestReloadFailedAfterWriteIsNotCleared(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer busy.Close()
-	patcher := func(name string, gen []byte) ([]byte, error) {
-		return fmt.Appendf(append([]byte{}, gen...), "frontend taken\n    bind %s\n", busy.Addr()), nil
+	patcher := func(_ context.Context, req PatchRequest) PatchResult {
+		return PatchResult{Data: fmt.Appendf(append([]byte{}, req.Generated...), "frontend taken\n    bind %s\n", busy.Addr()), Checked: "haproxy -c"}
 	}
 	worker := showInfo(t, e.sock())["Pid"]
-	rep, err := ReloadAll(ctx, s, patcher, nil, ReloadScope{})
+	rep, err := ReloadAll(ctx, s, patcher, ReloadScope{})
 	require.Error(t, err, "haproxy cannot bind the taken port")
 	require.Len(t, rep.Instances, 1)
 	require.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
@@ -320,12 +321,12 @@ func TestReloadFailedAfterWriteIsNotCleared(t *testing.T) {
 
 	// The port is free again: the same overrides are tried anew, and take.
 	require.NoError(t, busy.Close())
-	rep, err = ReloadAll(ctx, s, patcher, nil, ReloadScope{})
+	rep, err = ReloadAll(ctx, s, patcher, ReloadScope{})
 	require.Len(t, rep.Instances, 1)
 	assert.Equal(t, OutcomeReloaded, rep.Instances[0].Outcome, "haproxy did not run these overrides: %s", rep.Instances[0].Detail)
 	assert.NoError(t, err)
 	assert.NotEmpty(t, rep.Instances[0].NewWorkers, "a new worker runs them")
 	in, lerr := s.loadInstance(dir)
 	require.NoError(t, lerr)
-	assert.Equal(t, ResultReloaded, in.Result)
+	assert.Equal(t, ResultPatched, in.Result)
 }

@@ -2,29 +2,71 @@ package proc
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Patcher turns a generated config into the patched one. name is the generated file's path
-// (for messages). It returns an error naming the snippet file:line when patching fails.
-type Patcher func(name string, generated []byte) ([]byte, error)
+// Patcher makes the configuration a haproxy runs from one generated file.
+// It never fails: a snippet file that cannot apply is left out and named in
+// the result, and when nothing can apply the result is the generated file as
+// it is, with the reason. A start Ray makes must never fail because of a
+// snippet (see [PatchResult]).
+type Patcher func(ctx context.Context, req PatchRequest) PatchResult
 
-// What the shim does when patching fails (see the package documentation for
-// the trade-off).
-const (
-	OnPatchErrorFail        = "fail"
-	OnPatchErrorPassthrough = "passthrough"
-)
+// PatchRequest is one generated file to patch.
+type PatchRequest struct {
+	// Name is the generated file's path, for messages.
+	Name string
+	// Generated is its content, read under Ray's lock.
+	Generated []byte
+	// Scratch is a path in the instance directory where a candidate may be
+	// written to run `haproxy -c` on it; it never is a file a haproxy runs.
+	Scratch string
+	// HAProxy is the real haproxy of the instance, which judges the
+	// candidate; empty means the Patcher's own.
+	HAProxy string
+}
+
+// PatchResult is what a [Patcher] made of one generated file.
+type PatchResult struct {
+	// Data is the configuration to run.
+	Data []byte
+	// Snippets are the snippet files in force in Data.
+	Snippets []Snippet
+	// Quarantined are the snippet files left out, each with its errors.
+	Quarantined []QuarantinedSnippet
+	// Unpatched, when not empty, says why Data is the generated file as it
+	// is: no snippet applies.
+	Unpatched string
+	// Checked says how haproxy's acceptance of Data is known: "haproxy -c",
+	// "cached" (an earlier -c of the same snippet lines) or "" (not checked).
+	Checked string
+	// CheckError says why haproxy could not judge Data (-c ran too long).
+	CheckError string
+}
+
+// QuarantinedSnippet is a snippet file left out of a patch, whole, and why.
+type QuarantinedSnippet struct {
+	Name  string `json:"name"`
+	Error string `json:"error"`
+}
+
+// Result is what the haproxy runs: every snippet, some, or none.
+func (r PatchResult) Result() string {
+	switch {
+	case r.Unpatched != "":
+		return ResultUnpatched
+	case len(r.Quarantined) > 0:
+		return ResultQuarantined
+	}
+	return ResultPatched
+}
 
 // ShimConfig configures [RunShim].
 type ShimConfig struct {
@@ -33,31 +75,29 @@ type ShimConfig struct {
 	// RealHAProxy is the absolute path of the real haproxy binary; it must
 	// not be this executable (see [ResolveRealHAProxy]).
 	RealHAProxy string
-	// StateDir receives the patched copies and instance.json.
-	StateDir *StateDir
+	// StateDir is where the state directory is ([DefaultStateDir] when
+	// empty). It is opened, and made anew when it was removed, at each start.
+	StateDir string
 	// Patcher patches one generated file.
 	Patcher Patcher
-	// OnPatchError is [OnPatchErrorFail] (the default when empty) or
-	// [OnPatchErrorPassthrough].
-	OnPatchError string
 	// NoMasterWorker turns off adding -W. By default the shim adds -W so
 	// the PID Ray started is haproxy's master, which hot reload drives with
 	// SIGUSR2.
 	NoMasterWorker bool
 	// OverridesDir is the snippet directory, recorded in instance.json.
 	OverridesDir string
-	// Snippets lists the snippet files Patcher applied, with their SHA-256,
-	// as loaded; it is called after patching. When it is nil or returns
-	// nil (loading the snippets failed, say), the *.toml files of
-	// OverridesDir are hashed here instead.
-	Snippets func() []Snippet
+	// InsecureOverrides is recorded in instance.json, for status.
+	InsecureOverrides bool
 	// LauncherPID is the `serve-launch run` process, recorded so the launcher
 	// can stop every haproxy started under it (0 when unknown).
 	LauncherPID int
 	// Log receives the shim's log lines. When nil, the shim appends to
-	// shim.log in the instance directory; it never writes to stdout or
-	// stderr, which Ray 2.55 does not drain.
+	// shim.log in the instance directory; it never writes to stdout, which
+	// Ray 2.55 does not drain, and to stderr only when it has nowhere else.
 	Log io.Writer
+	// Stderr is where the shim writes when the state directory cannot be
+	// used; nil means os.Stderr.
+	Stderr io.Writer
 	// Env is the environment for the real haproxy; nil means os.Environ().
 	Env []string
 	// Exec replaces the process; nil means syscall.Exec. Tests inject a
@@ -66,217 +106,413 @@ type ShimConfig struct {
 }
 
 // RunShim does the shim's work and execs the real haproxy; it only returns
-// when something failed before or at exec. The caller prints the returned
-// error to stderr (Ray shows that text when haproxy fails to start) and
-// exits non-zero. Steps: parse argv; pass runs that load no configuration
-// (-v, -vv, -h, ...) straight through; read each -f file under Ray's lock;
-// patch it; write the patched copies into the state directory;
-// record instance.json; exec `<real haproxy> -W <argv with -f PATCHED>`.
-// argv[0] of the exec is the real haproxy's absolute path, because
-// haproxy's master re-execs itself on SIGUSR2 through argv[0] and must not
-// find the shim on PATH.
+// when the exec itself failed, or haproxy cannot be run at all (the real
+// binary is unknown, the argv names no readable file). The caller prints the
+// returned error to stderr (Ray shows that text when haproxy fails to start)
+// and exits non-zero.
+//
+// Everything else that goes wrong still ends in an exec of haproxy, because
+// a start that fails can leave Ray tracking a dead process: Ray 2.55 takes
+// the old haproxy answering `show info` for the new one being ready, adopts
+// the shim's PID, and every later reload of Ray's then fails on that dead
+// process until Serve restarts its proxy. So a snippet file that fails is
+// left out (quarantined), and when nothing can be patched or written (a
+// full disk, a state dir that cannot be made) haproxy runs Ray's generated
+// file as it is. Each such start is recorded as degraded, with the reason.
+//
+// The steps, top to bottom: parse argv; wait for the haproxy Ray replaces to
+// finish starting; lock the instance; read Ray's file under Ray's lock and
+// patch it; write the patched copy and the record; exec `<real haproxy> -W
+// <argv with -f PATCHED>`. argv[0] of the exec is the real haproxy's
+// absolute path, because haproxy's master re-execs itself on SIGUSR2
+// through argv[0] and must not find the shim on PATH.
 func RunShim(ctx context.Context, cfg ShimConfig) error {
-	execFn := cfg.Exec
-	if execFn == nil {
-		execFn = execWithParentDeathSignal(os.Getppid())
-	}
-	env := cfg.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	if cfg.RealHAProxy == "" {
-		return fmt.Errorf("the real haproxy is not known (%s is not set)", EnvRealHAProxy)
-	}
-	real, err := filepath.Abs(cfg.RealHAProxy)
+	sh, err := newShim(cfg)
 	if err != nil {
 		return err
 	}
-	if self, err := IsSelf(real); err != nil {
-		return fmt.Errorf("real haproxy %s: %w", real, cleanPathErr(err))
-	} else if self {
-		return fmt.Errorf("real haproxy %s is serve-launch itself; point %s or --haproxy at the haproxy binary", real, EnvRealHAProxy)
-	}
-	cfg.RealHAProxy = real
-	switch cfg.OnPatchError {
-	case "", OnPatchErrorFail, OnPatchErrorPassthrough:
-	default:
-		return fmt.Errorf("on-patch-error must be %q or %q, not %q", OnPatchErrorFail, OnPatchErrorPassthrough, cfg.OnPatchError)
-	}
-
 	args, err := ParseHAProxyArgs(cfg.Argv)
 	if err != nil {
 		return err
 	}
 	if args.NoConfig {
-		return execHAProxy(execFn, real, cfg.Argv, env)
+		return sh.exec(cfg.Argv)
 	}
-	if cfg.StateDir == nil || cfg.Patcher == nil {
-		return errors.New("StateDir and Patcher are required")
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-
 	var paths []string
 	for _, c := range args.Configs {
 		paths = append(paths, c.Path)
 	}
-	dir, err := cfg.StateDir.instanceDir(InstanceID(paths))
+	inst, err := sh.openInstance(paths)
 	if err != nil {
-		return err
+		// Nowhere to write a patched copy: haproxy runs Ray's files as
+		// they are, rather than not at all.
+		sh.stderrf("warning: %v; running haproxy on Ray's config WITHOUT the overrides", err)
+		return sh.exec(args.RewriteArgv(nil, !cfg.NoMasterWorker))
 	}
-	// A reload's haproxy starts only once the one it replaces is up (see
-	// waitStarted), and before the lock: a predecessor still in its shim
-	// needs the lock to get there. Waiting in Ray's -sf order also keeps
-	// the shims of quick reloads in Ray's order, which the lock alone
-	// (flock wakes waiters in no set order) does not.
-	//
-	// files are what a haproxy of this instance runs: Ray's files (after a
-	// passthrough) or their patched copies.
-	files := append([]string{}, paths...)
-	for i := range paths {
-		files = append(files, filepath.Join(dir, numbered(PatchedFile, i)))
-	}
-	oldPIDs := pidList(args.OldPIDs)
-	var exe os.FileInfo // this executable, to tell a shim from a haproxy
-	if len(oldPIDs) > 0 {
-		exe, _ = selfExe() // unknown: no process is taken for a shim
-	}
-	var waited time.Duration
-	var late []int
-	if !args.Check && len(oldPIDs) > 0 {
-		waited, late = waitStarted(oldPIDs, files, exe, StartWait)
-	}
-	// The lock comes first so that the log may be rotated under it; a lock
-	// error is still logged, to a log left as it is.
-	unlock, lockErr := cfg.StateDir.lockInstance(dir, LockWait, true)
-	logw := cfg.Log
-	if logw == nil {
-		f, err := cfg.StateDir.OpenLog(dir, lockErr == nil)
-		if err != nil {
-			if lockErr == nil {
-				unlock()
-			}
-			return errors.Join(lockErr, err)
-		}
-		defer f.Close()
-		logw = f
-	}
-	logf := func(format string, a ...any) { logLine(logw, format, a...) }
-	logf("invoked as haproxy %s", strings.Join(cfg.Argv, " "))
-	if len(late) > 0 {
-		logf("warning: haproxy %v still starting after %s; starting anyway", late, StartWait)
-	} else if waited > 10*time.Millisecond {
-		logf("waited %s for haproxy %s to finish starting", waited.Round(time.Millisecond), strings.Join(args.OldPIDs, " "))
-	}
-	if lockErr != nil {
-		logf("error: %v", lockErr)
-		return lockErr
-	}
-	defer unlock()
-	// fail logs an error before returning it: Ray shows the shim's stderr
-	// only when it notices a failed start, and shim.log is where the rest
-	// of this start is told.
-	fail := func(err error) error {
-		if err != nil {
-			logf("error: %v", err)
-		}
-		return err
-	}
-
-	generated, patched, perr := readAndPatch(paths, cfg.Patcher)
-
+	defer inst.close()
 	if args.Check {
-		// A check never touches the running instance's files or record.
-		replace := map[string]string{}
-		if perr == nil {
-			checkPaths, err := cfg.StateDir.writeNumbered(dir, checkFile, patched)
-			if err != nil {
-				return fail(err)
-			}
-			for i, c := range args.Configs {
-				replace[c.Path] = checkPaths[i]
-			}
-		} else if cfg.OnPatchError != OnPatchErrorPassthrough {
-			return fail(perr)
-		}
-		argv := args.RewriteArgv(replace, false)
-		logf("check: exec %s %s", real, strings.Join(argv, " "))
-		unlock()
-		return fail(execHAProxy(execFn, real, argv, env))
+		return sh.check(ctx, inst, args, paths)
 	}
+	inst.waitForPredecessor(args)
+	inst.lock()
+	return sh.start(ctx, inst, args, paths)
+}
 
-	// The previous record matters only when this start fails and starts
-	// nothing: the record stays the running haproxy's. Every other start
-	// writes a record of its own, without decoding the old one.
-	rec := &Instance{}
-	if perr != nil && cfg.OnPatchError != OnPatchErrorPassthrough {
-		prev, err := cfg.StateDir.loadInstance(dir)
-		if err != nil {
-			logf("warning: ignoring unreadable record: %v", err)
-		}
-		if prev != nil {
-			*rec = *prev
-		}
-	}
-	rec.ID, rec.Dir = filepath.Base(dir), dir
-	rec.OverridesDir = cfg.OverridesDir
-	rec.Snippets = nil
-	if cfg.Snippets != nil {
-		rec.Snippets = cfg.Snippets()
-	}
-	if rec.Snippets == nil {
-		rec.Snippets = snippetDigests(cfg.OverridesDir)
-	}
-	rec.PatchedAt = time.Now().UTC()
+// shim is one run of the shim.
+type shim struct {
+	cfg    ShimConfig
+	real   string
+	env    []string
+	execFn func(string, []string, []string) error
+}
 
-	if perr != nil {
-		rec.LastError = perr.Error()
-		if cfg.OnPatchError != OnPatchErrorPassthrough {
-			// The haproxy already running (if any) stays recorded and untouched.
-			rec.Result = ResultPatchFailed
-			if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
-				logf("warning: %v", err)
-			}
-			logf("error: %v; haproxy not started (on-patch-error=fail)", perr)
-			return perr
-		}
-		logf("WARNING: %v", perr)
-		logf("WARNING: on-patch-error=passthrough: running haproxy on the UNPATCHED generated file; your overrides do NOT apply and hot reload skips this instance until the next successful patch")
-		argv := args.RewriteArgv(nil, !cfg.NoMasterWorker)
-		argv = stopOlderMasters(argv, args.OldPIDs, oldPIDs, files, exe, logf)
-		rec.Result = ResultPassthrough
-		rec.Running = paths
-		fillRecord(rec, cfg, args, argv, paths, nil, generated)
-		if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
-			logf("warning: %v", err)
-		}
-		// The instance lock stays held until exec closes it (O_CLOEXEC). A
-		// reload that takes it next may find this PID's command line empty
-		// for a moment, mid-exec; execdArgs waits that out.
-		logf("exec %s %s", real, strings.Join(argv, " "))
-		return fail(execHAProxy(execFn, real, argv, env))
+func newShim(cfg ShimConfig) (*shim, error) {
+	sh := &shim{cfg: cfg, env: cfg.Env, execFn: cfg.Exec}
+	if sh.execFn == nil {
+		sh.execFn = execWithParentDeathSignal(os.Getppid())
 	}
-
-	patchedPaths, err := cfg.StateDir.writeNumbered(dir, PatchedFile, patched)
+	if sh.env == nil {
+		sh.env = os.Environ()
+	}
+	if cfg.RealHAProxy == "" {
+		return nil, fmt.Errorf("the real haproxy is not known (%s is not set)", EnvRealHAProxy)
+	}
+	real, err := filepath.Abs(cfg.RealHAProxy)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
+	if self, err := IsSelf(real); err != nil {
+		return nil, fmt.Errorf("real haproxy %s: %w", real, cleanPathErr(err))
+	} else if self {
+		return nil, fmt.Errorf("real haproxy %s is serve-launch itself; point %s or --haproxy at the haproxy binary", real, EnvRealHAProxy)
+	}
+	sh.real = real
+	if cfg.Patcher == nil {
+		return nil, errors.New("a Patcher is required")
+	}
+	return sh, nil
+}
+
+func (sh *shim) exec(argv []string) error {
+	return execHAProxy(sh.execFn, sh.real, argv, sh.env)
+}
+
+func (sh *shim) stderrf(format string, a ...any) {
+	w := sh.cfg.Stderr
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, "serve-launch haproxy shim: "+format+"\n", a...)
+}
+
+// shimInstance is the instance directory of the configuration a start
+// runs, while the shim works in it.
+type shimInstance struct {
+	sh       *shim
+	state    *StateDir
+	dir      string
+	paths    []string // Ray's files
+	files    []string // what a haproxy of this instance runs: Ray's files or their copies
+	logw     io.Writer
+	logFile  *os.File
+	unlock   func()
+	lockErr  error
+	oldPIDs  []int
+	exe      os.FileInfo // this executable, to tell a shim from a haproxy
+	waitNote string
+}
+
+// openInstance opens the state directory (making it anew when a tmp cleaner
+// removed it) and the instance directory of paths.
+func (sh *shim) openInstance(paths []string) (*shimInstance, error) {
+	dirPath := sh.cfg.StateDir
+	if dirPath == "" {
+		dirPath = DefaultStateDir()
+	}
+	state, err := OpenStateDir(dirPath)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := state.instanceDir(InstanceID(paths))
+	if err != nil {
+		return nil, err
+	}
+	in := &shimInstance{sh: sh, state: state, dir: dir, paths: paths}
+	in.files = append([]string{}, paths...)
+	for i := range paths {
+		in.files = append(in.files, filepath.Join(dir, numbered(PatchedFile, i)))
+	}
+	return in, nil
+}
+
+func (in *shimInstance) close() {
+	if in.unlock != nil {
+		in.unlock()
+	}
+	if in.logFile != nil {
+		in.logFile.Close()
+	}
+}
+
+// logf appends a line to shim.log (opened on first use).
+func (in *shimInstance) logf(format string, a ...any) {
+	if in.logw == nil {
+		in.openLog()
+	}
+	logLine(in.logw, format, a...)
+}
+
+func (in *shimInstance) openLog() {
+	if w := in.sh.cfg.Log; w != nil {
+		in.logw = w
+		return
+	}
+	// Rotated only under the lock, so two rotations never race.
+	f, err := in.state.OpenLog(in.dir, in.unlock != nil)
+	if err != nil {
+		in.sh.stderrf("warning: %v", err)
+		in.logw = io.Discard
+		return
+	}
+	in.logFile, in.logw = f, f
+}
+
+// waitForPredecessor waits, bounded by [StartWait], until the haproxy Ray
+// names after -sf has finished starting. It runs before the lock: a
+// predecessor still in its shim needs the lock to get there. Waiting in
+// Ray's -sf order also keeps the shims of quick reloads in Ray's order,
+// which the lock alone (flock wakes waiters in no set order) does not.
+func (in *shimInstance) waitForPredecessor(args *HAProxyArgs) {
+	in.oldPIDs = pidList(args.OldPIDs)
+	if len(in.oldPIDs) == 0 {
+		return
+	}
+	in.exe, _ = selfExe() // unknown: no process is taken for a shim
+	waited, late := waitStarted(in.oldPIDs, in.files, in.exe, StartWait)
+	if len(late) > 0 {
+		in.waitNote = fmt.Sprintf("warning: haproxy %v still starting after %s; starting anyway", late, StartWait)
+	} else if waited > 10*time.Millisecond {
+		in.waitNote = fmt.Sprintf("waited %s for haproxy %s to finish starting", waited.Round(time.Millisecond), strings.Join(args.OldPIDs, " "))
+	}
+}
+
+// lock takes the instance lock, which a hot reload also takes, so the two
+// never write patched.cfg at once. The wait is bounded: past it the start
+// goes on unlocked, with a warning, because a start that waited for ever
+// (or gave up) would leave Ray without its haproxy. A lock whose holder
+// died is free: flock locks end with their process.
+func (in *shimInstance) lock() {
+	unlock, err := in.state.lockInstance(in.dir, LockWait, true)
+	if err != nil {
+		in.lockErr = err
+		return
+	}
+	in.unlock = unlock
+}
+
+// start patches Ray's files, writes the copies and the record, and execs.
+func (sh *shim) start(ctx context.Context, in *shimInstance, args *HAProxyArgs, paths []string) error {
+	in.logf("invoked as haproxy %s", strings.Join(sh.cfg.Argv, " "))
+	if in.waitNote != "" {
+		in.logf("%s", in.waitNote)
+	}
+	kind := EventStart
+	if len(args.OldPIDs) > 0 {
+		kind = EventReload
+	}
+	if in.lockErr != nil {
+		in.logf("warning: %v; going on without the instance lock", in.lockErr)
+	}
+	// The slot says "starting" until exec: found so with a dead PID, this
+	// shim died before haproxy ran, and Ray tracks a dead process.
+	if _, err := updateEvents(in.dir, func(e *Events) {
+		e.Start = Event{At: time.Now().UTC(), Kind: kind, PID: os.Getpid(), Result: ResultStarting}
+	}); err != nil {
+		in.logf("warning: %v", err)
+	}
+
+	res := in.patch(ctx, paths)
+	argv, running, err := in.write(args, res)
+	if err != nil {
+		in.logf("error: %v; running haproxy on Ray's config WITHOUT the overrides", err)
+		res = unpatchedResult(res, fmt.Sprintf("the patched config could not be written: %v", err))
+		for i := range res {
+			res[i].Data = nil // haproxy runs Ray's files themselves
+		}
+		argv, running = args.RewriteArgv(nil, !sh.cfg.NoMasterWorker), paths
+	}
+	argv = stopOlderMasters(argv, args.OldPIDs, in.oldPIDs, in.files, in.exe, in.logf)
+	in.logResult(res)
+
+	rec := &Instance{
+		ID: filepath.Base(in.dir), Dir: in.dir,
+		OverridesDir: sh.cfg.OverridesDir, InsecureOverrides: sh.cfg.InsecureOverrides,
+		PatchedAt: time.Now().UTC(), Running: running,
+	}
+	var data [][]byte
+	for _, r := range res {
+		r.fill(rec)
+		data = append(data, r.Data)
+	}
+	fillRecord(rec, sh.cfg, sh.real, args, argv, paths, running, data)
+	in.record(kind, rec, res)
+	in.logf("exec %s %s", sh.real, strings.Join(argv, " "))
+	// The instance lock stays held until exec closes it (O_CLOEXEC). A
+	// reload that takes it next may find this PID's command line empty for
+	// a moment, mid-exec; execdArgs waits that out.
+	err = sh.exec(argv)
+	in.logf("error: %v", err)
+	return err
+}
+
+// patch reads each of Ray's files under Ray's lock and patches it.
+func (in *shimInstance) patch(ctx context.Context, paths []string) []PatchResult {
+	out := make([]PatchResult, len(paths))
+	for i, p := range paths {
+		data, err := ReadLocked(p)
+		if err != nil {
+			// haproxy reads the file itself when it cannot be read here.
+			out[i] = PatchResult{Unpatched: err.Error()}
+			continue
+		}
+		out[i] = in.sh.cfg.Patcher(ctx, PatchRequest{Name: p, Generated: data, Scratch: filepath.Join(in.dir, numbered(checkFile, i))})
+	}
+	return out
+}
+
+// write writes the patched copies and returns haproxy's argv and the files
+// it runs. A file that runs unpatched is given to haproxy as Ray wrote it.
+func (in *shimInstance) write(args *HAProxyArgs, res []PatchResult) (argv, running []string, err error) {
 	replace := map[string]string{}
-	for i, c := range args.Configs {
-		replace[c.Path] = patchedPaths[i]
+	for i, r := range res {
+		path := args.Configs[i].Path
+		if r.Data == nil {
+			// Ray's file could not be read here; haproxy reads it itself.
+			running = append(running, path)
+			continue
+		}
+		name := numbered(PatchedFile, i)
+		if err := in.state.WriteFile(in.dir, name, r.Data); err != nil {
+			return nil, nil, err
+		}
+		replace[path] = filepath.Join(in.dir, name)
+		running = append(running, replace[path])
 	}
-	argv := args.RewriteArgv(replace, !cfg.NoMasterWorker)
-	argv = stopOlderMasters(argv, args.OldPIDs, oldPIDs, files, exe, logf)
-	rec.Result = ResultPatched
-	rec.LastError = ""
-	rec.Running = patchedPaths
-	fillRecord(rec, cfg, args, argv, paths, patchedPaths, patched)
-	if err := cfg.StateDir.saveInstance(dir, rec); err != nil {
-		return fail(err)
+	return args.RewriteArgv(replace, !in.sh.cfg.NoMasterWorker), running, nil
+}
+
+// unpatchedResult is res with every file running unpatched, for why.
+func unpatchedResult(res []PatchResult, why string) []PatchResult {
+	out := make([]PatchResult, len(res))
+	for i := range res {
+		out[i] = PatchResult{Unpatched: why}
 	}
-	logf("exec %s %s", real, strings.Join(argv, " "))
-	return fail(execHAProxy(execFn, real, argv, env))
+	return out
+}
+
+func (in *shimInstance) logResult(res []PatchResult) {
+	for _, r := range res {
+		for _, q := range r.Quarantined {
+			in.logf("ERROR: snippet %s left out (quarantined), the other snippets apply:\n%s", q.Name, q.Error)
+		}
+		if r.Unpatched != "" {
+			in.logf("WARNING: haproxy runs Ray's config WITHOUT the overrides: %s", r.Unpatched)
+		}
+	}
+}
+
+// record saves the instance record and then the event slot, which says
+// whether the record could be written (a full disk cannot stop a start).
+func (in *shimInstance) record(kind string, rec *Instance, res []PatchResult) {
+	result := resultOf(res)
+	rec.Result, rec.LastError = result, errorOf(res)
+	ev := Event{At: time.Now().UTC(), Kind: kind, PID: os.Getpid(), Result: result, Error: rec.LastError}
+	events, err := readEvents(in.dir)
+	if err != nil {
+		events = &Events{}
+	}
+	rec.Seq = events.Seq + 1
+	recErr := in.state.saveInstance(in.dir, rec)
+	if recErr != nil {
+		in.logf("warning: %v", recErr)
+	}
+	if _, err := updateEvents(in.dir, func(e *Events) {
+		e.Start = ev
+		e.Count(kind, result)
+		if result == ResultPatched {
+			e.LastOK = ev.At
+		}
+		e.RecordError = ""
+		if recErr != nil {
+			e.RecordError = recErr.Error()
+		}
+	}); err != nil {
+		in.logf("warning: %v", err)
+	}
+}
+
+// resultOf is the result of a start of several files: the worst of theirs.
+func resultOf(res []PatchResult) string {
+	out := ResultPatched
+	for _, r := range res {
+		switch r.Result() {
+		case ResultUnpatched:
+			return ResultUnpatched
+		case ResultQuarantined:
+			out = ResultQuarantined
+		}
+	}
+	return out
+}
+
+// errorOf joins the reasons of every file left out or unpatched.
+func errorOf(res []PatchResult) string {
+	var msgs []string
+	for _, r := range res {
+		for _, q := range r.Quarantined {
+			msgs = append(msgs, q.Name+" quarantined: "+q.Error)
+		}
+		if r.Unpatched != "" {
+			msgs = append(msgs, "unpatched: "+r.Unpatched)
+		}
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// fill sets what the results of a start's files say in rec.
+func (r PatchResult) fill(rec *Instance) {
+	rec.Snippets = append(rec.Snippets, r.Snippets...)
+	rec.Quarantined = append(rec.Quarantined, r.Quarantined...)
+	if r.Unpatched != "" {
+		rec.Unpatched = r.Unpatched
+	}
+}
+
+// check patches Ray's files for `haproxy -c`, which never touches the
+// running instance's files or record. Nobody tracks a check's process, so
+// it may fail like any command.
+func (sh *shim) check(ctx context.Context, in *shimInstance, args *HAProxyArgs, paths []string) error {
+	replace := map[string]string{}
+	for i, p := range paths {
+		data, err := ReadLocked(p)
+		if err != nil {
+			return err
+		}
+		scratch := filepath.Join(in.dir, numbered(checkFile, i))
+		r := sh.cfg.Patcher(ctx, PatchRequest{Name: p, Generated: data, Scratch: scratch})
+		if len(r.Quarantined) > 0 {
+			// Its error names the snippet's file:line already.
+			return errors.New(r.Quarantined[0].Error)
+		}
+		if r.Unpatched != "" {
+			return errors.New(r.Unpatched)
+		}
+		if err := in.state.WriteFile(in.dir, filepath.Base(scratch), r.Data); err != nil {
+			return err
+		}
+		replace[p] = scratch
+	}
+	return sh.exec(args.RewriteArgv(replace, false))
 }
 
 // logLine appends one line to a shim.log, stamped with the time and the
@@ -298,45 +534,25 @@ func stopOlderMasters(argv, sf []string, oldPIDs []int, files []string, exe os.F
 	return withMorePIDs(argv, more)
 }
 
-// readAndPatch reads every configuration file under Ray's lock and patches
-// each on its own: the shim's start and a hot reload alike.
-func readAndPatch(paths []string, patch Patcher) (generated, patched [][]byte, err error) {
-	for _, p := range paths {
-		data, err := ReadLocked(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		generated = append(generated, data)
-	}
-	for i, p := range paths {
-		out, err := patch(p, generated[i])
-		if err != nil {
-			return generated, nil, err
-		}
-		patched = append(patched, out)
-	}
-	return generated, patched, nil
-}
-
 // fillRecord sets the fields of an instance record that describe the haproxy
 // about to be exec'd.
-func fillRecord(rec *Instance, cfg ShimConfig, args *HAProxyArgs, argv, generated, patchedPaths []string, running [][]byte) {
+func fillRecord(rec *Instance, cfg ShimConfig, real string, args *HAProxyArgs, argv, generated, running []string, data [][]byte) {
 	rec.MasterPID = os.Getpid()
 	rec.LauncherPID = cfg.LauncherPID
 	rec.Argv = argv
 	rec.RayArgv = args.Argv
-	rec.RealHAProxy = cfg.RealHAProxy
+	rec.RealHAProxy = real
 	rec.Generated = absPath(generated[0])
 	rec.Files = nil
 	for i, g := range generated {
 		fp := FilePair{Generated: absPath(g)}
-		if i < len(patchedPaths) {
-			fp.Patched = patchedPaths[i]
+		if i < len(running) && running[i] != g {
+			fp.Patched = running[i]
 		}
 		rec.Files = append(rec.Files, fp)
 	}
 	rec.Patched = rec.Files[0].Patched
-	f := scanConfig(running...)
+	f := scanConfig(data...)
 	rec.AdminSocket, rec.Listeners = f.adminSocket, f.listeners
 }
 
@@ -363,34 +579,6 @@ func execHAProxy(execFn func(string, []string, []string) error, real string, arg
 		return fmt.Errorf("exec %s: %w", real, err)
 	}
 	return nil
-}
-
-// snippetDigests lists the *.toml files of dir but hidden ones in lexical
-// order with their SHA-256, for status. Errors leave the list short: it is informational.
-func snippetDigests(dir string) []Snippet {
-	if dir == "" {
-		return nil
-	}
-	names, err := filepath.Glob(filepath.Join(dir, "*.toml"))
-	if err != nil {
-		return nil
-	}
-	sort.Strings(names)
-	var out []Snippet
-	for _, n := range names {
-		// Hidden files are no snippets (patch.LoadDir skips them); the
-		// pattern's * matches a leading dot.
-		if strings.HasPrefix(filepath.Base(n), ".") {
-			continue
-		}
-		data, err := os.ReadFile(n)
-		if err != nil {
-			continue
-		}
-		sum := sha256.Sum256(data)
-		out = append(out, Snippet{Name: filepath.Base(n), SHA256: hex.EncodeToString(sum[:])})
-	}
-	return out
 }
 
 // IsSelf reports whether path is the running executable (same device and

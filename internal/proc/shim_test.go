@@ -26,14 +26,25 @@ func (r *execRecorder) exec(argv0 string, argv, env []string) error {
 	return nil
 }
 
+// testSnippets are the snippet files the test patchers report in force.
+var testSnippets = []Snippet{
+	{Name: "10-a.toml", SHA256: strings.Repeat("a", 64)},
+	{Name: "20-b.toml", SHA256: strings.Repeat("b", 64)},
+}
+
 // replacePatcher patches by replacing old with new; a generated file that
-// contains "#FAIL" fails like a snippet that no longer matches.
+// contains "#FAIL" has a snippet file that no longer matches, which it
+// quarantines (the other one applies) as the real patcher does. It says it
+// checked the result with haproxy -c, which is the real patcher's job
+// (package launch), not the shim's.
 func replacePatcher(old, new string) Patcher {
-	return func(name string, gen []byte) ([]byte, error) {
-		if strings.Contains(string(gen), "#FAIL") {
-			return nil, errors.New("overrides.d/20-backpressure.toml:4: edit 1: section \"backend *\" matches nothing in " + name)
+	return func(_ context.Context, req PatchRequest) PatchResult {
+		data := []byte(strings.ReplaceAll(string(req.Generated), old, new))
+		if strings.Contains(string(req.Generated), "#FAIL") {
+			return PatchResult{Data: data, Snippets: testSnippets[:1], Checked: "haproxy -c", Quarantined: []QuarantinedSnippet{
+				{Name: "20-b.toml", Error: "20-b.toml:4: section \"backend *\" matches nothing in " + req.Name}}}
 		}
-		return []byte(strings.ReplaceAll(string(gen), old, new)), nil
+		return PatchResult{Data: data, Snippets: testSnippets, Checked: "haproxy -c"}
 	}
 }
 
@@ -57,17 +68,17 @@ func TestRunShim(t *testing.T) {
 		writeFile(t, cfg, content)
 		return s, cfg
 	}
-	run := func(s *StateDir, argv []string, onErr string, rec *execRecorder) error {
+	run := func(s *StateDir, argv []string, rec *execRecorder) error {
 		return RunShim(context.Background(), ShimConfig{
-			Argv: argv, RealHAProxy: real, StateDir: s, Patcher: replacePatcher("maxconn 1000", "maxconn 1500"),
-			OnPatchError: onErr, OverridesDir: overrides, LauncherPID: 4242, Exec: rec.exec,
+			Argv: argv, RealHAProxy: real, StateDir: s.Path(), Patcher: replacePatcher("maxconn 1000", "maxconn 1500"),
+			OverridesDir: overrides, LauncherPID: 4242, Exec: rec.exec,
 		})
 	}
 
 	t.Run("start patches and execs with -W and the patched copy", func(t *testing.T) {
 		s, cfg := setup(t, "global\n    maxconn 1000\n    stats socket /tmp/x/admin.sock mode 666 level admin expose-fd listeners\nfrontend f\n    bind *:8000\n")
 		var rec execRecorder
-		require.NoError(t, run(s, []string{"-db", "-f", cfg, "-dR"}, "", &rec))
+		require.NoError(t, run(s, []string{"-db", "-f", cfg, "-dR"}, &rec))
 		dir := filepath.Join(s.Path(), InstanceID([]string{cfg}))
 		patched := filepath.Join(dir, PatchedFile)
 		assert.Equal(t, real, rec.argv0)
@@ -84,7 +95,7 @@ func TestRunShim(t *testing.T) {
 		for _, e := range entries {
 			names = append(names, e.Name())
 		}
-		assert.ElementsMatch(t, []string{PatchedFile, InstanceFile, ShimLogFile, "lock"}, names)
+		assert.ElementsMatch(t, []string{PatchedFile, InstanceFile, ShimLogFile, EventsFile, "lock"}, names)
 
 		var in Instance
 		data, err := os.ReadFile(filepath.Join(dir, InstanceFile))
@@ -101,12 +112,17 @@ func TestRunShim(t *testing.T) {
 		assert.Equal(t, "10-a.toml", in.Snippets[0].Name)
 		assert.Len(t, in.Snippets[0].SHA256, 64)
 		assert.FileExists(t, filepath.Join(dir, ShimLogFile))
+		ev, err := readEvents(dir)
+		require.NoError(t, err)
+		assert.Equal(t, Event{At: ev.Start.At, Kind: EventStart, PID: os.Getpid(), Result: ResultPatched}, ev.Start)
+		assert.Equal(t, in.Seq, ev.Seq, "the record is the slot's latest")
+		assert.Equal(t, uint64(1), ev.Counts["start patched"])
 	})
 
 	t.Run("reload argv keeps -sf and -x", func(t *testing.T) {
 		s, cfg := setup(t, "global\n    maxconn 1000\n")
 		var rec execRecorder
-		require.NoError(t, run(s, []string{"-db", "-f", cfg, "-dR", "-sf", "99", "-x", "/tmp/a.sock"}, "", &rec))
+		require.NoError(t, run(s, []string{"-db", "-f", cfg, "-dR", "-sf", "99", "-x", "/tmp/a.sock"}, &rec))
 		patched := filepath.Join(s.Path(), InstanceID([]string{cfg}), PatchedFile)
 		assert.Equal(t, []string{real, "-W", "-db", "-f", patched, "-dR", "-sf", "99", "-x", "/tmp/a.sock"}, rec.argv)
 	})
@@ -114,44 +130,54 @@ func TestRunShim(t *testing.T) {
 	t.Run("version passes straight through", func(t *testing.T) {
 		s, _ := setup(t, "")
 		var rec execRecorder
-		require.NoError(t, run(s, []string{"-vv"}, "", &rec))
+		require.NoError(t, run(s, []string{"-vv"}, &rec))
 		assert.Equal(t, []string{real, "-vv"}, rec.argv)
 	})
 
 	t.Run("check patches into check.cfg and leaves the record alone", func(t *testing.T) {
 		s, cfg := setup(t, "global\n    maxconn 1000\n")
 		var rec execRecorder
-		require.NoError(t, run(s, []string{"-c", "-f", cfg}, "", &rec))
+		require.NoError(t, run(s, []string{"-c", "-f", cfg}, &rec))
 		dir := filepath.Join(s.Path(), InstanceID([]string{cfg}))
 		assert.Equal(t, []string{real, "-c", "-f", filepath.Join(dir, checkFile)}, rec.argv)
 		assert.NoFileExists(t, filepath.Join(dir, InstanceFile))
 		assert.NoFileExists(t, filepath.Join(dir, PatchedFile))
 	})
 
-	t.Run("patch failure fails, never execs, keeps the running master", func(t *testing.T) {
+	t.Run("a failing snippet file is quarantined, and haproxy still runs the others", func(t *testing.T) {
 		s, cfg := setup(t, "global\n    maxconn 1000\n")
 		var rec execRecorder
-		require.NoError(t, run(s, []string{"-db", "-f", cfg}, "", &rec))
+		require.NoError(t, run(s, []string{"-db", "-f", cfg}, &rec))
 		writeFile(t, cfg, "global\n    maxconn 1000\n#FAIL\n")
 		var rec2 execRecorder
-		err := run(s, []string{"-db", "-f", cfg, "-sf", "1"}, OnPatchErrorFail, &rec2)
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "overrides.d/20-backpressure.toml:4")
-		assert.False(t, rec2.called)
-		in, err := s.loadInstance(filepath.Join(s.Path(), InstanceID([]string{cfg})))
+		require.NoError(t, run(s, []string{"-db", "-f", cfg, "-sf", "1"}, &rec2))
+		require.True(t, rec2.called, "a start Ray makes always execs haproxy")
+		dir := filepath.Join(s.Path(), InstanceID([]string{cfg}))
+		in, err := s.loadInstance(dir)
 		require.NoError(t, err)
-		assert.Equal(t, ResultPatchFailed, in.Result)
-		assert.Equal(t, os.Getpid(), in.MasterPID, "the running haproxy stays recorded")
-		assert.Contains(t, in.LastError, "20-backpressure.toml")
+		assert.Equal(t, ResultQuarantined, in.Result)
+		assert.Equal(t, os.Getpid(), in.MasterPID, "the new haproxy is recorded")
+		require.Len(t, in.Quarantined, 1)
+		assert.Equal(t, "20-b.toml", in.Quarantined[0].Name)
+		assert.Contains(t, in.Quarantined[0].Error, "20-b.toml:4")
+		assert.Equal(t, testSnippets[:1], in.Snippets, "the snippets in force")
 		patched, err := os.ReadFile(in.Patched)
 		require.NoError(t, err)
-		assert.NotContains(t, string(patched), "#FAIL", "patched.cfg untouched")
+		assert.Contains(t, string(patched), "maxconn 1500", "the other snippet applies")
+		log, err := os.ReadFile(filepath.Join(dir, ShimLogFile))
+		require.NoError(t, err)
+		assert.Contains(t, string(log), "snippet 20-b.toml left out (quarantined)")
+		ev, err := readEvents(dir)
+		require.NoError(t, err)
+		assert.Equal(t, EventReload, ev.Start.Kind)
+		assert.Equal(t, ResultQuarantined, ev.Start.Result)
+		assert.Contains(t, ev.Start.Error, "20-b.toml quarantined")
 	})
 
 	t.Run("a failure after the patch is in shim.log too", func(t *testing.T) {
 		s, cfg := setup(t, "global\n    maxconn 1000\n")
 		err := RunShim(context.Background(), ShimConfig{
-			Argv: []string{"-db", "-f", cfg}, RealHAProxy: real, StateDir: s, Patcher: replacePatcher("x", "y"),
+			Argv: []string{"-db", "-f", cfg}, RealHAProxy: real, StateDir: s.Path(), Patcher: replacePatcher("x", "y"),
 			Exec: func(string, []string, []string) error { return errors.New("exec format error") },
 		})
 		require.Error(t, err)
@@ -160,25 +186,59 @@ func TestRunShim(t *testing.T) {
 		assert.Contains(t, string(log), "error: "+err.Error())
 	})
 
-	t.Run("passthrough runs the unpatched file and says so loudly", func(t *testing.T) {
-		s, cfg := setup(t, "global\n    maxconn 1000\n#FAIL\n")
+	t.Run("an unpatched result runs a copy of Ray's file and says so loudly", func(t *testing.T) {
+		s, cfg := setup(t, "global\n    maxconn 1000\n")
 		var rec execRecorder
-		require.NoError(t, run(s, []string{"-db", "-f", cfg}, OnPatchErrorPassthrough, &rec))
-		assert.Equal(t, []string{real, "-W", "-db", "-f", cfg}, rec.argv)
+		err := RunShim(context.Background(), ShimConfig{
+			Argv: []string{"-db", "-f", cfg}, RealHAProxy: real, StateDir: s.Path(), Exec: rec.exec,
+			Patcher: func(_ context.Context, req PatchRequest) PatchResult {
+				return PatchResult{Data: req.Generated, Unpatched: "on-patch-error=passthrough: 20-b.toml:4: boom"}
+			},
+		})
+		require.NoError(t, err)
 		dir := filepath.Join(s.Path(), InstanceID([]string{cfg}))
+		// A copy, so that a hot reload can bring the snippets in once fixed.
+		assert.Equal(t, []string{real, "-W", "-db", "-f", filepath.Join(dir, PatchedFile)}, rec.argv)
 		log, err := os.ReadFile(filepath.Join(dir, ShimLogFile))
 		require.NoError(t, err)
-		assert.Contains(t, string(log), "WARNING: on-patch-error=passthrough")
+		assert.Contains(t, string(log), "WARNING: haproxy runs Ray's config WITHOUT the overrides: on-patch-error=passthrough")
 		in, err := s.loadInstance(dir)
 		require.NoError(t, err)
-		assert.Equal(t, ResultPassthrough, in.Result)
-		assert.Equal(t, []string{cfg}, in.Running)
+		assert.Equal(t, ResultUnpatched, in.Result)
+		assert.Contains(t, in.Unpatched, "20-b.toml:4")
+		assert.Empty(t, in.Snippets)
+	})
+
+	t.Run("a state dir that cannot be used runs Ray's file as it is", func(t *testing.T) {
+		_, cfg := setup(t, "global\n    maxconn 1000\n")
+		notDir := filepath.Join(t.TempDir(), "state")
+		writeFile(t, notDir, "a file where the state dir should be")
+		var rec execRecorder
+		var stderr strings.Builder
+		err := RunShim(context.Background(), ShimConfig{
+			Argv: []string{"-db", "-f", cfg, "-sf", "7"}, RealHAProxy: real, StateDir: notDir,
+			Patcher: replacePatcher("x", "y"), Exec: rec.exec, Stderr: &stderr,
+		})
+		require.NoError(t, err)
+		assert.Equal(t, []string{real, "-W", "-db", "-f", cfg, "-sf", "7"}, rec.argv)
+		assert.Contains(t, stderr.String(), "is not a directory")
+		assert.Contains(t, stderr.String(), "WITHOUT the overrides")
+	})
+
+	t.Run("a state dir removed while running is made anew", func(t *testing.T) {
+		s, cfg := setup(t, "global\n    maxconn 1000\n")
+		require.NoError(t, os.RemoveAll(s.Path()))
+		var rec execRecorder
+		require.NoError(t, run(s, []string{"-db", "-f", cfg}, &rec))
+		patched := filepath.Join(s.Path(), InstanceID([]string{cfg}), PatchedFile)
+		assert.Equal(t, []string{real, "-W", "-db", "-f", patched}, rec.argv)
+		assert.FileExists(t, patched)
 	})
 
 	t.Run("no -W when disabled", func(t *testing.T) {
 		s, cfg := setup(t, "global\n")
 		var rec execRecorder
-		err := RunShim(context.Background(), ShimConfig{Argv: []string{"-db", "-f", cfg}, RealHAProxy: real, StateDir: s,
+		err := RunShim(context.Background(), ShimConfig{Argv: []string{"-db", "-f", cfg}, RealHAProxy: real, StateDir: s.Path(),
 			Patcher: replacePatcher("x", "y"), NoMasterWorker: true, Exec: rec.exec})
 		require.NoError(t, err)
 		assert.Equal(t, "-db", rec.argv[1])
@@ -187,7 +247,7 @@ func TestRunShim(t *testing.T) {
 	t.Run("missing config names the file", func(t *testing.T) {
 		s, _ := setup(t, "")
 		var rec execRecorder
-		err := run(s, []string{"-db", "-f", "/nonexistent/haproxy.cfg"}, "", &rec)
+		err := run(s, []string{"-db", "-f", "/nonexistent/haproxy.cfg"}, &rec)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "/nonexistent/haproxy.cfg")
 		assert.False(t, rec.called)
@@ -200,7 +260,7 @@ func TestRunShim(t *testing.T) {
 		link := filepath.Join(t.TempDir(), "haproxy")
 		require.NoError(t, os.Symlink(exe, link))
 		var rec execRecorder
-		err = RunShim(context.Background(), ShimConfig{Argv: []string{"-f", cfg}, RealHAProxy: link, StateDir: s,
+		err = RunShim(context.Background(), ShimConfig{Argv: []string{"-f", cfg}, RealHAProxy: link, StateDir: s.Path(),
 			Patcher: replacePatcher("x", "y"), Exec: rec.exec})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "is serve-launch itself")
@@ -253,7 +313,7 @@ func BenchmarkRunShim(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		err := RunShim(context.Background(), ShimConfig{Argv: []string{"-db", "-f", cfg, "-dR"}, RealHAProxy: real,
-			StateDir: s, Patcher: testPatcher, Exec: rec.exec, Log: io.Discard})
+			StateDir: s.Path(), Patcher: testPatcher, Exec: rec.exec, Log: io.Discard})
 		require.NoError(b, err)
 	}
 }

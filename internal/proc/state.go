@@ -401,19 +401,10 @@ func (s *StateDir) instanceDirs() ([]string, error) {
 	return dirs, nil
 }
 
-// ShimDir creates `<state>/bin/haproxy`, a symlink to the running
-// executable, and returns `<state>/bin`: the directory the launcher puts
-// first on PATH and whose haproxy it sets as RAY_SERVE_HAPROXY_BINARY_PATH.
-// The symlink keeps argv[0]'s base name `haproxy`, which is how the binary
-// knows to act as the shim.
-func ShimDir(s *StateDir) (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("shim: %w", err)
-	}
-	if r, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = r
-	}
+// ShimDir creates `<state>/bin/haproxy`, a symlink to the shim binary, and
+// returns `<state>/bin`: the directory the launcher puts first on PATH, for
+// a Ray that runs plain `haproxy`.
+func ShimDir(s *StateDir, shim string) (string, error) {
 	bin := filepath.Join(s.path, "bin")
 	if err := os.Mkdir(bin, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return "", fmt.Errorf("shim: %w", err)
@@ -422,12 +413,12 @@ func ShimDir(s *StateDir) (string, error) {
 		return "", err
 	}
 	link := filepath.Join(bin, "haproxy")
-	if cur, err := os.Readlink(link); err == nil && cur == exe {
+	if cur, err := os.Readlink(link); err == nil && cur == shim {
 		return bin, nil
 	}
 	tmp := fmt.Sprintf("%s.%d.tmp", link, os.Getpid())
 	os.Remove(tmp)
-	if err := os.Symlink(exe, tmp); err != nil {
+	if err := os.Symlink(shim, tmp); err != nil {
 		return "", fmt.Errorf("shim: %w", err)
 	}
 	if err := os.Rename(tmp, link); err != nil {

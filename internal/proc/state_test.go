@@ -2,10 +2,13 @@ package proc
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -176,18 +179,20 @@ func TestDefaultStateDir(t *testing.T) {
 func TestShimDir(t *testing.T) {
 	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
 	require.NoError(t, err)
-	bin, err := ShimDir(s)
-	require.NoError(t, err)
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	exe, err = filepath.EvalSymlinks(exe)
+	shim := "/opt/serve-launch/bin/serve-launch-shim"
+	bin, err := ShimDir(s, shim)
 	require.NoError(t, err)
 	got, err := os.Readlink(filepath.Join(bin, "haproxy"))
 	require.NoError(t, err)
-	assert.Equal(t, exe, got)
-	// Idempotent.
-	_, err = ShimDir(s)
+	assert.Equal(t, shim, got)
+	// Idempotent, and a new shim replaces the old link.
+	_, err = ShimDir(s, shim)
 	require.NoError(t, err)
+	_, err = ShimDir(s, shim+"2")
+	require.NoError(t, err)
+	got, err = os.Readlink(filepath.Join(bin, "haproxy"))
+	require.NoError(t, err)
+	assert.Equal(t, shim+"2", got)
 }
 
 func TestScanConfig(t *testing.T) {
@@ -225,25 +230,68 @@ listen stats
 	assert.Equal(t, []string{":1"}, scanConfig([]byte(third)).listeners)
 }
 
-func TestStatusLiveness(t *testing.T) {
-	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
-	require.NoError(t, err)
-	// This test process is alive but is not a haproxy running the file, so a
-	// recycled PID is not reported as our haproxy.
-	for _, in := range []*Instance{
-		{Generated: "/a/haproxy.cfg", MasterPID: os.Getpid(), Running: []string{"/a/patched.cfg"}, Result: ResultPatched},
-		{Generated: "/b/haproxy.cfg", MasterPID: 0, Result: ResultPatchFailed, LastError: "overrides.d/10-x.toml:2: boom"},
+func TestStatusStates(t *testing.T) {
+	// A stand-in haproxy: alive, with the running file on its command line.
+	running := filepath.Join(t.TempDir(), "patched.cfg")
+	alive := exec.Command("sh", "-c", "sleep 60", running)
+	require.NoError(t, alive.Start())
+	t.Cleanup(func() { alive.Process.Kill(); alive.Wait() })
+	// A PID that has exited, as a shim killed before exec leaves it.
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run())
+	dead := gone.Process.Pid
+	stopped := time.Now().UTC()
+
+	for _, tt := range []struct {
+		name   string
+		rec    *Instance
+		events *Events
+		state  string
+		detail string
+		stale  bool
+	}{
+		{name: "serving", rec: &Instance{MasterPID: alive.Process.Pid, Running: []string{running}, Result: ResultPatched},
+			state: StateServing},
+		{name: "degraded by a quarantined snippet", rec: &Instance{MasterPID: alive.Process.Pid, Running: []string{running}, Result: ResultQuarantined,
+			Quarantined: []QuarantinedSnippet{{Name: "20-x.toml", Error: "20-x.toml:3: boom"}}},
+			state: StateDegraded, detail: "left out (quarantined): 20-x.toml"},
+		{name: "degraded, unpatched", rec: &Instance{MasterPID: alive.Process.Pid, Running: []string{running}, Result: ResultUnpatched, Unpatched: "the overrides directory: permission denied"},
+			state: StateDegraded, detail: "WITHOUT the overrides: the overrides directory: permission denied"},
+		{name: "a recycled PID is not our haproxy", rec: &Instance{MasterPID: os.Getpid(), Running: []string{"/a/patched.cfg"}, Result: ResultPatched},
+			state: StateDead, detail: fmt.Sprintf("haproxy master %d is not running", os.Getpid())},
+		{name: "never started", rec: &Instance{MasterPID: 0}, state: StateDead, detail: "no haproxy was started"},
+		{name: "a shim killed before exec wedges Ray", rec: &Instance{MasterPID: alive.Process.Pid, Running: []string{running}, Result: ResultPatched, Seq: 3},
+			events: &Events{Seq: 4, Start: Event{Kind: EventReload, PID: dead, Result: ResultStarting}},
+			state:  StateWedged, detail: fmt.Sprintf("(PID %d) died before it ran haproxy", dead)},
+		{name: "a shim at work", rec: &Instance{MasterPID: alive.Process.Pid, Running: []string{running}, Seq: 3},
+			events: &Events{Seq: 4, Start: Event{Kind: EventReload, PID: os.Getpid(), Result: ResultStarting}},
+			state:  StateStarting},
+		{name: "stopped on purpose", rec: &Instance{MasterPID: dead, Running: []string{running}, StoppedAt: &stopped},
+			state: StateStopped},
+		{name: "its launcher has exited", rec: &Instance{MasterPID: dead, Running: []string{running}, LauncherPID: dead},
+			state: StateStopped, detail: "its launcher"},
+		{name: "a record that could not be written is stale", rec: &Instance{MasterPID: alive.Process.Pid, Running: []string{running}, Result: ResultPatched, Seq: 1},
+			events: &Events{Seq: 3, RecordError: "write instance.json: no space left on device",
+				Start: Event{Kind: EventReload, PID: alive.Process.Pid, Result: ResultUnpatched, Error: "unpatched: the patched config could not be written"}},
+			state: StateDegraded, stale: true},
 	} {
-		dir, err := s.instanceDir(InstanceID([]string{in.Generated}))
-		require.NoError(t, err)
-		require.NoError(t, s.saveInstance(dir, in))
-	}
-	st, err := Status(s)
-	require.NoError(t, err)
-	require.Len(t, st, 2)
-	for _, in := range st {
-		assert.False(t, in.Alive, in.Generated)
-		assert.NotEmpty(t, in.ID)
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
+			require.NoError(t, err)
+			dir, err := s.instanceDir("abc")
+			require.NoError(t, err)
+			require.NoError(t, s.saveInstance(dir, tt.rec))
+			if tt.events != nil {
+				require.NoError(t, writeSlot(filepath.Join(dir, EventsFile), tt.events.encode()))
+			}
+			st, err := Status(s)
+			require.NoError(t, err)
+			require.Len(t, st, 1)
+			assert.Equal(t, tt.state, st[0].State, st[0].StateDetail)
+			assert.Contains(t, st[0].StateDetail, tt.detail)
+			assert.Equal(t, tt.stale, st[0].RecordStale)
+			assert.Equal(t, Unhealthy(tt.state), tt.state == StateWedged || tt.state == StateDead || tt.state == StateDegraded)
+		})
 	}
 }
 

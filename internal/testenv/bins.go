@@ -15,11 +15,15 @@ type Binaries struct{ dir string }
 // Launcher is the serve-launch binary.
 func (b Binaries) Launcher() string { return filepath.Join(b.dir, "serve-launch") }
 
+// Shim is the serve-launch-shim binary, which the launcher finds beside
+// serve-launch.
+func (b Binaries) Shim() string { return filepath.Join(b.dir, "serve-launch-shim") }
+
 // Raysim is the raysim binary (Ray Serve's haproxy contract, emulated).
 func (b Binaries) Raysim() string { return filepath.Join(b.dir, "raysim") }
 
 // MainWithBinaries is the body of a TestMain whose tests run the real
-// serve-launch and raysim commands: it builds both into a temporary
+// serve-launch, serve-launch-shim and raysim commands: it builds them into a temporary
 // directory, sets *bins (the one thing TestMain must set), runs the tests
 // and removes the directory. It returns the code for os.Exit. name prefixes
 // its messages and the directory. Only listing the tests (-test.list, as
@@ -39,6 +43,7 @@ func MainWithBinaries(m *testing.M, name string, bins *Binaries) int {
 	// commands: the packages compile in parallel.
 	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
 		"github.com/serve-launch/serve-launch/cmd/serve-launch",
+		"github.com/serve-launch/serve-launch/cmd/serve-launch-shim",
 		"github.com/serve-launch/serve-launch/internal/raysim/cmd/raysim")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
