@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"text/template"
 )
 
 // ApplyOptions controls how overrides are applied.
@@ -91,6 +93,8 @@ type applier struct {
 	// setKept holds the lines a set found already saying its text and so
 	// left with the config's position, each with the set's position.
 	setKept map[*Line]Position
+	// budget is what the templates of this patch may still spend.
+	budget patchBudget
 }
 
 // parsedText is a snippet line's text read as haproxy reads it.
@@ -142,7 +146,7 @@ func (a *applier) render(tl tmplLine, s *Section) (string, bool) {
 	text, ok := a.execute(tl, s)
 	if ok && tl.tmpl != nil {
 		if err := checkBodyLine(text); err != nil {
-			a.errs.Add(tl.pos, "template %q gave %v", tl.text, err)
+			a.errs.Add(tl.pos, "template %q gave %v", shortText(tl.text), err)
 			return "", false
 		}
 	}
@@ -155,10 +159,20 @@ func (a *applier) execute(tl tmplLine, s *Section) (string, bool) {
 		return tl.text, true
 	}
 	var b limitedBuffer
-	t, err := tl.tmpl.Clone()
+	err := a.budget.start(tl.nodes)
+	var t *template.Template
 	if err == nil {
-		t = t.Funcs(templateFuncs(a.opt.Getenv))
+		t, err = tl.tmpl.Clone()
+	}
+	if err == nil {
+		t = t.Funcs(templateFuncs(a.opt.Getenv, &evalBudget{patch: &a.budget}))
 		err = t.Execute(&b, a.context(s))
+	}
+	if err == nil {
+		err = a.budget.spend(b.Len())
+	}
+	if errors.Is(err, errPatchBudgetSpent) {
+		return "", false // reported where the budget ran out
 	}
 	if err != nil {
 		// The same line can fail in one section and not another (.Section).
@@ -166,7 +180,13 @@ func (a *applier) execute(tl tmplLine, s *Section) (string, bool) {
 		if s != nil {
 			where = " in " + s.Title()
 		}
-		a.errs.Add(tl.pos, "template %q%s: %s", tl.text, where, cleanTemplateErr(err))
+		msg := cleanTemplateErr(err)
+		if errors.Is(err, errLineTooLong) {
+			// Said the same whether the output or a value built on the
+			// way passed the limit.
+			msg = errLineTooLong.Error()
+		}
+		a.errs.Add(tl.pos, "template %q%s: %s", shortText(tl.text), where, msg)
 		return "", false
 	}
 	return b.String(), true

@@ -72,6 +72,8 @@ type Snippet struct {
 	SHA256   string
 	edits    []*edit
 	sections []*addSection
+	// nodes counts the parse nodes of the snippet's templates so far.
+	nodes int
 }
 
 // tmplLine is a line of a snippet: a template and the position it came from.
@@ -79,6 +81,9 @@ type tmplLine struct {
 	pos  Position
 	text string
 	tmpl *template.Template // nil when the text has no template action
+	// nodes is the template's number of parse nodes, the most one
+	// evaluation can visit (see checkTemplate).
+	nodes int
 }
 
 type selector struct {
@@ -670,6 +675,11 @@ func checkParams(ps []param) error {
 		if p.flag && !paramFlags[p.name] {
 			return fmt.Errorf("%q has no value and is not a flag serve-launch knows (check, backup, disabled, ssl, ...)", p.name)
 		}
+		if limit, ok := serverLimits[p.name]; ok && !p.flag {
+			if msg := integerProblem(p.name, p.value, limit); msg != "" {
+				return errors.New(msg)
+			}
+		}
 	}
 	return nil
 }
@@ -724,16 +734,30 @@ func (sel selector) match(s *Section) bool {
 func (s *Snippet) loadLine(pos Position, text string, errs *ErrorList) tmplLine {
 	tl := tmplLine{pos: pos, text: text}
 	if strings.Contains(text, "{{") {
-		t, err := template.New(pos.String()).Option("missingkey=error").Funcs(templateFuncs(nil)).Parse(text)
+		// Parsing is linear, but what it builds is what every evaluation
+		// walks: a template is held to the length of the line it writes.
+		if len(text) > MaxLineSize {
+			errs.Add(pos, "template of %d bytes is longer than the limit of %d", len(text), MaxLineSize)
+			return tl
+		}
+		if s.nodes > maxSnippetNodes {
+			return tl // said once, at the template that passed the limit
+		}
+		t, err := template.New(pos.String()).Option("missingkey=error").Funcs(templateFuncs(nil, nil)).Parse(text)
 		if err != nil {
 			errs.Add(pos, "template: %v", cleanTemplateErr(err))
 			return tl
 		}
-		if err := checkTemplate(t); err != nil {
+		nodes, err := checkTemplate(t)
+		if err != nil {
 			errs.Add(pos, "template: %v", err)
 			return tl
 		}
-		tl.tmpl = t
+		if s.nodes += nodes; s.nodes > maxSnippetNodes {
+			errs.Add(pos, "template: the snippet's templates have more than %d parts in all; split it, or write fewer templated lines", maxSnippetNodes)
+			return tl
+		}
+		tl.tmpl, tl.nodes = t, nodes
 	}
 	return tl
 }
@@ -741,8 +765,10 @@ func (s *Snippet) loadLine(pos Position, text string, errs *ErrorList) tmplLine 
 // loadBodyLine loads a line meant for a section body and checks what can be
 // checked before templates run.
 func (s *Snippet) loadBodyLine(pos Position, text string, errs *ErrorList) tmplLine {
+	n := len(*errs)
 	tl := s.loadLine(pos, text, errs)
-	if tl.tmpl == nil {
+	// A template that did not load has its message; its text is no line.
+	if tl.tmpl == nil && len(*errs) == n {
 		if err := checkBodyLine(text); err != nil {
 			errs.Add(pos, "%v", err)
 		}
@@ -775,6 +801,9 @@ func checkBodyLine(text string) error {
 	}
 	if IsSectionKeyword(tok.Words[0]) {
 		return fmt.Errorf("line %q would open a new section: use [[section]] to add one", text)
+	}
+	if p := numericProblem(tok.Words); p != "" {
+		return fmt.Errorf("line %q: %s", text, p)
 	}
 	return nil
 }
