@@ -226,12 +226,16 @@ func (a *applier) newLineOf(s *Section, indent, text string, p parsedText, pos P
 	return l
 }
 
-// sameWords reports whether two lines say the same thing to haproxy.
+// sameWords reports whether two lines say the same thing to haproxy. It
+// compares from the last word: lines of one section that differ mostly
+// share their first words (a keyword, an action), so a difference is found
+// at once, and add and insert compare their line with every line of the
+// section.
 func sameWords(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	for i := range a {
+	for i := len(a) - 1; i >= 0; i-- {
 		if a[i] != b[i] {
 			return false
 		}
@@ -367,7 +371,9 @@ func (s *Section) insertAt(i int, lines ...*Line) {
 	if prev.EOL() == "" {
 		prev.Raw += s.EOL()
 	}
-	s.Body = append(s.Body[:i], append(lines, s.Body[i:]...)...)
+	// In place, growing the slice as append does: a copy of the tail per
+	// insert made thousands of adds to one section quadratic in memory.
+	s.Body = slices.Insert(s.Body, i, lines...)
 }
 
 func (a *applier) set(s *Section, text string, pos Position) {

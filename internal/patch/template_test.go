@@ -95,7 +95,7 @@ func TestTemplateEnvTooLong(t *testing.T) {
 func TestSnippetTemplateParts(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("[[edit]]\nsection = \"backend *\"\nadd = [\n")
-	for i := range 3000 {
+	for i := range 1000 {
 		fmt.Fprintf(&b, "  'http-request set-header X-%d %s',\n", i, strings.Repeat("{{1}}", 60))
 	}
 	b.WriteString("]\n")
