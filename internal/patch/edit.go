@@ -276,16 +276,31 @@ func (a *applier) edit(sn *Snippet, e *edit) {
 	if guard {
 		before = guardFacts(matched)
 	}
+	intrude := !e.force && mayIntrude(e)
+	var view *rayView
+	var intrusions map[string]string
+	if intrude {
+		view = newRayView(a.f)
+		intrusions = view.intrusions(matched)
+	}
 	n := len(a.errs)
 	for _, s := range matched {
 		a.editSection(e, s)
 	}
-	if len(a.errs) > n || !guard {
+	if len(a.errs) > n {
 		return
 	}
-	if lost := lostFacts(before, guardFacts(matched)); len(lost) > 0 {
-		a.errs.Add(e.pos, "edit of %q removes or changes what Ray depends on: %s; set force = true on the edit if you mean it",
-			e.sel.String(), strings.Join(lost, "; "))
+	if guard {
+		if lost := lostFacts(before, guardFacts(matched)); len(lost) > 0 {
+			a.errs.Add(e.pos, "edit of %q removes or changes what Ray depends on: %s; set force = true on the edit if you mean it",
+				e.sel.String(), strings.Join(lost, "; "))
+		}
+	}
+	if intrude {
+		if added := newIntrusions(intrusions, view.intrusions(matched)); len(added) > 0 {
+			a.errs.Add(e.pos, "edit of %q adds what takes over from Ray: %s; set force = true on the edit if you mean it",
+				e.sel.String(), strings.Join(added, "; "))
+		}
 	}
 }
 
@@ -636,6 +651,19 @@ func (a *applier) addSection(sn *Snippet, ns *addSection) {
 		if s.Kind == kind || (proxyKinds[kind] && proxyKinds[s.Kind] && (kind == "listen" || s.Kind == "listen")) {
 			a.errs.Add(ns.pos, "[[section]] %q: the config already has %s (%s); HAProxy refuses duplicate names",
 				header, s.Title(), s.Header.Pos)
+			return
+		}
+	}
+	if !ns.force {
+		// What the new section would hold, checked before it is added.
+		view := newRayView(a.f)
+		s := newSection(NewLine(header, ns.header.pos))
+		for i, text := range lines {
+			s.Body = append(s.Body, NewLine(text, ns.lines[i].pos))
+		}
+		if added := newIntrusions(nil, view.intrusions([]*Section{s})); len(added) > 0 {
+			a.errs.Add(ns.pos, "[[section]] %q adds what takes over from Ray: %s; set force = true on the [[section]] if you mean it",
+				header, strings.Join(added, "; "))
 			return
 		}
 	}

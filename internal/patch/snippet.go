@@ -63,6 +63,7 @@ type sectionDoc struct {
 	Header string   `toml:"header"`
 	Lines  []string `toml:"lines"`
 	Before string   `toml:"before"`
+	Force  bool     `toml:"force"`
 }
 
 // Snippet is one loaded and validated overrides.d file.
@@ -129,6 +130,7 @@ type addSection struct {
 	name   string
 	lines  []tmplLine
 	before *selector
+	force  bool
 }
 
 // positions maps a TOML path such as "edit.0.set.2" to the line it is on.
@@ -479,6 +481,7 @@ var fieldShapes = map[string]string{
 	"section.header":  "a string",
 	"section.lines":   "a list of strings",
 	"section.before":  "a string",
+	"section.force":   "true or false",
 }
 
 var docTables = map[string]string{
@@ -562,7 +565,7 @@ var knownKeys = map[string]string{
 	"edit":        "section, exclude, optional, force, set, add, delete, insert, params",
 	"edit.insert": "before, after, lines",
 	"edit.params": "on, set, delete",
-	"section":     "header, lines, before",
+	"section":     "header, lines, before, force",
 }
 
 // tableNames says where a key is, in the words a snippet author uses.
@@ -592,7 +595,7 @@ func unknownKey(key []string) string {
 
 func (s *Snippet) loadSection(pos positions, i int, sd sectionDoc, errs *ErrorList) *addSection {
 	path := fmt.Sprintf("section.%d", i)
-	ns := &addSection{pos: pos.at(s.Name, path)}
+	ns := &addSection{pos: pos.at(s.Name, path), force: sd.Force}
 	hpos := pos.at(s.Name, path+".header")
 	if strings.TrimSpace(sd.Header) == "" {
 		errs.Add(ns.pos, "[[section]] needs a header, such as header = \"frontend metrics_local\"")
