@@ -86,7 +86,8 @@ type tmplLine struct {
 	text string
 	tmpl *template.Template // nil when the text has no template action
 	// nodes is the template's number of parse nodes, the most one
-	// evaluation can visit (see checkTemplate).
+	// evaluation can visit (see checkTemplate); -1 for a template left
+	// unparsed once the snippet's templates passed maxSnippetNodes.
 	nodes int
 }
 
@@ -849,7 +850,8 @@ func (s *Snippet) loadLine(pos Position, text string, errs *ErrorList) tmplLine 
 			return tl
 		}
 		if s.nodes > maxSnippetNodes {
-			return tl // said once, at the template that passed the limit
+			tl.nodes = -1 // said once, at the template that passed the limit
+			return tl
 		}
 		t, err := template.New(pos.String()).Option("missingkey=error").Funcs(templateFuncs(nil, nil)).Parse(text)
 		if err != nil {
@@ -876,7 +878,7 @@ func (s *Snippet) loadBodyLine(pos Position, text string, errs *ErrorList) tmplL
 	n := len(*errs)
 	tl := s.loadLine(pos, text, errs)
 	// A template that did not load has its message; its text is no line.
-	if tl.tmpl == nil && len(*errs) == n {
+	if tl.tmpl == nil && len(*errs) == n && tl.nodes >= 0 {
 		if err := checkBodyLine(text); err != nil {
 			errs.Add(pos, "%v", err)
 		}

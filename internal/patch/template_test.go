@@ -171,3 +171,19 @@ func TestPrintfBound(t *testing.T) {
 		})
 	}
 }
+
+// TestSnippetTemplatePartsSaidOnce: the templates after the one that passed
+// the snippet's limit are left unparsed without a message each.
+func TestSnippetTemplatePartsSaidOnce(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[[edit]]\nsection = \"global\"\nset = [\n")
+	for i := range 300 {
+		fmt.Fprintf(&b, "  'maxconn %s%d',\n", strings.Repeat("{{1}}", 60), i)
+	}
+	b.WriteString("]\n")
+	_, err := LoadSnippet("x.toml", []byte(b.String()))
+	var list ErrorList
+	require.ErrorAs(t, err, &list)
+	require.Len(t, list, 1, "%v", err)
+	assert.Contains(t, list[0].Error(), "the snippet's templates have more than 65536 parts in all")
+}
