@@ -214,6 +214,7 @@ func (a *applier) newLineOf(s *Section, indent, text string, p parsedText, pos P
 		raw = indent + text + " # serve-launch: " + pos.File + ":" + strconv.Itoa(pos.Line) + eol
 		comment = raw[len(indent)+len(text)+2 : len(raw)-len(eol)]
 	}
+	a.budget.written += len(raw)
 	if !p.plain {
 		return NewLine(raw, pos)
 	}
@@ -285,7 +286,14 @@ func (a *applier) edit(sn *Snippet, e *edit) {
 	}
 	n := len(a.errs)
 	for _, s := range matched {
+		if a.budget.written > maxPatchWritten {
+			return // said where it was passed
+		}
 		a.editSection(e, s)
+		if a.budget.written > maxPatchWritten {
+			a.errs.Add(e.pos, "edit of %q makes the lines snippets write add up to more than %d bytes (its lines times the sections it matches)", e.sel.String(), maxPatchWritten)
+			return
+		}
 	}
 	if len(a.errs) > n {
 		return

@@ -146,9 +146,18 @@ var errLineTooLong = fmt.Errorf("the line is longer than %d bytes", MaxLineSize)
 // needs, in values no longer than a line each.
 var errEvalBudget = fmt.Errorf("the template builds more than %d bytes of text; a line holds at most %d", maxEvalBytes, MaxLineSize)
 
-// patchBudget is what all the template evaluations of one patch may spend.
+// maxPatchWritten bounds the bytes the lines snippets write into one config
+// add up to: a snippet within its 1 MiB, edited into every backend of a
+// large config, would otherwise multiply into gigabytes. It is the limit of
+// a generated config, far more than any real patch writes.
+const maxPatchWritten = 64 << 20
+
+// patchBudget is what all the template evaluations of one patch may spend,
+// and what all the lines it writes add up to.
 type patchBudget struct {
 	steps, bytes int
+	// written counts the bytes of the lines snippets wrote.
+	written int
 	// spent is set once the budget is passed: the template that passed it
 	// has the message, and every later one fails with errPatchBudgetSpent,
 	// unreported, rather than adding a message per section.

@@ -187,3 +187,22 @@ func TestSnippetTemplatePartsSaidOnce(t *testing.T) {
 	require.Len(t, list, 1, "%v", err)
 	assert.Contains(t, list[0].Error(), "the snippet's templates have more than 65536 parts in all")
 }
+
+// TestPatchWritten: a snippet within its size, edited into every backend of
+// a large config, stops where the lines it writes pass the limit of a
+// config instead of multiplying into gigabytes.
+func TestPatchWritten(t *testing.T) {
+	var snippet strings.Builder
+	snippet.WriteString("[[edit]]\nsection = \"backend *\"\nadd = [\n")
+	for i := range 60 {
+		fmt.Fprintf(&snippet, "  'http-request set-header X-%d %s',\n", i, strings.Repeat("x", 16000))
+	}
+	snippet.WriteString("]\n")
+	var cfg strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&cfg, "backend app-%d\n    server s%d 127.0.0.1:%d\n", i, i, 30000+i)
+	}
+	err := badSnippetErr("x.toml", []byte(snippet.String()), []byte(cfg.String()))
+	require.Error(t, err)
+	assert.Equal(t, "x.toml:1: edit of \"backend *\" makes the lines snippets write add up to more than 67108864 bytes (its lines times the sections it matches)", err.Error())
+}
