@@ -112,6 +112,9 @@ func runAction(c *cli.Context, out *output) error {
 	if err != nil {
 		return fmt.Errorf("finding the real haproxy: %v", err)
 	}
+	if err := checkBinary(c, real); err != nil {
+		return err
+	}
 	if !c.Bool("skip-preflight") {
 		rayEnv := launch.Lookup(env.ChildEnviron(os.Environ()))
 		if err := launch.Preflight(c.Context, env, o, real, rayEnv); err != nil {
@@ -260,6 +263,7 @@ func loadEnv(c *cli.Context, out *output) (*envmap.Env, error) {
 		EnvFiles:    c.StringSlice("env-file"),
 		Environ:     os.Environ(),
 		EnvFileWins: c.Bool("env-file-wins"),
+		Perm:        fileChecker(c), InsecureFiles: insecure(c),
 	})
 	if env != nil {
 		for _, w := range env.Warnings() {

@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/perm"
 	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/urfave/cli/v2"
 )
@@ -28,15 +30,53 @@ func noProvenanceFlag() cli.Flag {
 	}
 }
 
-// insecureOverridesFlag turns off the permission checks of the overrides:
-// whoever can write a snippet controls haproxy (which can load Lua), so by
-// default the directory and each snippet must be writable by their owner
-// only and owned by this user or root, as sshd's StrictModes requires.
+// insecureOverridesFlag turns off the permission checks of the files
+// serve-launch trusts: whoever can write a snippet, an env file or the
+// haproxy binary controls haproxy (which can load Lua), so by default each,
+// and the directory holding it, must be writable by its owner only and owned
+// by this user or root, as sshd's StrictModes requires.
 func insecureOverridesFlag() cli.Flag {
 	return &cli.BoolFlag{
 		Name:  "insecure-overrides",
-		Usage: "load snippets even when the overrides directory or a snippet is writable by group or others, or owned by another user than you or root",
+		Usage: "load snippets and env files, and run the haproxy binary, even when they or their directory are writable by group or others, or owned by another user than you or root (warns on every use)",
 	}
+}
+
+// insecure reports whether the command runs with --insecure-overrides.
+func insecure(c *cli.Context) bool { return c.Bool("insecure-overrides") }
+
+// warnInsecure says, on every command run with --insecure-overrides, that
+// the checks are off: a flag left in a start script would otherwise keep
+// them off unnoticed.
+func warnInsecure(c *cli.Context, out *output) {
+	if insecure(c) {
+		out.warnf("--insecure-overrides: the ownership and mode checks of the overrides directory, snippets, env files and the haproxy binary are off; whoever can write them controls haproxy")
+	}
+}
+
+// fileChecker is the ownership and mode check of env files and the haproxy
+// binary, naming --insecure-overrides as the way around where the command
+// takes it.
+func fileChecker(c *cli.Context) *perm.Checker {
+	for _, f := range c.Command.Flags {
+		if slices.Contains(f.Names(), "insecure-overrides") {
+			return perm.New(nil, "(or run with --insecure-overrides)")
+		}
+	}
+	return perm.New(nil, "")
+}
+
+// checkBinary refuses to run a haproxy binary that someone other than this
+// user or root can change (unless --insecure-overrides): run's preflight
+// and check run it, and the shim runs it for Ray.
+func checkBinary(c *cli.Context, path string) error {
+	if insecure(c) {
+		return nil
+	}
+	if p := fileChecker(c).CheckFile(path, "haproxy binary"); p != nil {
+		return p
+	}
+	return nil
 }
 
 // noArgs refuses arguments to a command that takes none. Flag parsing stops
@@ -61,11 +101,13 @@ func requireFlag(c *cli.Context, name string) error {
 }
 
 // loadOverrides loads the snippets named by --overrides, printing warnings
-// and every error.
+// and every error. Every command that takes --insecure-overrides loads
+// them, so this is where the flag's warning is printed.
 func loadOverrides(c *cli.Context, out *output) (*patch.Overrides, error) {
+	warnInsecure(c, out)
 	o, err := patch.LoadDir(c.String("overrides"), patch.LoadOptions{
 		Warn:              func(msg string) { out.warnf("%s", msg) },
-		InsecureOverrides: c.Bool("insecure-overrides"),
+		InsecureOverrides: insecure(c),
 	})
 	if err != nil {
 		return nil, reportErrors(out, err)
@@ -134,6 +176,9 @@ func haproxyCheck(c *cli.Context, out *output, f *patch.File, offersVerbose bool
 	hap, err := exec.LookPath(c.String("haproxy"))
 	if err != nil {
 		return fmt.Errorf("haproxy not found: %v (give --haproxy PATH)", err)
+	}
+	if err := checkBinary(c, hap); err != nil {
+		return err
 	}
 	res, err := patch.Check(c.Context, hap, f)
 	if err != nil {

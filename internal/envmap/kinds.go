@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // haproxyTime matches HAProxy's time format: a number with an optional unit
@@ -77,6 +78,12 @@ func check(v Var, value string) string {
 		if !strings.HasPrefix(value, "/") {
 			return "an absolute path"
 		}
+		// Ray writes the path into haproxy.cfg unquoted, where a space
+		// ends it: "stats socket /tmp/a b.sock" fails haproxy's start.
+		// On haproxy's command line (-f) it is one argument.
+		if v.Section != "argv" && strings.ContainsFunc(value, unicode.IsSpace) {
+			return "an absolute path without spaces (Ray writes it into haproxy.cfg unquoted)"
+		}
 	case KindCommand:
 		if strings.ContainsAny(value, " \t") && !strings.HasPrefix(value, "/") {
 			return "a program name or a path, without arguments"
@@ -85,7 +92,7 @@ func check(v Var, value string) string {
 		return checkBalance(v, value)
 	case KindAddress:
 		host, port, err := net.SplitHostPort(value)
-		if err != nil || host == "" {
+		if err != nil || host == "" || strings.ContainsFunc(host, unicode.IsSpace) {
 			return "a host:port address"
 		}
 		if n, err := strconv.ParseUint(port, 10, 63); err != nil || n < 1 || n > 65535 {
@@ -105,9 +112,12 @@ func check(v Var, value string) string {
 	return ""
 }
 
-// checkBalance checks a "balance" argument: an algorithm name, which for
-// hdr and rdp-cookie may carry "(name)", for random "(draws)", and for
-// url_param must be followed by the parameter name.
+// checkBalance checks a "balance" argument exactly, since Ray writes it
+// into haproxy.cfg unquoted after "balance": one algorithm name, which for
+// hdr must carry "(header)", for rdp-cookie may carry "(name)" and for
+// random "(draws)", and for url_param must be followed by the parameter
+// name, as one more word. Nothing else: a further word would be read as
+// an option of balance, or start a directive of its own.
 func checkBalance(v Var, value string) string {
 	want := "one of " + strings.Join(v.Values, ", ")
 	fields := strings.Fields(value)
@@ -118,18 +128,40 @@ func checkBalance(v Var, value string) string {
 	if !slices.Contains(v.Values, name) {
 		return want
 	}
-	if hasArg && (!strings.HasSuffix(arg, ")") || len(arg) < 2) {
-		return want + `, with a closed "(...)" argument`
+	if hasArg {
+		arg, closed := strings.CutSuffix(arg, ")")
+		switch {
+		case !closed || arg == "":
+			return want + `, with a closed "(...)" argument`
+		case name == "random" && strings.Trim(arg, "0123456789") != "":
+			return `"random" or "random(<draws>)", a number of draws`
+		case name != "hdr" && name != "rdp-cookie" && name != "random":
+			return fmt.Sprintf("%q without an argument", name)
+		case !isToken(arg):
+			return fmt.Sprintf("%s(<name>) with a name of letters, digits, '-', '_' and '.'", name)
+		}
 	}
-	switch name {
-	case "hdr":
-		if !hasArg {
-			return `"hdr(<header name>)"`
-		}
-	case "url_param":
-		if len(fields) < 2 {
-			return `"url_param <parameter name>"`
-		}
+	switch {
+	case name == "hdr" && !hasArg:
+		return `"hdr(<header name>)"`
+	case name == "url_param" && (len(fields) != 2 || !isToken(fields[1])):
+		return `"url_param <parameter name>", one name of letters, digits, '-', '_' and '.'`
+	case name != "url_param" && len(fields) != 1:
+		return fmt.Sprintf("one word, %q, with nothing after it (Ray writes the value after \"balance\" as it is)", fields[0])
 	}
 	return ""
+}
+
+// isToken reports whether s is a header or parameter name haproxy reads as
+// one word: letters, digits, '-', '_' and '.'.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -29,8 +29,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/hashicorp/go-envparse"
+
+	"github.com/serve-launch/serve-launch/internal/perm"
 )
 
 // Source is where a value came from: a line of an env file, the process
@@ -121,6 +124,13 @@ type Options struct {
 	// process's RLIMIT_NOFILE. Tests set it to make the maxconn check
 	// independent of the machine.
 	NoFileLimit uint64
+	// Perm checks the ownership and mode of every env file before it is
+	// read, as snippets are checked: whoever can write one sets
+	// RAY_SERVE_HAPROXY_BINARY_PATH, the program Ray runs. Nil means this
+	// user or root, writable by the owner only, with no way around named.
+	Perm *perm.Checker
+	// InsecureFiles skips the Perm check (--insecure-overrides).
+	InsecureFiles bool
 }
 
 // assignment is one KEY=VALUE from a file or the environment.
@@ -146,9 +156,19 @@ type Env struct {
 func Load(opts Options) (*Env, error) {
 	e := &Env{child: map[string]*string{}}
 
+	checker := opts.Perm
+	if checker == nil {
+		checker = perm.New(nil, "")
+	}
 	fileVals := map[string]assignment{}
 	var fileOrder []string
 	for _, name := range opts.EnvFiles {
+		if !opts.InsecureFiles {
+			if p := checker.CheckFile(name, "env file"); p != nil {
+				e.diags = append(e.diags, Diagnostic{Severity: Error, Source: Source{File: p.Path}, Message: p.Msg})
+				continue
+			}
+		}
 		as, err := readEnvFile(name)
 		if err != nil {
 			e.diags = append(e.diags, err...)
@@ -156,6 +176,10 @@ func Load(opts Options) (*Env, error) {
 		}
 		seen := map[string]Source{}
 		for _, a := range as {
+			if msg := fileOnlyProblem(a); msg != "" {
+				e.errorf(a.key, a.source, "%s", msg)
+				continue
+			}
 			if prev, ok := seen[a.key]; ok {
 				e.warnf(a.key, a.source, "%s is also set at %s; this later line wins", a.key, prev)
 			}
@@ -168,12 +192,26 @@ func Load(opts Options) (*Env, error) {
 	}
 
 	envVals := map[string]assignment{}
+	var envNames []string
 	for _, kv := range opts.Environ {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
 			continue
 		}
+		if _, dup := envVals[k]; !dup {
+			envNames = append(envNames, k)
+		}
 		envVals[k] = assignment{key: k, value: v, source: fromEnvironment()}
+	}
+	// Ray writes these values into haproxy.cfg unquoted: a control
+	// character in one would end or split the line it is written on.
+	sort.Strings(envNames)
+	for _, k := range envNames {
+		if a := envVals[k]; rayValue(k) {
+			if msg := controlProblem(a); msg != "" {
+				e.errorf(k, a.source, "%s", msg)
+			}
+		}
 	}
 
 	// effective resolves one key by the precedence rules.
@@ -214,7 +252,9 @@ func Load(opts Options) (*Env, error) {
 				e.child[v.Name] = nil
 			} else {
 				s.Value, s.Set = a.value, true
-				if want := check(v, a.value); want != "" {
+				if controlProblem(a) != "" {
+					// Reported where it was read, as it was.
+				} else if want := check(v, a.value); want != "" {
 					badValues = append(badValues, Diagnostic{Error, v.Name, a.source,
 						fmt.Sprintf("%s=%s: expected %s, for example %s=%s", v.Name, a.value, want, v.Name, v.Example)})
 				}
@@ -279,6 +319,70 @@ func Load(opts Options) (*Env, error) {
 		return e, errs
 	}
 	return e, nil
+}
+
+// rayValue reports whether name is a variable whose value Ray may write
+// into haproxy.cfg: every RAY_SERVE_* variable, and every one of the Table.
+func rayValue(name string) bool {
+	if strings.HasPrefix(name, "RAY_SERVE_") {
+		return true
+	}
+	_, ok := Lookup(name)
+	return ok
+}
+
+// controlProblem says why a's value cannot be written into haproxy.cfg, or
+// "": a control character (a line break, a tab, ...) in it would end the
+// line Ray writes it on, or split it, and start a directive of its own.
+func controlProblem(a assignment) string {
+	if !rayValue(a.key) {
+		return ""
+	}
+	for _, r := range a.value {
+		if unicode.IsControl(r) {
+			what := ""
+			switch r {
+			case '\n', '\r':
+				what = ", a line break"
+			case '\t':
+				what = ", a tab"
+			}
+			return fmt.Sprintf("%s holds the control character %U%s: Ray writes RAY_SERVE_* values into haproxy.cfg unquoted, where it would start a directive of its own; remove it", a.key, r, what)
+		}
+	}
+	return ""
+}
+
+// fileOnlyProblem says why an env file may not set a, or "". Env files are
+// for Ray's settings and serve-launch's; anything else they set reaches the
+// environment Ray starts in, where LD_PRELOAD or PATH run code of their
+// choice. Unsetting ("KEY=") is allowed: it only takes away.
+func fileOnlyProblem(a assignment) string {
+	if msg := controlProblem(a); msg != "" {
+		return msg
+	}
+	if a.value == "" || raySetting(a.key) {
+		return ""
+	}
+	return fmt.Sprintf("%s is not a setting of Ray or serve-launch: env files are for Ray's settings (RAY_*, SERVE_*, and the accelerator lists such as CUDA_VISIBLE_DEVICES); set %s in the environment serve-launch runs in if you mean it", a.key, a.key)
+}
+
+// raySetting reports whether an env file may set name: Ray's variables
+// (RAY_*), Ray Serve's and serve-launch's (SERVE_*), and the accelerator
+// lists Ray reads to assign devices. The prefixes match in any case, so
+// that a misspelt ray_serve_* name gets its warning with the right name.
+func raySetting(name string) bool {
+	upper := strings.ToUpper(name)
+	if strings.HasPrefix(upper, "RAY_") || strings.HasPrefix(upper, "SERVE_") {
+		return true
+	}
+	switch name {
+	case "CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
+		"NEURON_RT_VISIBLE_CORES", "TPU_VISIBLE_CHIPS", "ONEAPI_DEVICE_SELECTOR",
+		"ASCEND_RT_VISIBLE_DEVICES":
+		return true
+	}
+	return false
 }
 
 func (e *Env) warnf(name string, src Source, format string, args ...any) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serve-launch/serve-launch/internal/perm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -224,8 +225,38 @@ func TestDiagnostics(t *testing.T) {
 			warnings: []string{"F:1: unknown variable RAY_SERVE_HAPROXY_SOMETHING_ELSE_ENTIRELY: Ray ignores it"},
 		},
 		{
-			name: "unrelated names and known families are quiet",
-			file: "PATH=/bin\nRAY_SERVE_HAPROXY_INGRESS_RETRY_ON=conn-failure\nRAY_SERVE_DEFAULT_HTTP_PORT=8000\n",
+			name:    "unrelated names and known families are quiet",
+			file:    "CUDA_VISIBLE_DEVICES=0\nHOME=\nRAY_SERVE_HAPROXY_INGRESS_RETRY_ON=conn-failure\nRAY_SERVE_DEFAULT_HTTP_PORT=8000\n",
+			environ: []string{"PATH=/bin", "LD_PRELOAD=/x.so"},
+		},
+		{
+			name: "env files are for Ray's settings",
+			file: "PATH=/bin\nLD_PRELOAD=/tmp/x/evil.so\nLD_LIBRARY_PATH=/tmp/x\n",
+			errors: []string{
+				"F:1: PATH is not a setting of Ray or serve-launch: env files are for Ray's settings (RAY_*, SERVE_*, and the accelerator lists such as CUDA_VISIBLE_DEVICES); set PATH in the environment serve-launch runs in if you mean it",
+				"F:2: LD_PRELOAD is not a setting of Ray or serve-launch",
+				"F:3: LD_LIBRARY_PATH is not a setting of Ray or serve-launch",
+			},
+		},
+		{
+			name:   "a line break Ray would write into haproxy.cfg",
+			file:   "RAY_SERVE_HAPROXY_BALANCE_ALGORITHM=\"roundrobin\\n    timeout server 1ms\"\n",
+			errors: []string{"F:1: RAY_SERVE_HAPROXY_BALANCE_ALGORITHM holds the control character U+000A, a line break: Ray writes RAY_SERVE_* values into haproxy.cfg unquoted, where it would start a directive of its own; remove it"},
+		},
+		{
+			name:    "a line break from the environment",
+			environ: []string{"RAY_SERVE_HAPROXY_SOCKET_PATH=/tmp/a.sock\n    stats socket /tmp/b.sock level admin"},
+			errors:  []string{"environment: RAY_SERVE_HAPROXY_SOCKET_PATH holds the control character U+000A, a line break"},
+		},
+		{
+			name:    "a control character in a variable of a family",
+			environ: []string{"RAY_SERVE_HAPROXY_H2_MAX_FRAME_SIZE=16384\x01"},
+			errors:  []string{"environment: RAY_SERVE_HAPROXY_H2_MAX_FRAME_SIZE holds the control character U+0001: Ray writes"},
+		},
+		{
+			name:   "a tab",
+			file:   "RAY_SERVE_HAPROXY_RETRY_ON=\"conn-failure\\t503\"\n",
+			errors: []string{"F:1: RAY_SERVE_HAPROXY_RETRY_ON holds the control character U+0009, a tab"},
 		},
 		{
 			name:   "wrong type names file and line",
@@ -360,10 +391,10 @@ func TestEnvFileRoundTrip(t *testing.T) {
 		"RAY_SERVE_HAPROXY_NBTHREAD=4", // Ray's default: left out
 		"RAY_SERVE_HAPROXY_TIMEOUT_SERVER_S=120",
 		`RAY_SERVE_HAPROXY_CONFIG_FILE_LOC="/srv/it's here/haproxy.cfg"`,
-		`RAY_SERVE_HAPROXY_SOCKET_PATH='/srv/a b#c.sock'`,
+		`RAY_SERVE_HAPROXY_SOCKET_PATH='/srv/a#c.sock'`,
 		"RAY_SERVE_HAPROXY_BALANCE_ALGORITHM=url_param session",
 		"RAY_SERVE_HAPROXY_HEALTH_CHECK_FASTINTER=",
-		"UNRELATED=1",
+		"UNRELATED=",
 	}, "\n"))
 	env, err := Load(Options{EnvFiles: []string{f}, Environ: []string{"RAY_SERVE_HAPROXY_TIMEOUT_CLIENT_S=60"}, NoFileLimit: bigLimit})
 	require.NoError(t, err)
@@ -419,4 +450,47 @@ func TestErrorsInInputOrder(t *testing.T) {
 		lines = append(lines, d.Source.String())
 	}
 	assert.Equal(t, []string{g + ":1", f + ":1", f + ":2", f + ":3", f + ":4"}, lines)
+}
+
+// TestEnvFilePermissions: an env file gets the ownership and mode checks
+// snippets get (whoever can write it chooses the program Ray runs), with
+// the path, mode, owner and fix named; InsecureFiles skips them.
+func TestEnvFilePermissions(t *testing.T) {
+	tests := []struct {
+		name     string
+		mode     os.FileMode
+		escape   string
+		insecure bool
+		want     string // "" when the file loads; F stands for its path
+	}{
+		{name: "owner-only", mode: 0o644},
+		{name: "world-writable", mode: 0o666,
+			want: "F: refusing the env file: it is writable by group or others (mode 0666, owner uid "},
+		{name: "fix named", mode: 0o664,
+			want: "and whoever can write it controls haproxy; fix: chmod go-w F"},
+		{name: "escape named where the command has one", mode: 0o666, escape: "(or run with --insecure-overrides)",
+			want: "fix: chmod go-w F (or run with --insecure-overrides)"},
+		{name: "insecure", mode: 0o666, insecure: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, "serve.env", "RAY_SERVE_HAPROXY_BINARY_PATH=/tmp/x/evil.sh\n")
+			require.NoError(t, os.Chmod(path, tt.mode))
+			checker := perm.New(nil, tt.escape)
+			checker.ReadOnly = func(string) bool { return false }
+			env, err := Load(Options{EnvFiles: []string{path}, NoFileLimit: bigLimit, Perm: checker, InsecureFiles: tt.insecure})
+			if tt.want == "" {
+				for _, d := range env.Errors() {
+					assert.NotContains(t, d.Message, "refusing")
+				}
+				got, _ := env.Get("RAY_SERVE_HAPROXY_BINARY_PATH")
+				assert.Equal(t, "/tmp/x/evil.sh", got)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), strings.ReplaceAll(tt.want, "F", path))
+			got, _ := env.Get("RAY_SERVE_HAPROXY_BINARY_PATH")
+			assert.Equal(t, "haproxy", got, "nothing of a refused file is used")
+		})
+	}
 }

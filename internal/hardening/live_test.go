@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +44,18 @@ var badSnippets = []struct {
 		want: "66-firstwins.toml:3: add: global maxconn is first-wins"},
 	{name: "value haproxy refuses", file: "67-haproxy.toml", content: "[[edit]]\nsection = \"defaults\"\nset = [\"timeout client forever\"]\n",
 		want: "timeout client", atReload: true},
+	// Issue 17: the template that took 3.4 GB (the launcher was OOM-killed,
+	// and Ray and haproxy with it), the same bomb without len, and a rule
+	// that would answer Ray's health checks.
+	{name: "template bomb", file: "68-bomb.toml",
+		content: "[[edit]]\nsection = \"global\"\nset = ['maxconnrate {{ $a := \"x\" }}" + strings.Repeat(`{{ $a = printf "%s%s" $a $a }}`, 30) + "{{ len $a }}']\n",
+		want:    `68-bomb.toml:3: template: function "len" is not available in snippets`},
+	{name: "template bomb of printf alone", file: "69-bomb.toml",
+		content: "[[edit]]\nsection = \"global\"\nset = ['maxconnrate {{ $a := \"x\" }}" + strings.Repeat(`{{ $a = printf "%s%s" $a $a }}`, 30) + "{{ $a }}']\n",
+		want:    "in global: the line is longer than 16384 bytes", atReload: true},
+	{name: "guard: deny ahead of Ray's health rules", file: "70-deny.toml",
+		content: "[[edit]]\nsection = \"frontend http_frontend\"\ninsert = [{ before = \"http-request *\", lines = [\"http-request deny\"] }]\n",
+		want:    "70-deny.toml:1: edit of \"frontend http_frontend\" adds what takes over from Ray: frontend http_frontend: http-request deny", atReload: true},
 }
 
 // TestLiveHAProxyStaysUp runs `serve-launch run -- raysim` on the real

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ type result struct {
 	code           int
 	stdout, stderr string
 	took           time.Duration
+	// maxRSS is the command's peak resident memory, in bytes.
+	maxRSS int64
 }
 
 // serveLaunch runs the CLI with args in dir, bounded by timeout, with env
@@ -46,6 +49,11 @@ func runBin(t *testing.T, bin, dir string, timeout time.Duration, env []string, 
 	start := time.Now()
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.maxRSS = ru.Maxrss << 10 // Linux counts it in KiB
+		}
+	}
 	if ctx.Err() != nil {
 		t.Fatalf("%s %q did not finish within %s", filepath.Base(bin), args, timeout)
 	}

@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"text/template"
 )
 
 // ApplyOptions controls how overrides are applied.
@@ -91,6 +93,8 @@ type applier struct {
 	// setKept holds the lines a set found already saying its text and so
 	// left with the config's position, each with the set's position.
 	setKept map[*Line]Position
+	// budget is what the templates of this patch may still spend.
+	budget patchBudget
 }
 
 // parsedText is a snippet line's text read as haproxy reads it.
@@ -142,7 +146,7 @@ func (a *applier) render(tl tmplLine, s *Section) (string, bool) {
 	text, ok := a.execute(tl, s)
 	if ok && tl.tmpl != nil {
 		if err := checkBodyLine(text); err != nil {
-			a.errs.Add(tl.pos, "template %q gave %v", tl.text, err)
+			a.errs.Add(tl.pos, "template %q gave %v", shortText(tl.text), err)
 			return "", false
 		}
 	}
@@ -155,10 +159,20 @@ func (a *applier) execute(tl tmplLine, s *Section) (string, bool) {
 		return tl.text, true
 	}
 	var b limitedBuffer
-	t, err := tl.tmpl.Clone()
+	err := a.budget.start(tl.nodes)
+	var t *template.Template
 	if err == nil {
-		t = t.Funcs(templateFuncs(a.opt.Getenv))
+		t, err = tl.tmpl.Clone()
+	}
+	if err == nil {
+		t = t.Funcs(templateFuncs(a.opt.Getenv, &evalBudget{patch: &a.budget}))
 		err = t.Execute(&b, a.context(s))
+	}
+	if err == nil {
+		err = a.budget.spend(b.Len())
+	}
+	if errors.Is(err, errPatchBudgetSpent) {
+		return "", false // reported where the budget ran out
 	}
 	if err != nil {
 		// The same line can fail in one section and not another (.Section).
@@ -166,7 +180,13 @@ func (a *applier) execute(tl tmplLine, s *Section) (string, bool) {
 		if s != nil {
 			where = " in " + s.Title()
 		}
-		a.errs.Add(tl.pos, "template %q%s: %s", tl.text, where, cleanTemplateErr(err))
+		msg := cleanTemplateErr(err)
+		if errors.Is(err, errLineTooLong) {
+			// Said the same whether the output or a value built on the
+			// way passed the limit.
+			msg = errLineTooLong.Error()
+		}
+		a.errs.Add(tl.pos, "template %q%s: %s", shortText(tl.text), where, msg)
 		return "", false
 	}
 	return b.String(), true
@@ -194,6 +214,7 @@ func (a *applier) newLineOf(s *Section, indent, text string, p parsedText, pos P
 		raw = indent + text + " # serve-launch: " + pos.File + ":" + strconv.Itoa(pos.Line) + eol
 		comment = raw[len(indent)+len(text)+2 : len(raw)-len(eol)]
 	}
+	a.budget.written += len(raw)
 	if !p.plain {
 		return NewLine(raw, pos)
 	}
@@ -206,12 +227,16 @@ func (a *applier) newLineOf(s *Section, indent, text string, p parsedText, pos P
 	return l
 }
 
-// sameWords reports whether two lines say the same thing to haproxy.
+// sameWords reports whether two lines say the same thing to haproxy. It
+// compares from the last word: lines of one section that differ mostly
+// share their first words (a keyword, an action), so a difference is found
+// at once, and add and insert compare their line with every line of the
+// section.
 func sameWords(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	for i := range a {
+	for i := len(a) - 1; i >= 0; i-- {
 		if a[i] != b[i] {
 			return false
 		}
@@ -252,16 +277,38 @@ func (a *applier) edit(sn *Snippet, e *edit) {
 	if guard {
 		before = guardFacts(matched)
 	}
+	intrude := !e.force && mayIntrude(e)
+	var view *rayView
+	var intrusions map[string]string
+	if intrude {
+		view = newRayView(a.f)
+		intrusions = view.intrusions(matched)
+	}
 	n := len(a.errs)
 	for _, s := range matched {
+		if a.budget.written > maxPatchWritten {
+			return // said where it was passed
+		}
 		a.editSection(e, s)
+		if a.budget.written > maxPatchWritten {
+			a.errs.Add(e.pos, "edit of %q makes the lines snippets write add up to more than %d bytes (its lines times the sections it matches)", e.sel.String(), maxPatchWritten)
+			return
+		}
 	}
-	if len(a.errs) > n || !guard {
+	if len(a.errs) > n {
 		return
 	}
-	if lost := lostFacts(before, guardFacts(matched)); len(lost) > 0 {
-		a.errs.Add(e.pos, "edit of %q removes or changes what Ray depends on: %s; set force = true on the edit if you mean it",
-			e.sel.String(), strings.Join(lost, "; "))
+	if guard {
+		if lost := lostFacts(before, guardFacts(matched)); len(lost) > 0 {
+			a.errs.Add(e.pos, "edit of %q removes or changes what Ray depends on: %s; set force = true on the edit if you mean it",
+				e.sel.String(), strings.Join(lost, "; "))
+		}
+	}
+	if intrude {
+		if added := newIntrusions(intrusions, view.intrusions(matched)); len(added) > 0 {
+			a.errs.Add(e.pos, "edit of %q adds what takes over from Ray: %s; set force = true on the edit if you mean it",
+				e.sel.String(), strings.Join(added, "; "))
+		}
 	}
 }
 
@@ -347,7 +394,9 @@ func (s *Section) insertAt(i int, lines ...*Line) {
 	if prev.EOL() == "" {
 		prev.Raw += s.EOL()
 	}
-	s.Body = append(s.Body[:i], append(lines, s.Body[i:]...)...)
+	// In place, growing the slice as append does: a copy of the tail per
+	// insert made thousands of adds to one section quadratic in memory.
+	s.Body = slices.Insert(s.Body, i, lines...)
 }
 
 func (a *applier) set(s *Section, text string, pos Position) {
@@ -610,6 +659,19 @@ func (a *applier) addSection(sn *Snippet, ns *addSection) {
 		if s.Kind == kind || (proxyKinds[kind] && proxyKinds[s.Kind] && (kind == "listen" || s.Kind == "listen")) {
 			a.errs.Add(ns.pos, "[[section]] %q: the config already has %s (%s); HAProxy refuses duplicate names",
 				header, s.Title(), s.Header.Pos)
+			return
+		}
+	}
+	if !ns.force {
+		// What the new section would hold, checked before it is added.
+		view := newRayView(a.f)
+		s := newSection(NewLine(header, ns.header.pos))
+		for i, text := range lines {
+			s.Body = append(s.Body, NewLine(text, ns.lines[i].pos))
+		}
+		if added := newIntrusions(nil, view.intrusions([]*Section{s})); len(added) > 0 {
+			a.errs.Add(ns.pos, "[[section]] %q adds what takes over from Ray: %s; set force = true on the [[section]] if you mean it",
+				header, strings.Join(added, "; "))
 			return
 		}
 	}

@@ -3,6 +3,7 @@ package patch
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -39,6 +40,13 @@ func guardFacts(sections []*Section) map[string]string {
 				}
 			}
 		}
+		if isRayGRPCFrontend(s) {
+			for _, l := range s.Body {
+				if w := l.Words; len(w) >= 2 && w[0] == "use_backend" {
+					facts[fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))] = "Ray routes each application to its backend by these rules"
+				}
+			}
+		}
 		if isRayHTTPFrontend(s) {
 			acls := map[string]bool{}
 			for _, l := range s.Body {
@@ -53,6 +61,9 @@ func guardFacts(sections []*Section) map[string]string {
 			}
 			for _, l := range s.Body {
 				w := l.Words
+				if len(w) >= 2 && w[0] == "use_backend" {
+					facts[fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))] = "Ray routes each application to its backend by these rules"
+				}
 				if len(w) >= 2 && w[0] == "http-request" {
 					for _, x := range w {
 						if acls[x] {
@@ -71,7 +82,7 @@ func guardFacts(sections []*Section) map[string]string {
 // edit that can remove or rewrite such a line needs the guard check, which
 // keeps the check off the path of the common edits (timeouts, options,
 // default-server params) on configs with thousands of servers.
-var guardKeywords = map[string]bool{"stats": true, "server": true, "server-template": true, "bind": true, "acl": true}
+var guardKeywords = map[string]bool{"stats": true, "server": true, "server-template": true, "bind": true, "acl": true, "use_backend": true}
 
 // mayTripGuard reports whether e can remove or change a guarded line: add and
 // insert only add lines, params keep a server's name, and set only replaces
@@ -136,4 +147,280 @@ func lostFacts(before, after map[string]string) []string {
 	}
 	sort.Strings(lost)
 	return lost
+}
+
+// The facts above are lines Ray needs kept. The intrusions below are lines
+// Ray needs kept out: each is harmless to haproxy -c and silently takes
+// over something of Ray's. An edit or [[section]] that adds one is refused
+// unless it says force = true.
+
+// rayView is what the intrusion guards need to know of Ray's config, taken
+// before an edit runs.
+type rayView struct {
+	// adminPaths are the paths of Ray's admin sockets (level admin), and
+	// adminLines the lines that open them.
+	adminPaths map[string]bool
+	adminLines map[*Line]bool
+	// ports maps each port Ray's listeners bind to the section Ray gave it
+	// and what it is ("Ray's HTTP port").
+	ports map[int]rayPort
+	// rules are the rules of Ray's HTTP frontends that answer /-/healthz
+	// and /-/routes, and sections are Ray's own proxies (frontend, backend,
+	// listen), as opposed to those a [[section]] added.
+	rules    map[*Line]bool
+	sections map[*Section]bool
+	// globals are the file's global sections, where admin sockets are.
+	globals []*Section
+}
+
+type rayPort struct {
+	owner *Section
+	what  string
+}
+
+// newRayView reads Ray's admin sockets, ports, health and route rules and
+// sections from f. A section a snippet added is not Ray's: its header came
+// from the snippet, or says so in its provenance comment.
+func newRayView(f *File) *rayView {
+	v := &rayView{adminPaths: map[string]bool{}, adminLines: map[*Line]bool{}, ports: map[int]rayPort{}, rules: map[*Line]bool{}, sections: map[*Section]bool{}}
+	for _, s := range f.Sections {
+		if s.Kind == "global" {
+			v.globals = append(v.globals, s)
+		}
+		if s.Header.Pos.File != f.Name || strings.Contains(s.Header.Comment, "serve-launch:") {
+			continue
+		}
+		switch {
+		case s.Kind == "global":
+			for _, l := range s.Body {
+				if w := l.Words; len(w) >= 3 && w[0] == "stats" && w[1] == "socket" && hasWord(w, "admin") {
+					v.adminPaths[w[2]] = true
+					v.adminLines[l] = true
+				}
+			}
+			continue
+		case !proxyKinds[s.Kind]:
+			continue
+		}
+		v.sections[s] = true
+		what := ""
+		switch {
+		case isRayHTTPFrontend(s):
+			what = "Ray's HTTP port"
+			for _, l := range rayHTTPRules(s) {
+				v.rules[l] = true
+			}
+		case isRayGRPCFrontend(s):
+			what = "Ray's gRPC port"
+		case s.Kind == "frontend" && s.Name == "prometheus":
+			what = "Ray's metrics port"
+		case s.Kind == "listen" && s.Name == "stats":
+			what = "Ray's stats port"
+		default:
+			continue
+		}
+		for _, l := range s.Body {
+			if len(l.Words) >= 2 && l.Words[0] == "bind" {
+				for _, r := range bindPorts(l.Words[1]) {
+					for p := r[0]; p <= r[1] && p-r[0] < 1<<16; p++ {
+						v.ports[p] = rayPort{owner: s, what: what}
+					}
+				}
+			}
+		}
+	}
+	return v
+}
+
+// rayHTTPRules returns the rules of Ray's HTTP frontend s that answer
+// /-/healthz and /-/routes: the http-request rules naming an acl on those
+// paths.
+func rayHTTPRules(s *Section) []*Line {
+	acls := map[string]bool{}
+	for _, l := range s.Body {
+		if w := l.Words; len(w) >= 3 && w[0] == "acl" && (hasWord(w, "/-/healthz") || hasWord(w, "/-/routes")) {
+			acls[w[1]] = true
+		}
+	}
+	var rules []*Line
+	for _, l := range s.Body {
+		if w := l.Words; len(w) >= 2 && w[0] == "http-request" {
+			for _, x := range w {
+				if acls[x] {
+					rules = append(rules, l)
+					break
+				}
+			}
+		}
+	}
+	return rules
+}
+
+// isRayGRPCFrontend reports whether s is the frontend that serves Ray's
+// gRPC port (Ray after 2.55): grpc_frontend, which answers Ray's Healthz.
+func isRayGRPCFrontend(s *Section) bool {
+	if s.Kind != "frontend" && s.Kind != "listen" {
+		return false
+	}
+	if s.Name == "grpc_frontend" {
+		return true
+	}
+	for _, l := range s.Body {
+		if len(l.Words) > 0 && l.Words[0] == "acl" && hasWord(l.Words, "/ray.serve.RayServeAPIService/Healthz") {
+			return true
+		}
+	}
+	return false
+}
+
+// bindPorts returns the TCP port ranges of a bind address such as
+// "0.0.0.0:8000", ":9101", "*:8404", "[::]:8000", "ipv4@:80,ipv6@:80" or
+// ":8000-8010". Unix sockets, inherited file descriptors, QUIC (UDP) and
+// addresses haproxy fills in from its environment have none.
+func bindPorts(addr string) [][2]int {
+	var out [][2]int
+	for _, a := range strings.Split(addr, ",") {
+		if i := strings.IndexByte(a, '@'); i >= 0 {
+			switch a[:i] {
+			case "ipv4", "ipv6", "tcp", "tcp4", "tcp6":
+				a = a[i+1:]
+			default:
+				continue // unix@, abns@, fd@, sockpair@, quic4@, ...
+			}
+		}
+		i := strings.LastIndexByte(a, ':')
+		if i < 0 || strings.HasPrefix(a, "/") || strings.Contains(a, "$") {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(a[i+1:], "-")
+		if !isRange {
+			hi = lo
+		}
+		l, err1 := strconv.Atoi(lo)
+		h, err2 := strconv.Atoi(hi)
+		if err1 != nil || err2 != nil || l < 1 || h < l || h > 65535 {
+			continue
+		}
+		out = append(out, [2]int{l, h})
+	}
+	return out
+}
+
+// answers are the http-request actions that answer, drop or hold a request
+// themselves instead of letting later rules see it.
+var answers = map[string]bool{
+	"deny": true, "reject": true, "tarpit": true, "redirect": true, "return": true,
+	"auth": true, "silent-drop": true, "use-service": true,
+}
+
+// intrusionKeywords are the first words of the lines an intrusion can be;
+// an edit that writes none of them (and no templated first word) cannot add
+// one, which keeps the check off the common edits on large configs.
+var intrusionKeywords = map[string]bool{"stats": true, "bind": true, "disabled": true, "http-request": true, "tcp-request": true}
+
+// mayIntrude reports whether e writes a line an intrusion can be.
+func mayIntrude(e *edit) bool {
+	lines := append(append([]tmplLine(nil), e.set...), e.add...)
+	for _, op := range e.insert {
+		lines = append(lines, op.lines...)
+	}
+	for _, tl := range lines {
+		f := strings.Fields(tl.text)
+		if len(f) > 0 && (intrusionKeywords[f[0]] || strings.Contains(f[0], "{{")) {
+			return true
+		}
+	}
+	return false
+}
+
+// intrusions lists what sections hold that takes over something of Ray's,
+// each with the sentence saying what Ray needs instead.
+func (v *rayView) intrusions(sections []*Section) map[string]string {
+	found := map[string]string{}
+	for _, s := range sections {
+		last := -1 // Ray's last health or route rule in s
+		for i, l := range s.Body {
+			if v.rules[l] {
+				last = i
+			}
+		}
+		for i, l := range s.Body {
+			w := l.Words
+			if len(w) == 0 {
+				continue
+			}
+			line := fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))
+			switch {
+			case s.Kind == "global" && len(w) >= 3 && w[0] == "stats" && w[1] == "socket" && v.adminPaths[w[2]] && v.secondSocket(s, l):
+				found[line] = fmt.Sprintf("a second stats socket on Ray's admin socket path %s: Ray talks to haproxy over this path and needs level admin there, and reloads pass it to -x", w[2])
+			case w[0] == "bind" && len(w) >= 2:
+				for _, r := range bindPorts(w[1]) {
+					if p, ok := v.portIn(r, s); ok {
+						found[line] = fmt.Sprintf("%s %d belongs to %s: another bind on it can take Ray's connections, and with SERVE_SOCKET_REUSE_PORT_ENABLED=1 haproxy shares the port without a word", v.ports[p].what, p, v.ports[p].owner.Title())
+						break
+					}
+				}
+			case w[0] == "disabled" && v.sections[s]:
+				found[line] = "Ray's frontends and backends must stay enabled: a disabled one stops serving Ray's traffic"
+			case last >= 0 && i < last && w[0] == "http-request" && len(w) >= 2 && answers[w[1]] && !v.rules[l]:
+				found[line] = "a rule that can answer, deny or redirect ahead of Ray's /-/healthz and /-/routes rules takes over Ray's health checks and route listing; put it after them, with insert before = \"use_backend *\""
+			case last >= 0 && w[0] == "tcp-request" && (hasWord(w, "reject") || hasWord(w, "silent-drop")):
+				found[line] = "a tcp-request rule that can drop connections runs ahead of Ray's /-/healthz and /-/routes rules, wherever it is written; use an http-request rule after them"
+			}
+		}
+	}
+	return found
+}
+
+// secondSocket reports whether the stats socket line l of s shares its
+// path with another line of a global section, s included, and is not Ray's
+// own: an edit may rewrite Ray's line in place (a tighter mode), but not
+// open the path twice.
+func (v *rayView) secondSocket(s *Section, l *Line) bool {
+	if v.adminLines[l] {
+		return false
+	}
+	n := 0
+	count := func(g *Section) {
+		for _, x := range g.Body {
+			if w := x.Words; len(w) >= 3 && w[0] == "stats" && w[1] == "socket" && w[2] == l.Words[2] {
+				n++
+			}
+		}
+	}
+	count(s)
+	for _, g := range v.globals {
+		if g != s {
+			count(g)
+		}
+	}
+	return n > 1
+}
+
+// portIn returns a port of r that Ray binds in another section than s.
+func (v *rayView) portIn(r [2]int, s *Section) (int, bool) {
+	for p := r[0]; p <= r[1] && p-r[0] < 1<<16; p++ {
+		if rp, ok := v.ports[p]; ok && rp.owner != s {
+			return p, true
+		}
+	}
+	return 0, false
+}
+
+// newIntrusions returns the intrusions of after that before did not have,
+// grouped by the reason, as lostFacts does.
+func newIntrusions(before, after map[string]string) []string {
+	byWhy := map[string][]string{}
+	for k, why := range after {
+		if _, ok := before[k]; !ok {
+			byWhy[why] = append(byWhy[why], k)
+		}
+	}
+	var added []string
+	for why, lines := range byWhy {
+		sort.Strings(lines)
+		added = append(added, fmt.Sprintf("%s (%s)", strings.Join(lines, ", "), why))
+	}
+	sort.Strings(added)
+	return added
 }

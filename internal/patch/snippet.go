@@ -6,14 +6,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/template"
 	"unicode"
 
@@ -60,6 +63,7 @@ type sectionDoc struct {
 	Header string   `toml:"header"`
 	Lines  []string `toml:"lines"`
 	Before string   `toml:"before"`
+	Force  bool     `toml:"force"`
 }
 
 // Snippet is one loaded and validated overrides.d file.
@@ -72,6 +76,8 @@ type Snippet struct {
 	SHA256   string
 	edits    []*edit
 	sections []*addSection
+	// nodes counts the parse nodes of the snippet's templates so far.
+	nodes int
 }
 
 // tmplLine is a line of a snippet: a template and the position it came from.
@@ -79,6 +85,10 @@ type tmplLine struct {
 	pos  Position
 	text string
 	tmpl *template.Template // nil when the text has no template action
+	// nodes is the template's number of parse nodes, the most one
+	// evaluation can visit (see checkTemplate); -1 for a template left
+	// unparsed once the snippet's templates passed maxSnippetNodes.
+	nodes int
 }
 
 type selector struct {
@@ -121,14 +131,89 @@ type addSection struct {
 	name   string
 	lines  []tmplLine
 	before *selector
+	force  bool
 }
 
 // positions maps a TOML path such as "edit.0.set.2" to the line it is on.
 type positions map[string]int
 
+// The shape of a snippet is small: tables of a few keys holding lists of
+// lines. TOML allows far more, and some of it costs the decoder and the
+// position walk time and memory out of proportion to the file (a key of
+// 500,000 dotted parts, tens of thousands of tables), so tomlPositions
+// refuses a file past these bounds before it is decoded. Each is far above
+// what any real snippet needs.
+const (
+	// maxKeyParts bounds the dotted parts of a key or table name.
+	maxKeyParts = 8
+	// maxKeyLen bounds a key or table name, in bytes.
+	maxKeyLen = 256
+	// maxNesting bounds how deep arrays and inline tables nest.
+	maxNesting = 8
+	// maxTables bounds the [[edit]] and [[section]] tables and the inline
+	// tables (insert and params entries) of one snippet.
+	maxTables = 512
+	// maxValues bounds the keys and array elements of one snippet: about
+	// the number of lines it may write.
+	maxValues = 2048
+)
+
+// tomlScan is the state of one walk of tomlPositions.
+type tomlScan struct {
+	file   string
+	p      unstable.Parser
+	eols   []int // offsets of the file's line breaks
+	pos    positions
+	single ErrorList
+	tables int
+	values int
+	// limit is the first bound of the snippet's shape the file passes.
+	limit *Error
+}
+
+// line is the line a node starts on, or 0 when the node has no position.
+// The line breaks are indexed once: asking the parser for each node's
+// position scans the file from its start every time.
+func (sc *tomlScan) line(n *unstable.Node) int {
+	if n.Raw.Length == 0 {
+		return 0
+	}
+	return sort.SearchInts(sc.eols, int(n.Raw.Offset)) + 1
+}
+
+// exceeds records that the file passes a bound at line, once.
+func (sc *tomlScan) exceeds(line int, format string, args ...any) {
+	if sc.limit == nil {
+		sc.limit = Errorf(Position{File: sc.file, Line: max(line, 1)}, format, args...)
+	}
+}
+
+// key reads the parts of a key, refusing one longer or deeper than any
+// snippet key; the first part's line is returned with them.
+func (sc *tomlScan) key(it unstable.Iterator) ([]string, int) {
+	var parts []string
+	l, size := 0, 0
+	for it.Next() {
+		n := it.Node()
+		if l == 0 {
+			l = sc.line(n)
+		}
+		size += len(n.Data) + 1
+		if len(parts) == maxKeyParts || size > maxKeyLen {
+			sc.exceeds(l, "key is longer than any snippet key (more than %d parts or %d bytes)", maxKeyParts, maxKeyLen)
+			return nil, l
+		}
+		parts = append(parts, string(n.Data))
+	}
+	return parts, l
+}
+
 // tomlPositions walks the TOML syntax tree of data and records the line of
 // every array-table entry, key and array element, so that errors and
-// provenance comments can name the line a value came from.
+// provenance comments can name the line a value came from. It runs before
+// the file is decoded, and stops at the first bound of the snippet's shape
+// the file passes (see maxValues), returned as limit. On a TOML syntax
+// error it stops there, and the decoder names the error.
 //
 // single lists every [table] header, such as [edit] for [[edit]]: every
 // table of a snippet is an array of tables, and go-toml decodes a single
@@ -136,72 +221,82 @@ type positions map[string]int
 // would fall back to the header's line and name the wrong line in errors
 // and provenance comments. The check rides on this walk so that a snippet
 // is not parsed once more on every haproxy start.
-func tomlPositions(file string, data []byte) (pos positions, single ErrorList) {
-	pos = positions{}
-	counts := map[string]int{}
-	var p unstable.Parser
-	p.Reset(data)
-	line := func(n *unstable.Node) int {
-		if n.Raw.Length == 0 {
-			return 0
+func tomlPositions(file string, data []byte) (pos positions, single ErrorList, limit *Error) {
+	sc := &tomlScan{file: file, pos: positions{}}
+	for i, c := range data {
+		if c == '\n' {
+			sc.eols = append(sc.eols, i)
 		}
-		return p.Shape(n.Raw).Start.Line
 	}
-	var value func(path string, n *unstable.Node, fallback int)
-	keyValue := func(prefix string, kv *unstable.Node) {
-		var parts []string
-		l := 0
-		it := kv.Key()
-		for it.Next() {
-			parts = append(parts, string(it.Node().Data))
-			if l == 0 {
-				l = line(it.Node())
-			}
+	counts := map[string]int{}
+	sc.p.Reset(data)
+	var value func(path string, n *unstable.Node, fallback, depth int)
+	keyValue := func(prefix string, kv *unstable.Node, depth int) {
+		parts, l := sc.key(kv.Key())
+		if sc.limit != nil {
+			return
+		}
+		if sc.values++; sc.values > maxValues {
+			sc.exceeds(l, "snippet has more than %d keys and list entries; split it into several files", maxValues)
+			return
 		}
 		path := prefix + strings.Join(parts, ".")
-		pos[path] = l
-		value(path, kv.Value(), l)
+		sc.pos[path] = l
+		value(path, kv.Value(), l, depth)
 	}
-	value = func(path string, n *unstable.Node, fallback int) {
-		switch n.Kind {
-		case unstable.Array:
-			i := 0
-			it := n.Children()
-			for it.Next() {
-				child := it.Node()
-				p := path + "." + strconv.Itoa(i)
-				l := line(child)
-				if l == 0 {
-					l = fallback
-				}
-				pos[p] = l
-				value(p, child, l)
-				i++
+	value = func(path string, n *unstable.Node, fallback, depth int) {
+		if n.Kind != unstable.Array && n.Kind != unstable.InlineTable {
+			return
+		}
+		if depth == maxNesting {
+			sc.exceeds(fallback, "lists and tables nest more than %d deep", maxNesting)
+			return
+		}
+		if n.Kind == unstable.InlineTable {
+			if sc.tables++; sc.tables > maxTables {
+				sc.exceeds(fallback, "snippet has more than %d tables; split it into several files", maxTables)
+				return
 			}
-		case unstable.InlineTable:
 			it := n.Children()
-			for it.Next() {
+			for it.Next() && sc.limit == nil {
 				if it.Node().Kind == unstable.KeyValue {
-					keyValue(path+".", it.Node())
+					keyValue(path+".", it.Node(), depth+1)
 				}
 			}
+			return
+		}
+		i := 0
+		it := n.Children()
+		for it.Next() && sc.limit == nil {
+			child := it.Node()
+			p := path + "." + strconv.Itoa(i)
+			l := sc.line(child)
+			if l == 0 {
+				l = fallback
+			}
+			if sc.values++; sc.values > maxValues {
+				sc.exceeds(l, "snippet has more than %d keys and list entries; split it into several files", maxValues)
+				return
+			}
+			sc.pos[p] = l
+			value(p, child, l, depth+1)
+			i++
 		}
 	}
 	prefix := ""
-	for p.NextExpression() {
-		e := p.Expression()
+	for sc.limit == nil && sc.p.NextExpression() {
+		e := sc.p.Expression()
 		switch e.Kind {
 		case unstable.KeyValue:
-			keyValue(prefix, e)
+			keyValue(prefix, e, 0)
 		case unstable.Table, unstable.ArrayTable:
-			var parts []string
-			l := 0
-			it := e.Key()
-			for it.Next() {
-				parts = append(parts, string(it.Node().Data))
-				if l == 0 {
-					l = line(it.Node())
-				}
+			parts, l := sc.key(e.Key())
+			if sc.limit != nil {
+				break
+			}
+			if sc.tables++; sc.tables > maxTables {
+				sc.exceeds(l, "snippet has more than %d tables; split it into several files", maxTables)
+				break
 			}
 			// Resolve every part but the last to the current entry of its array.
 			path := ""
@@ -222,13 +317,13 @@ func tomlPositions(file string, data []byte) (pos positions, single ErrorList) {
 				path += "." + strconv.Itoa(n)
 			} else {
 				name := strings.Join(parts, ".")
-				single.Add(Position{File: file, Line: l}, "[%s] is a single table; snippets take arrays of tables: write [[%s]]", name, name)
+				sc.single.Add(Position{File: file, Line: l}, "[%s] is a single table; snippets take arrays of tables: write [[%s]]", name, name)
 			}
-			pos[path] = l
+			sc.pos[path] = l
 			prefix = path + "."
 		}
 	}
-	return pos, single
+	return sc.pos, sc.single, sc.limit
 }
 
 // at returns the position of a TOML path, falling back to its parents.
@@ -260,12 +355,20 @@ func LoadSnippet(name string, data []byte) (*Snippet, error) {
 	// mark, which go-toml reads as a key ("invalid character ... 'ï'"); it
 	// carries nothing, so it is skipped. The digest above covers it still.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	// The shape is checked first, on the bytes and then on the syntax tree:
+	// decoding a file far outside it costs more than both.
+	if err := prescanTOML(file, data); err != nil {
+		return nil, ErrorList{err}
+	}
+	pos, single, limit := tomlPositions(file, data)
+	if limit != nil {
+		return nil, ErrorList{limit}
+	}
 	var doc snippetDoc
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, tomlErrors(file, data, err)
+		return nil, tomlErrors(file, pos, err)
 	}
-	pos, single := tomlPositions(file, data)
 	if len(single) > 0 {
 		return nil, single
 	}
@@ -290,18 +393,19 @@ func LoadSnippet(name string, data []byte) (*Snippet, error) {
 	return s, nil
 }
 
-// tomlErrors turns go-toml's errors into positioned errors.
-func tomlErrors(file string, data []byte, err error) error {
+// tomlErrors turns go-toml's errors into positioned errors; pos are the
+// file's positions, for the full names of unknown keys.
+func tomlErrors(file string, pos positions, err error) error {
 	var errs ErrorList
 	var strict *toml.StrictMissingError
 	var de *toml.DecodeError
 	switch {
 	case errors.As(err, &strict):
-		pos, _ := tomlPositions(file, data)
+		byLine := pos.byLine()
 		for i := range strict.Errors {
 			row, col := strict.Errors[i].Position()
 			key := strict.Errors[i].Key()
-			errs.Add(Position{File: file, Line: row, Col: col}, "%s", unknownKey(pos.table(key, row)))
+			errs.Add(Position{File: file, Line: row, Col: col}, "%s", unknownKey(tableAt(byLine[row], key)))
 		}
 	case errors.As(err, &de):
 		row, col := de.Position()
@@ -312,18 +416,27 @@ func tomlErrors(file string, data []byte, err error) error {
 	return errs
 }
 
-// table returns the full key of an unknown key that go-toml reports: for a
-// key inside an inline table of an array, such as insert = [{ befor = ... }],
-// go-toml leaves out "insert", so the key is looked up by its line in the
-// syntax tree.
-func (p positions) table(key []string, row int) []string {
+// byLine groups the paths of p by their line, for tableAt.
+func (p positions) byLine() map[int][]string {
+	m := map[int][]string{}
+	for path, line := range p {
+		m[line] = append(m[line], path)
+	}
+	return m
+}
+
+// tableAt returns the full key of an unknown key that go-toml reports, given
+// the paths on its line: for a key inside an inline table of an array, such
+// as insert = [{ befor = ... }], go-toml leaves out "insert", so the key is
+// looked up by its line in the syntax tree.
+func tableAt(paths []string, key []string) []string {
 	if len(key) == 0 {
 		return key
 	}
 	name := key[len(key)-1]
 	best := key
-	for path, line := range p {
-		if line != row || (path != name && !strings.HasSuffix(path, "."+name)) {
+	for _, path := range paths {
+		if path != name && !strings.HasSuffix(path, "."+name) {
 			continue
 		}
 		var parts []string
@@ -369,6 +482,7 @@ var fieldShapes = map[string]string{
 	"section.header":  "a string",
 	"section.lines":   "a list of strings",
 	"section.before":  "a string",
+	"section.force":   "true or false",
 }
 
 var docTables = map[string]string{
@@ -452,7 +566,7 @@ var knownKeys = map[string]string{
 	"edit":        "section, exclude, optional, force, set, add, delete, insert, params",
 	"edit.insert": "before, after, lines",
 	"edit.params": "on, set, delete",
-	"section":     "header, lines, before",
+	"section":     "header, lines, before, force",
 }
 
 // tableNames says where a key is, in the words a snippet author uses.
@@ -482,7 +596,7 @@ func unknownKey(key []string) string {
 
 func (s *Snippet) loadSection(pos positions, i int, sd sectionDoc, errs *ErrorList) *addSection {
 	path := fmt.Sprintf("section.%d", i)
-	ns := &addSection{pos: pos.at(s.Name, path)}
+	ns := &addSection{pos: pos.at(s.Name, path), force: sd.Force}
 	hpos := pos.at(s.Name, path+".header")
 	if strings.TrimSpace(sd.Header) == "" {
 		errs.Add(ns.pos, "[[section]] needs a header, such as header = \"frontend metrics_local\"")
@@ -670,6 +784,11 @@ func checkParams(ps []param) error {
 		if p.flag && !paramFlags[p.name] {
 			return fmt.Errorf("%q has no value and is not a flag serve-launch knows (check, backup, disabled, ssl, ...)", p.name)
 		}
+		if limit, ok := serverLimits[p.name]; ok && !p.flag {
+			if msg := integerProblem(p.name, p.value, limit); msg != "" {
+				return errors.New(msg)
+			}
+		}
 	}
 	return nil
 }
@@ -724,16 +843,31 @@ func (sel selector) match(s *Section) bool {
 func (s *Snippet) loadLine(pos Position, text string, errs *ErrorList) tmplLine {
 	tl := tmplLine{pos: pos, text: text}
 	if strings.Contains(text, "{{") {
-		t, err := template.New(pos.String()).Option("missingkey=error").Funcs(templateFuncs(nil)).Parse(text)
+		// Parsing is linear, but what it builds is what every evaluation
+		// walks: a template is held to the length of the line it writes.
+		if len(text) > MaxLineSize {
+			errs.Add(pos, "template of %d bytes is longer than the limit of %d", len(text), MaxLineSize)
+			return tl
+		}
+		if s.nodes > maxSnippetNodes {
+			tl.nodes = -1 // said once, at the template that passed the limit
+			return tl
+		}
+		t, err := template.New(pos.String()).Option("missingkey=error").Funcs(templateFuncs(nil, nil)).Parse(text)
 		if err != nil {
 			errs.Add(pos, "template: %v", cleanTemplateErr(err))
 			return tl
 		}
-		if err := checkTemplate(t); err != nil {
+		nodes, err := checkTemplate(t)
+		if err != nil {
 			errs.Add(pos, "template: %v", err)
 			return tl
 		}
-		tl.tmpl = t
+		if s.nodes += nodes; s.nodes > maxSnippetNodes {
+			errs.Add(pos, "template: the snippet's templates have more than %d parts in all; split it, or write fewer templated lines", maxSnippetNodes)
+			return tl
+		}
+		tl.tmpl, tl.nodes = t, nodes
 	}
 	return tl
 }
@@ -741,8 +875,10 @@ func (s *Snippet) loadLine(pos Position, text string, errs *ErrorList) tmplLine 
 // loadBodyLine loads a line meant for a section body and checks what can be
 // checked before templates run.
 func (s *Snippet) loadBodyLine(pos Position, text string, errs *ErrorList) tmplLine {
+	n := len(*errs)
 	tl := s.loadLine(pos, text, errs)
-	if tl.tmpl == nil {
+	// A template that did not load has its message; its text is no line.
+	if tl.tmpl == nil && len(*errs) == n && tl.nodes >= 0 {
 		if err := checkBodyLine(text); err != nil {
 			errs.Add(pos, "%v", err)
 		}
@@ -775,6 +911,9 @@ func checkBodyLine(text string) error {
 	}
 	if IsSectionKeyword(tok.Words[0]) {
 		return fmt.Errorf("line %q would open a new section: use [[section]] to add one", text)
+	}
+	if p := numericProblem(tok.Words); p != "" {
+		return fmt.Errorf("line %q: %s", text, p)
 	}
 	return nil
 }
@@ -898,31 +1037,13 @@ func LoadDir(dir string, opt LoadOptions) (*Overrides, error) {
 			}
 			continue
 		}
-		st, err := os.Stat(path)
-		if err != nil {
-			errs.Add(Position{File: path}, "%s", snippetFileErr(path, err))
+		data, ferr := readSnippetFile(dir, name, perms, opt)
+		if ferr != nil {
+			errs = append(errs, ferr)
 			continue
 		}
-		if perms != nil && !st.IsDir() {
-			if err := perms.checkFile(dir, name); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-		}
-		if st.IsDir() {
-			if opt.Warn != nil {
-				opt.Warn(fmt.Sprintf("%s: ignored: a directory", path))
-			}
-			continue
-		}
-		if st.Size() > MaxSnippetSize {
-			errs.Add(Position{File: name}, "snippet is %d bytes, more than the limit of %d", st.Size(), MaxSnippetSize)
-			continue
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			errs.Add(Position{File: path}, "%s", snippetFileErr(path, err))
-			continue
+		if data == nil {
+			continue // a directory, warned about
 		}
 		sn, err := LoadSnippet(name, data)
 		if err != nil {
@@ -938,6 +1059,85 @@ func LoadDir(dir string, opt LoadOptions) (*Overrides, error) {
 		o.Snippets = append(o.Snippets, sn)
 	}
 	return o, errs.Err()
+}
+
+// readSnippetFile reads the snippet dir/name, checking its ownership and
+// mode with perms unless perms is nil (--insecure-overrides). A directory
+// is skipped with a warning: it returns nil data and no error. Anything but
+// a regular file (or a symlink to one) is refused before it is opened, with
+// or without perms: a FIFO with a writer, or /dev/zero, would be read for
+// as long as it gives bytes. The file is opened without blocking, checked
+// again once open (it may have been swapped since the stat), and read up to
+// MaxSnippetSize.
+func readSnippetFile(dir, name string, perms *permChecker, opt LoadOptions) ([]byte, *Error) {
+	path := filepath.Join(dir, name)
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, Errorf(Position{File: path}, "%s", snippetFileErr(path, err))
+	}
+	if st.IsDir() {
+		if opt.Warn != nil {
+			opt.Warn(fmt.Sprintf("%s: ignored: a directory", path))
+		}
+		return nil, nil
+	}
+	if !st.Mode().IsRegular() {
+		return nil, notRegular(path, st.Mode())
+	}
+	if perms != nil {
+		if err := perms.checkFile(dir, name); err != nil {
+			return nil, err
+		}
+	}
+	if st.Size() > MaxSnippetSize {
+		return nil, Errorf(Position{File: name}, "snippet is %d bytes, more than the limit of %d", st.Size(), MaxSnippetSize)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, Errorf(Position{File: path}, "%s", snippetFileErr(path, err))
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil {
+		return nil, Errorf(Position{File: path}, "%s", snippetFileErr(path, err))
+	}
+	if !st.Mode().IsRegular() {
+		return nil, notRegular(path, st.Mode())
+	}
+	data := make([]byte, 0, min(st.Size(), MaxSnippetSize)+1)
+	for len(data) <= MaxSnippetSize {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, Errorf(Position{File: path}, "%s", snippetFileErr(path, err))
+		}
+		if len(data) == cap(data) && len(data) <= MaxSnippetSize {
+			// It grew since the stat: room for the rest, up to the limit.
+			data = slices.Grow(data, min(2*cap(data), MaxSnippetSize+1)-len(data))
+		}
+	}
+	if len(data) > MaxSnippetSize {
+		return nil, Errorf(Position{File: name}, "snippet is more than the limit of %d bytes", MaxSnippetSize)
+	}
+	return data, nil
+}
+
+// notRegular refuses a snippet that is no regular file, naming what it is.
+func notRegular(path string, mode fs.FileMode) *Error {
+	what := "not a regular file"
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		what = "a FIFO (named pipe)"
+	case mode&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case mode&fs.ModeDevice != 0:
+		what = "a block device"
+	case mode&fs.ModeSocket != 0:
+		what = "a socket"
+	}
+	return Errorf(Position{File: path}, "refusing the snippet: it is %s, not a regular file (or a symlink to one), and is not read", what)
 }
 
 // ignoredSilently reports hidden files, editor leftovers and examples
