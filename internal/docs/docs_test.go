@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
+	"github.com/serve-launch/serve-launch/internal/testenv"
 )
 
 const (
@@ -95,11 +95,7 @@ func renderRay(t *testing.T) rayConfig {
 // so a missing binary is a failure, never a skip.
 func haproxyBinary(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatalf("haproxy is not on PATH: the cookbook test runs the real `haproxy -c` on every recipe; install it (Debian: apt-get install -y haproxy): %v", err)
-	}
-	return bin
+	return testenv.HAProxy(t)
 }
 
 // recipeFiles lists docs/examples/cookbook/*.toml in byte order of the name,
