@@ -27,16 +27,18 @@ func TestMain(m *testing.M) {
 // TestScripts runs every CLI scenario in testdata/script. The scenarios run
 // plain haproxy (check, migrate --check, the shim looking for the real
 // one), so the tests' haproxy ($HAPROXY, else PATH's) comes first on their
-// PATH, and $HAPROXY_VERSION (major.minor) lets a scenario assert what one
-// version says differently (and a condition [haproxy>=X.Y] picks lines by version).
+// PATH ($HAPROXY_BIN is its path), and $HAPROXY_VERSION (major.minor) lets
+// a scenario assert what one version says differently (and a condition
+// [haproxy>=X.Y] picks lines by version).
 func TestScripts(t *testing.T) {
-	dir := testenv.HAProxyDir(t)
+	dir, bin := testenv.HAProxyDir(t), testenv.HAProxy(t)
 	version := testenv.Version(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("PATH", dir+string(os.PathListSeparator)+env.Getenv("PATH"))
 			env.Setenv("HAPROXY_VERSION", version.String())
+			env.Setenv("HAPROXY_BIN", bin)
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
