@@ -19,7 +19,6 @@ package hapkw
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,32 +31,42 @@ type Version struct{ Major, Minor int }
 // haproxy >=2.8.20,<2.9.
 func Ray() Version { return Version{2, 8} }
 
-var versionRE = regexp.MustCompile(`^(\d+)\.(\d+)(?:\.\d+)?$`)
-
 // ParseVersion reads "2.8" (or "2.8.20", whose patch level is dropped).
+// Package hapkw compiles no regexp and builds nothing at init: the shim is
+// the same binary, and package init runs on every haproxy start.
 func ParseVersion(s string) (Version, error) {
-	m := versionRE.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return Version{}, fmt.Errorf("haproxy version %q: want MAJOR.MINOR, such as 2.8", s)
+	parts := strings.Split(strings.TrimSpace(s), ".")
+	if len(parts) == 2 || len(parts) == 3 {
+		var nums [3]int
+		ok := true
+		for i, p := range parts {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 0 || p != strconv.Itoa(n) {
+				ok = false
+				break
+			}
+			nums[i] = n
+		}
+		if ok {
+			return Version{nums[0], nums[1]}, nil
+		}
 	}
-	major, _ := strconv.Atoi(m[1])
-	minor, _ := strconv.Atoi(m[2])
-	return Version{major, minor}, nil
+	return Version{}, fmt.Errorf("haproxy version %q: want MAJOR.MINOR, such as 2.8", s)
 }
-
-var bannerRE = regexp.MustCompile(`(?i)HA-?Proxy version (\d+)\.(\d+)`)
 
 // BannerVersion reads the version from `haproxy -v` output ("HAProxy
 // version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/").
 func BannerVersion(out string) (Version, error) {
-	m := bannerRE.FindStringSubmatch(out)
-	if m == nil {
-		first, _, _ := strings.Cut(out, "\n")
-		return Version{}, fmt.Errorf("haproxy -v does not say its version: %q", first)
+	first, _, _ := strings.Cut(out, "\n")
+	words := strings.Fields(first)
+	if len(words) >= 3 && (words[0] == "HAProxy" || words[0] == "HA-Proxy") && words[1] == "version" {
+		// "2.6.12-1+deb12u4": the release before any "-" suffix.
+		rel, _, _ := strings.Cut(words[2], "-")
+		if v, err := ParseVersion(rel); err == nil {
+			return v, nil
+		}
 	}
-	major, _ := strconv.Atoi(m[1])
-	minor, _ := strconv.Atoi(m[2])
-	return Version{major, minor}, nil
+	return Version{}, fmt.Errorf("haproxy -v does not say its version: %q", first)
 }
 
 func (v Version) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
@@ -108,18 +117,14 @@ type Keyword struct {
 	Removed Version
 }
 
-// catalog is the parsed table, parsed on first use: the shim, which is the
-// same binary, never pays for it.
+// catalog is the parsed table, parsed on first lookup: the shim, which is
+// the same binary, never pays for it, nor do the commands other than check.
 type catalog struct {
-	manuals  []Version
 	keywords map[Context]map[string]Keyword
 }
 
 var parsed = sync.OnceValue(func() catalog {
 	c := catalog{keywords: map[Context]map[string]Keyword{}}
-	for _, v := range strings.Fields(manualVersions) {
-		c.manuals = append(c.manuals, mustVersion(v))
-	}
 	for _, line := range strings.Split(strings.TrimSpace(table), "\n") {
 		f := strings.Split(line, "\t")
 		if len(f) != 4 {
@@ -149,7 +154,13 @@ func mustVersion(s string) Version {
 
 // Manuals returns the versions of the manuals the catalog was read from,
 // oldest first: the versions a check can target.
-func Manuals() []Version { return append([]Version(nil), parsed().manuals...) }
+func Manuals() []Version {
+	var out []Version
+	for _, v := range strings.Fields(manualVersions) {
+		out = append(out, mustVersion(v))
+	}
+	return out
+}
 
 // ManualTags returns the tags of HAProxy's repository the manuals were read
 // at, as the generated table records them.
