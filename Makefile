@@ -23,9 +23,15 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# test runs everything, including the end-to-end tests against the real haproxy.
+# test runs everything, including the end-to-end tests against the real
+# haproxy: PATH's, or HAPROXY's (`make test HAPROXY=/path/to/haproxy` runs
+# the whole suite on that binary; no test falls back to PATH then). A path
+# is made absolute, since go test runs each package in its own directory.
+HAPROXY ?=
 test: fmt-check vet build
-	$(GO) test -count=1 -timeout 15m ./...
+	@hap='$(if $(findstring /,$(HAPROXY)),$(abspath $(HAPROXY)),$(HAPROXY))'; \
+	echo "test: haproxy $${hap:-on PATH}: $$("$${hap:-haproxy}" -v 2>&1 | head -n 1)"; \
+	HAPROXY="$$hap" $(GO) test -count=1 -timeout 15m ./...
 
 # bench measures serve-launch against haproxy side by side (Go benchmarks of
 # the patch engine, render vs haproxy -c, start overhead, wrk through the shim,

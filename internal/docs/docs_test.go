@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -20,8 +19,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/serve-launch/serve-launch/internal/hapkw"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
+	"github.com/serve-launch/serve-launch/internal/testenv"
 )
 
 const (
@@ -95,11 +96,7 @@ func renderRay(t *testing.T) rayConfig {
 // so a missing binary is a failure, never a skip.
 func haproxyBinary(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatalf("haproxy is not on PATH: the cookbook test runs the real `haproxy -c` on every recipe; install it (Debian: apt-get install -y haproxy): %v", err)
-	}
-	return bin
+	return testenv.HAProxy(t)
 }
 
 // recipeFiles lists docs/examples/cookbook/*.toml in byte order of the name,
@@ -125,7 +122,8 @@ func loadRecipe(t *testing.T, path string) *patch.Snippet {
 // applyAndCheck applies the snippets to rc's config, runs haproxy -c on the
 // result and fails with haproxy's own messages on an ALERT, or on a WARNING
 // about a line a snippet wrote (a recipe must not add warnings). It returns
-// the patched config.
+// the patched config. Every keyword the recipes write must be in Ray's
+// HAProxy (2.8), which may not be the haproxy at hand.
 func applyAndCheck(t *testing.T, haproxy string, rc rayConfig, snippets ...*patch.Snippet) string {
 	t.Helper()
 	o := &patch.Overrides{Dir: cookbookDir, Snippets: snippets}
@@ -133,6 +131,10 @@ func applyAndCheck(t *testing.T, haproxy string, rc rayConfig, snippets ...*patc
 	f, err := patch.Parse("ray-2.55.cfg", rc.cfg)
 	require.NoError(t, err)
 	require.NoError(t, o.Apply(f, patch.ApplyOptions{Getenv: getenv}))
+	// Whatever haproxy runs the test, a recipe must suit the HAProxy Ray ships.
+	for _, fd := range hapkw.Check(f, hapkw.Ray()) {
+		t.Errorf("a recipe writes a keyword Ray's HAProxy lacks: %s", fd)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

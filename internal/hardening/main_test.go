@@ -43,7 +43,9 @@ func runBin(t *testing.T, bin, dir string, timeout time.Duration, env []string, 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	// The tests' haproxy first on PATH: the shim and a check without
+	// --haproxy look for plain haproxy there.
+	cmd.Env = append(append(os.Environ(), testenv.HAProxyPATH(t)), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()

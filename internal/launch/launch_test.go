@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -15,14 +14,14 @@ import (
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func haproxyPath(t *testing.T) string {
-	p, err := exec.LookPath("haproxy")
-	require.NoError(t, err, "haproxy is not on PATH: install it (apt-get install -y haproxy); .ci/run does")
-	return p
+	t.Helper()
+	return testenv.HAProxy(t)
 }
 
 func loadEnv(t *testing.T, environ ...string) *envmap.Env {

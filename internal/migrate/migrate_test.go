@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
+	"github.com/serve-launch/serve-launch/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -188,8 +188,7 @@ func hasParam(words, want []string) bool {
 // as carried (or already the default) is in the right Ray section with their
 // value, and that haproxy -c accepts the result.
 func TestAppliedToRayShape(t *testing.T) {
-	hap, err := exec.LookPath("haproxy")
-	require.NoError(t, err, "haproxy must be on PATH for these tests (apt-get install -y haproxy)")
+	hap := testenv.HAProxy(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			res := migrateCase(t, tc.name)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/serve-launch/serve-launch/internal/testenv"
 )
 
 // repoOverrides loads the overrides.d shipped at the repository root.
@@ -79,7 +81,6 @@ func writeRunnable(t testing.TB, cfg []byte) string {
 // requireHAProxy finds the real haproxy or fails: CI installs it, so a
 // missing haproxy is a broken setup, not a reason to skip.
 func requireHAProxy(t testing.TB) string {
-	path, err := exec.LookPath("haproxy")
-	require.NoError(t, err, "haproxy is not on PATH: install it (apt-get install -y haproxy); .ci/run does")
-	return path
+	t.Helper()
+	return testenv.HAProxy(t)
 }

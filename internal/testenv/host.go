@@ -4,21 +4,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
-
-// HAProxy returns the haproxy on PATH. Tests that claim haproxy behaviour
-// call it first: without haproxy they fail with the way to fix it, because
-// a skip would let CI pass while proving nothing.
-func HAProxy(t testing.TB) string {
-	t.Helper()
-	p, err := exec.LookPath("haproxy")
-	require.NoError(t, err, "these tests run the real haproxy and never skip: install it (apt-get install -y haproxy, as .ci/run does)")
-	return p
-}
 
 // FreePort returns a TCP port that nothing listens on at 127.0.0.1 now.
 //
