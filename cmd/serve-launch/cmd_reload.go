@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/launch"
 	"github.com/serve-launch/serve-launch/internal/proc"
@@ -20,9 +19,9 @@ func reloadCommand(out *output) *cli.Command {
 		Description: `Does on demand what "serve-launch run" does when overrides.d changes: loads
 the snippets, then for every live haproxy in the state dir re-patches the
 latest generated file, checks new snippet lines with haproxy -c, and reloads
-the master with SIGUSR2. A snippet file that fails to load, to apply or to
-pass haproxy -c is left out (quarantined) and reported, as Ray's next start
-would leave it out; reload then exits 1.
+the master with SIGUSR2. When a snippet file fails to load, to apply or to
+pass haproxy -c, it reports every error and changes nothing (each haproxy
+keeps its current config), and exits 1.
 Sending SIGHUP to "serve-launch run" does the same for the haproxy started
 under it. Give reload the
 --overrides and --env-file flags run was given: Ray's next own reload patches
@@ -52,6 +51,7 @@ Example:
 			if err != nil {
 				return err
 			}
+			warnInsecure(c, out)
 			state, err := openStateDir(c)
 			if err != nil {
 				return err
@@ -67,7 +67,7 @@ Example:
 			}
 			rep, loadErr, err := r.Reload(c.Context)
 			if loadErr != nil {
-				out.errorf("some snippet files do not load; they are left out (quarantined) and the others apply:")
+				out.errorf("the overrides are not valid; every haproxy keeps its current config:")
 				_ = reportErrors(out, loadErr)
 			}
 			if c.String("format") == "json" {
@@ -83,9 +83,7 @@ Example:
 						line += "  (" + r.Detail + ")"
 					}
 					fmt.Fprintln(out.stdout, line)
-					for _, q := range r.Quarantined {
-						fmt.Fprintf(out.stdout, "  quarantined %s: %s\n", q.Name, strings.ReplaceAll(q.Error, "\n", "\n    "))
-					}
+
 				}
 				if len(rep.Instances) == 0 {
 					fmt.Fprintf(out.stdout, "no haproxy recorded in %s\n", filepath.Clean(state.Path()))
@@ -95,7 +93,7 @@ Example:
 				return err
 			}
 			for _, r := range rep.Instances {
-				if r.Outcome == proc.OutcomeFailed || len(r.Quarantined) > 0 {
+				if r.Outcome == proc.OutcomeFailed {
 					return exitWith(1, nil)
 				}
 			}

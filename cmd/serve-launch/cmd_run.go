@@ -176,6 +176,7 @@ func runAction(c *cli.Context, out *output) error {
 		defer reloading.Unlock()
 		reloadOverrides(ctx, out, reloader)
 	}
+	defer proc.RegisterLauncher(state, os.Getpid())()
 	guard := &proc.Guard{State: state, Shim: shim, LauncherPID: os.Getpid(),
 		Report: func(msg string) { out.errorf("%s", msg) }}
 	go guard.Run(ctx)
@@ -285,27 +286,21 @@ func loadEnv(c *cli.Context, out *output) (*envmap.Env, error) {
 
 // reloadOverrides re-patches and gracefully reloads every live haproxy
 // started under this launcher with the overrides as they are now, and says
-// what it did. A snippet file that fails is reported and left out, as Ray's
-// next start through the shim would leave it out.
+// what it did. A change with a snippet file that fails changes nothing and
+// is reported, file:line and all.
 func reloadOverrides(ctx context.Context, out *output, r *launch.Reloader) {
 	rep, loadErr, err := r.Reload(ctx)
 	if loadErr != nil {
-		out.errorf("overrides changed, and some snippet files do not load; they are left out (quarantined) and the others apply:")
+		out.errorf("overrides changed but are not valid; haproxy keeps its current config:")
 		_ = reportErrors(out, loadErr)
 	}
-	if err != nil {
+	if err != nil && loadErr == nil {
 		out.errorf("reload: %v", err)
 	}
 	for _, res := range rep.Instances {
-		for _, q := range res.Quarantined {
-			if loadErr == nil || !strings.Contains(loadErr.Error(), q.Name) {
-				out.errorf("snippet %s left out (quarantined) of haproxy %d:", q.Name, res.MasterPID)
-				out.errorf("%s", q.Error)
-			}
-		}
 		switch res.Outcome {
 		case proc.OutcomeReloaded:
-			out.infof("reloaded haproxy %d (%s)%s", res.MasterPID, res.Generated, quarantineNote(res.Quarantined))
+			out.infof("reloaded haproxy %d (%s)", res.MasterPID, res.Generated)
 		case proc.OutcomeUnchanged:
 			// Silent, but for a record brought up to date: the user who
 			// fixed a snippet hears that it took.
@@ -313,6 +308,9 @@ func reloadOverrides(ctx context.Context, out *output, r *launch.Reloader) {
 				out.infof("haproxy %d (%s) %s", res.MasterPID, res.Generated, res.Detail)
 			}
 		case proc.OutcomeFailed:
+			if loadErr != nil {
+				break // said above
+			}
 			out.errorf("reload of haproxy %d (%s) failed, it keeps its current config: %s", res.MasterPID, res.Generated, res.Detail)
 		case proc.OutcomeSkipped:
 			// Not an error, but these overrides do not reach that haproxy
@@ -320,14 +318,6 @@ func reloadOverrides(ctx context.Context, out *output, r *launch.Reloader) {
 			out.warnf("haproxy %d (%s) not reloaded: %s", res.MasterPID, res.Generated, res.Detail)
 		}
 	}
-}
-
-// quarantineNote says how many snippet files a reload left out.
-func quarantineNote(qs []proc.QuarantinedSnippet) string {
-	if len(qs) == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" without %d quarantined snippet files (serve-launch status says which)", len(qs))
 }
 
 // logWriter turns the supervisor's log lines into launcher messages.

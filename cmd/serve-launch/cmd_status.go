@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,12 +15,29 @@ import (
 func statusCommand(out *output) *cli.Command {
 	return &cli.Command{
 		Name:      "status",
-		Usage:     "show every haproxy started through the shim: files, PIDs, listeners, snippets, last patch",
+		Usage:     "show every haproxy started through the shim, its state and the snippets in force; exit 1 when one needs attention",
 		ArgsUsage: " ",
-		Description: `Reads the state dir and shows, for each haproxy the shim started: the generated
-and patched paths, master and worker PIDs (and whether they are alive), the
-listeners, the snippets applied with their SHA-256, the last patch time and
-result, and the last error.
+		Description: `Reads the state dir and shows, for each haproxy the shim started: its state,
+the generated and running files, master and worker PIDs, the listeners and
+admin socket of the config the master loaded, the snippets in force with their
+SHA-256, the snippets left out (quarantined) with their errors, and the last
+start or reload Ray made and the last hot reload, with their results.
+
+The states: serving (every snippet in force); degraded (a snippet file is
+quarantined, Ray's config runs without the overrides, or the last hot reload
+was refused); wedged (a shim died before it ran haproxy, so Ray may track a
+dead process and fail every later reload: restart Serve's proxy); dead (the
+master is gone while Ray still tracks it); starting; stopped (Ray or the
+launcher stopped it). A record that could not be written (a full disk) is
+marked stale, and the event slot's newer word is shown.
+
+Without --state-dir it reads the same default as run ($SERVE_LAUNCH_STATE_DIR,
+else $XDG_RUNTIME_DIR/serve-launch, else /tmp/serve-launch-UID) and the state
+dirs of every running launcher started with another --state-dir.
+
+It exits 1 when any instance is degraded, wedged or dead, so it can serve as
+a health check. --format json prints the instances as docs/status.md
+describes, whatever the exit status.
 
 Example:
    serve-launch status --format json`,
@@ -31,57 +49,108 @@ Example:
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			state, err := openStateDir(c)
-			if err != nil {
-				return err
+			format := c.String("format")
+			if format != "text" && format != "json" {
+				return fmt.Errorf("--format must be text or json, not %q", format)
 			}
-			insts, err := proc.Status(state)
-			if err != nil {
-				return err
+			dirs := []string{c.String("state-dir")}
+			if dirs[0] == "" {
+				dirs = proc.KnownStateDirs()
 			}
-			switch c.String("format") {
-			case "json":
+			var insts []proc.Instance
+			for _, d := range dirs {
+				state, err := proc.OpenStateDir(d)
+				if err != nil {
+					return err
+				}
+				in, err := proc.Status(state)
+				if err != nil {
+					out.warnf("%v", err)
+				}
+				insts = append(insts, in...)
+			}
+			if format == "json" {
 				if insts == nil {
 					insts = []proc.Instance{}
 				}
 				enc := json.NewEncoder(out.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(insts)
-			case "text":
-			default:
-				return fmt.Errorf("--format must be text or json, not %q", c.String("format"))
+				if err := enc.Encode(insts); err != nil {
+					return err
+				}
+			} else {
+				printStatus(out.stdout, dirs, insts)
 			}
-			if len(insts) == 0 {
-				fmt.Fprintf(out.stdout, "no haproxy recorded in %s\n", state.Path())
-				return nil
-			}
-			for i, in := range insts {
-				if i > 0 {
-					fmt.Fprintln(out.stdout)
+			for _, in := range insts {
+				if proc.Unhealthy(in.State) {
+					return exitWith(1, nil)
 				}
-				w := tabwriter.NewWriter(out.stdout, 0, 4, 2, ' ', 0)
-				alive := "dead"
-				if in.Alive {
-					alive = "alive"
-				}
-				fmt.Fprintf(w, "generated\t%s\n", in.Generated)
-				fmt.Fprintf(w, "patched\t%s\n", in.Patched)
-				fmt.Fprintf(w, "master\t%d (%s)\n", in.MasterPID, alive)
-				fmt.Fprintf(w, "workers\t%s\n", joinInts(in.WorkerPIDs))
-				fmt.Fprintf(w, "listeners\t%s\n", strings.Join(in.Listeners, " "))
-				fmt.Fprintf(w, "admin socket\t%s\n", in.AdminSocket)
-				for _, s := range in.Snippets {
-					fmt.Fprintf(w, "snippet\t%s  sha256:%.12s\n", s.Name, s.SHA256)
-				}
-				fmt.Fprintf(w, "last patch\t%s  %s\n", in.PatchedAt.Format(time.RFC3339), in.Result)
-				if in.LastError != "" {
-					fmt.Fprintf(w, "last error\t%s\n", in.LastError)
-				}
-				w.Flush()
 			}
 			return nil
 		},
 	}
+}
+
+// printStatus writes the instances for people, one block each.
+func printStatus(w io.Writer, dirs []string, insts []proc.Instance) {
+	if len(insts) == 0 {
+		fmt.Fprintf(w, "no haproxy recorded in %s\n", strings.Join(dirs, ", "))
+		return
+	}
+	for i, in := range insts {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "haproxy %d (%s): %s\n", in.MasterPID, in.Generated, in.State)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		row := func(k, format string, a ...any) { fmt.Fprintf(tw, "  %s\t%s\n", k, fmt.Sprintf(format, a...)) }
+		if in.StateDetail != "" {
+			row("state", "%s: %s", in.State, in.StateDetail)
+		}
+		row("generated", "%s", in.Generated)
+		row("running", "%s", strings.Join(in.Running, " "))
+		alive := "dead"
+		if in.Alive {
+			alive = "alive"
+		}
+		row("master", "%d (%s)", in.MasterPID, alive)
+		row("workers", "%s", joinInts(in.WorkerPIDs))
+		row("listeners", "%s", strings.Join(in.Listeners, " "))
+		row("admin socket", "%s", in.AdminSocket)
+		for _, s := range in.Snippets {
+			row("snippet", "%s  sha256:%.12s", s.Name, s.SHA256)
+		}
+		for _, q := range in.Quarantined {
+			row("quarantined", "%s: %s", q.Name, strings.ReplaceAll(q.Error, "\n", "; "))
+		}
+		if in.Unpatched != "" {
+			row("unpatched", "%s", in.Unpatched)
+		}
+		if e := in.LastStart; e != nil {
+			row("last start", "%s", eventLine(*e))
+		}
+		if e := in.LastHotReload; e != nil {
+			row("last hot reload", "%s", eventLine(*e))
+		}
+		if in.RecordStale {
+			row("record", "stale: the last start's record could not be written (%s); the lines above come from its event slot", in.RecordError)
+		}
+		overrides := in.OverridesDir
+		if in.InsecureOverrides {
+			overrides += "  (--insecure-overrides: loaded without the ownership and mode checks)"
+		}
+		row("overrides", "%s", overrides)
+		tw.Flush()
+	}
+}
+
+// eventLine is one start or hot reload, for people.
+func eventLine(e proc.Event) string {
+	s := fmt.Sprintf("%s  %s (pid %d): %s", e.At.Format(time.RFC3339), e.Kind, e.PID, e.Result)
+	if e.Error != "" {
+		s += ": " + strings.ReplaceAll(e.Error, "\n", "; ")
+	}
+	return s
 }
 
 func joinInts(xs []int) string {

@@ -119,7 +119,9 @@ func (b *Builder) Patch(ctx context.Context, req proc.PatchRequest) proc.PatchRe
 		if !containsSnippet(o, names) {
 			// haproxy refuses a line that is Ray's, not a snippet's: Ray's
 			// own config, or what a snippet's delete or params made of it.
-			return b.unblamed(ctx, req, bad)
+			res := b.unblamed(ctx, req, bad)
+			res.Quarantined = left
+			return res
 		}
 		left = append(left, quarantined(bad)...)
 		for n := range names {

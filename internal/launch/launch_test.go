@@ -56,7 +56,7 @@ func TestChildEnviron(t *testing.T) {
 	got := ChildEnviron(ChildConfig{
 		Env: env, Base: []string{"RAY_SERVE_HAPROXY_MAXCONN=2000", "PATH=/usr/bin", proc.EnvNoProvenance + "=1", "HOME=/root"},
 		ShimDir: "/state/bin", ShimBinary: "/proc/42/fd/3",
-		Shim:    proc.ShimEnv{StateDir: "/state", OverridesDir: "/o", RealHAProxy: "/usr/sbin/haproxy", OnPatchError: proc.OnPatchErrorPassthrough, LauncherPID: 42},
+		Shim: proc.ShimEnv{StateDir: "/state", OverridesDir: "/o", RealHAProxy: "/usr/sbin/haproxy", OnPatchError: proc.OnPatchErrorPassthrough, LauncherPID: 42},
 	})
 	joined := "\n" + strings.Join(got, "\n") + "\n"
 	for _, want := range []string{

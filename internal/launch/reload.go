@@ -30,10 +30,15 @@ type Reloader struct {
 }
 
 // Reload loads the snippets and reloads every instance in scope with them.
-// A snippet file that fails is quarantined as the shim would (loadErr says
-// which failed to load; the report says which the patch left out), so that
-// haproxy runs what Ray's next start would give it. err joins the
-// instances' failures.
+// It is all or nothing: when a snippet file fails to load, to apply or to
+// pass haproxy -c, no haproxy changes, and each instance's record and event
+// slot say the reload was refused and why (loadErr has the load errors,
+// the report each instance's failure). err joins the instances' failures.
+//
+// The shim is the other way round: at Ray's starts and reloads it leaves a
+// failing file out rather than fail, because a start Ray makes must not
+// fail. A hot reload has no such constraint, so a bad edit keeps what runs
+// until it is fixed or Ray's next reload quarantines it.
 func (r *Reloader) Reload(ctx context.Context) (rep proc.ReloadReport, loadErr, err error) {
 	o, loadErr := patch.LoadDir(r.Dir, patch.LoadOptions{Warn: r.Warn, InsecureOverrides: r.InsecureOverrides})
 	patcher := ReloadPatcher(o, loadErr, r.NoProvenance, r.Getenv, r.Policy, r.State.Path())

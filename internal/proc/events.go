@@ -61,11 +61,15 @@ const (
 
 // Event is one start or hot reload as the slot keeps it.
 type Event struct {
-	At     time.Time `json:"at"`
-	Kind   string    `json:"kind"`
-	PID    int       `json:"pid"`
-	Result string    `json:"result"`
-	Error  string    `json:"error,omitempty"`
+	At   time.Time `json:"at"`
+	Kind string    `json:"kind"`
+	// PID is the process that did it: a start's shim (which becomes the
+	// haproxy master), or the launcher or reload command.
+	PID int `json:"pid"`
+	// RayPID is the process that ran a start's shim (Ray's).
+	RayPID int    `json:"ray_pid,omitempty"`
+	Result string `json:"result"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Events is what the slot holds.
@@ -111,6 +115,9 @@ func (e *Events) encode() []byte {
 		line(prefix+".at", x.At.UTC().Format(time.RFC3339Nano))
 		line(prefix+".kind", x.Kind)
 		line(prefix+".pid", strconv.Itoa(x.PID))
+		if x.RayPID != 0 {
+			line(prefix+".ray_pid", strconv.Itoa(x.RayPID))
+		}
 		line(prefix+".result", x.Result)
 		if x.Error != "" {
 			line(prefix+".error", oneLine(x.Error, 1200))
@@ -189,6 +196,8 @@ func decodeEvents(data []byte) (*Events, error) {
 				x.Kind = v
 			case "pid":
 				x.PID, _ = strconv.Atoi(v)
+			case "ray_pid":
+				x.RayPID, _ = strconv.Atoi(v)
 			case "result":
 				x.Result = v
 			case "error":

@@ -47,7 +47,7 @@ func (g *Guard) Run(ctx context.Context) {
 			lock.Close()
 		}
 	}()
-	seen := map[string]Instance{}  // the last record of each live instance
+	seen := map[string]Instance{}   // the last record of each live instance
 	reported := map[string]string{} // what was said of each instance
 	tick := time.NewTicker(GuardInterval)
 	defer tick.Stop()

@@ -75,9 +75,9 @@ type Instance struct {
 	// Seq is the event slot's sequence number this record was written at
 	// (see [Events]).
 	Seq uint64 `json:"seq"`
-	// StoppedAt is when the launcher saw this haproxy stopped (killed by
-	// Ray's stop, or by the launcher at its exit).
-	StoppedAt *time.Time `json:"stopped_at,omitempty"`
+	// RayPID is the process that started the shim: Ray's HAProxyManager,
+	// which tracks this haproxy. Once it is gone, so is its tracking.
+	RayPID int `json:"ray_pid,omitempty"`
 
 	// State is the instance's state (live): one of the State* constants.
 	State string `json:"state"`
@@ -214,6 +214,9 @@ func (in *Instance) state(events *Events, starting bool) (string, string) {
 		if pidAlive(pid) {
 			return StateStarting, fmt.Sprintf("the shim (PID %d) is preparing a haproxy %s", pid, events.Start.Kind)
 		}
+		if ray := events.Start.RayPID; ray != 0 && !pidAlive(ray) {
+			return StateStopped, fmt.Sprintf("the shim (PID %d) died before it ran haproxy, and so did the Ray process that ran it (PID %d)", pid, ray)
+		}
 		detail := fmt.Sprintf("the shim Ray ran for a haproxy %s at %s (PID %d) died before it ran haproxy (killed, or out of memory); "+
 			"Ray may now track that dead process, and then every later Ray reload fails and replicas added or removed never reach haproxy",
 			events.Start.Kind, events.Start.At.Format(time.RFC3339), pid)
@@ -222,18 +225,24 @@ func (in *Instance) state(events *Events, starting bool) (string, string) {
 		}
 		return StateWedged, detail + "; restart Serve's proxy on this node (restart `serve run`, or `ray stop` and start again) to recover"
 	}
-	if in.StoppedAt != nil && !in.Alive {
-		return StateStopped, "stopped at " + in.StoppedAt.Format(time.RFC3339)
-	}
 	if !in.Alive {
 		if in.LauncherPID != 0 && !pidAlive(in.LauncherPID) {
 			return StateStopped, fmt.Sprintf("its launcher (PID %d) has exited", in.LauncherPID)
+		}
+		if in.RayPID != 0 && !pidAlive(in.RayPID) {
+			// Ray stops its haproxy with its HAProxyManager (SIGKILL to
+			// every process it tracks), or with the process itself.
+			return StateStopped, fmt.Sprintf("the Ray process that started it (PID %d) has exited", in.RayPID)
 		}
 		if in.MasterPID == 0 {
 			return StateDead, "no haproxy was started"
 		}
 		return StateDead, fmt.Sprintf("haproxy master %d is not running and nothing stopped it on purpose: it failed at start or was killed; "+
 			"Ray's next reload of it fails until Serve restarts its proxy", in.MasterPID)
+	}
+	if hr := events.HotReload; hr.Result == ResultFailed && hr.At.After(events.Start.At) {
+		return StateDegraded, "the last hot reload was refused, so haproxy runs the snippets of " + events.Start.At.Format(time.RFC3339) +
+			", not those in the overrides directory now: " + hr.Error
 	}
 	switch {
 	case in.Result == ResultUnpatched:

@@ -66,10 +66,8 @@ func marshalInstance(in *Instance) ([]byte, error) {
 	w.strs("listeners", in.Listeners, true)
 	w.key("seq")
 	w.b = strconv.AppendUint(w.b, in.Seq, 10)
-	if in.StoppedAt != nil {
-		if err := w.time("stopped_at", *in.StoppedAt); err != nil {
-			return nil, err
-		}
+	if in.RayPID != 0 {
+		w.int("ray_pid", in.RayPID)
 	}
 	w.str("state", in.State)
 	if in.StateDetail != "" {
@@ -99,6 +97,9 @@ func marshalInstance(in *Instance) ([]byte, error) {
 		}
 		w.str("kind", ev.ev.Kind)
 		w.int("pid", ev.ev.PID)
+		if ev.ev.RayPID != 0 {
+			w.int("ray_pid", ev.ev.RayPID)
+		}
 		w.str("result", ev.ev.Result)
 		if ev.ev.Error != "" {
 			w.str("error", ev.ev.Error)

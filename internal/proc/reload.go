@@ -44,8 +44,6 @@ type ReloadResult struct {
 	NewWorkers []int `json:"new_workers,omitempty"`
 	// ServerStateSaved is the file `show servers state` was saved to.
 	ServerStateSaved string `json:"server_state_saved,omitempty"`
-	// Quarantined are the snippet files the patch left out.
-	Quarantined []QuarantinedSnippet `json:"quarantined,omitempty"`
 }
 
 // Outcomes of [ReloadResult].
@@ -224,9 +222,12 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sc
 		results = append(results, patcher(ctx, PatchRequest{Name: f.Generated, Generated: data,
 			Scratch: filepath.Join(dir, numbered(checkFile, i)), HAProxy: rec.RealHAProxy}))
 	}
-	res.Quarantined = nil
-	for _, r := range results {
-		res.Quarantined = append(res.Quarantined, r.Quarantined...)
+	// A hot reload is all or nothing: it changes haproxy only when every
+	// snippet applies, and otherwise reports and keeps what runs. (The
+	// shim, at Ray's starts and reloads, leaves a failing file out instead,
+	// because a start Ray makes must not fail; see Patcher.)
+	if msg := refusal(results); msg != "" {
+		return fail(errors.New(msg))
 	}
 	// The shim named the patched copies numbered(PatchedFile, i) in this
 	// directory (Files[i].Patched), the files the master re-reads on SIGUSR2.
@@ -260,6 +261,9 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sc
 			// haproxy already runs what these overrides make of Ray's latest
 			// file; what the record says of them is brought up to date.
 			res.Detail = "already runs these overrides; its record is brought up to date"
+			if rec.LastError != "" && errorOf(results) == "" {
+				res.Detail = "already runs these overrides; the failure on record is cleared"
+			}
 			adopt()
 			if err := commit(resultOf(results), errorOf(results)); err != nil {
 				res.Outcome, res.Detail = OutcomeFailed, err.Error()
@@ -387,6 +391,21 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sc
 		return res, err
 	}
 	return res, nil
+}
+
+// refusal says why results cannot replace what a haproxy runs, "" when they
+// can.
+func refusal(results []PatchResult) string {
+	var msgs []string
+	for _, r := range results {
+		for _, q := range r.Quarantined {
+			msgs = append(msgs, q.Error)
+		}
+		if r.Unpatched != "" {
+			msgs = append(msgs, r.Unpatched)
+		}
+	}
+	return strings.Join(msgs, "\n")
 }
 
 func patchedPaths(rec *Instance) []string {

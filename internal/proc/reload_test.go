@@ -144,7 +144,7 @@ func TestReloadAll(t *testing.T) {
 		rep, err := ReloadAll(ctx, s, replacePatcher("maxconn 1000", "maxconn 1700"), ReloadScope{})
 		require.NoError(t, err)
 		assert.Equal(t, OutcomeUnchanged, rep.Instances[0].Outcome)
-		assert.Equal(t, "already runs these overrides; its record is brought up to date", rep.Instances[0].Detail, "the launcher says so")
+		assert.Equal(t, "already runs these overrides; the failure on record is cleared", rep.Instances[0].Detail, "the launcher says so")
 		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"], "no reload happened")
 		in, err := s.loadInstance(dir)
 		require.NoError(t, err)
@@ -173,21 +173,26 @@ func TestReloadAll(t *testing.T) {
 		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"], "no reload happened")
 	})
 
-	t.Run("a failing snippet file is quarantined, the others reload", func(t *testing.T) {
+	// A hot reload is all or nothing: unlike a start, it leaves haproxy
+	// as it is rather than run without a snippet file.
+	t.Run("a failing snippet file refuses the hot reload", func(t *testing.T) {
 		e.Extra = "#FAIL\n"
 		e.write(t)
+		worker := showInfo(t, e.sock())["Pid"]
+		before, err := os.ReadFile(filepath.Join(dir, PatchedFile))
+		require.NoError(t, err)
 		rep, err := ReloadAll(ctx, s, testPatcher, ReloadScope{})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "20-b.toml:4")
+		assert.Equal(t, OutcomeFailed, rep.Instances[0].Outcome)
+		assert.Equal(t, worker, showInfo(t, e.sock())["Pid"], "no reload happened")
+		after, err := os.ReadFile(filepath.Join(dir, PatchedFile))
 		require.NoError(t, err)
-		r := rep.Instances[0]
-		assert.Equal(t, OutcomeReloaded, r.Outcome, r.Detail)
-		require.Len(t, r.Quarantined, 1)
-		assert.Equal(t, "20-b.toml", r.Quarantined[0].Name)
-		waitOldWorkersGone(t, r.OldWorkers)
-		assert.Equal(t, "1500", showInfo(t, e.sock())["Maxconn"], "the other snippet is in force")
-		in, err := s.loadInstance(dir)
+		assert.Equal(t, string(before), string(after))
+		ev, err := readEvents(dir)
 		require.NoError(t, err)
-		assert.Equal(t, ResultQuarantined, in.Result)
-		assert.Equal(t, r.Quarantined, in.Quarantined)
+		assert.Equal(t, ResultFailed, ev.HotReload.Result)
+		assert.Contains(t, ev.HotReload.Error, "20-b.toml:4")
 	})
 
 	t.Run("dead master is pruned", func(t *testing.T) {

@@ -326,7 +326,7 @@ func (sh *shim) start(ctx context.Context, in *shimInstance, args *HAProxyArgs, 
 	// The slot says "starting" until exec: found so with a dead PID, this
 	// shim died before haproxy ran, and Ray tracks a dead process.
 	if _, err := updateEvents(in.dir, func(e *Events) {
-		e.Start = Event{At: time.Now().UTC(), Kind: kind, PID: os.Getpid(), Result: ResultStarting}
+		e.Start = Event{At: time.Now().UTC(), Kind: kind, PID: os.Getpid(), RayPID: os.Getppid(), Result: ResultStarting}
 	}); err != nil {
 		in.logf("warning: %v", err)
 	}
@@ -426,7 +426,7 @@ func (in *shimInstance) logResult(res []PatchResult) {
 func (in *shimInstance) record(kind string, rec *Instance, res []PatchResult) {
 	result := resultOf(res)
 	rec.Result, rec.LastError = result, errorOf(res)
-	ev := Event{At: time.Now().UTC(), Kind: kind, PID: os.Getpid(), Result: result, Error: rec.LastError}
+	ev := Event{At: time.Now().UTC(), Kind: kind, PID: os.Getpid(), RayPID: os.Getppid(), Result: result, Error: rec.LastError}
 	events, err := readEvents(in.dir)
 	if err != nil {
 		events = &Events{}
@@ -538,6 +538,7 @@ func stopOlderMasters(argv, sf []string, oldPIDs []int, files []string, exe os.F
 // about to be exec'd.
 func fillRecord(rec *Instance, cfg ShimConfig, real string, args *HAProxyArgs, argv, generated, running []string, data [][]byte) {
 	rec.MasterPID = os.Getpid()
+	rec.RayPID = os.Getppid()
 	rec.LauncherPID = cfg.LauncherPID
 	rec.Argv = argv
 	rec.RayArgv = args.Argv

@@ -114,7 +114,7 @@ func TestRunShim(t *testing.T) {
 		assert.FileExists(t, filepath.Join(dir, ShimLogFile))
 		ev, err := readEvents(dir)
 		require.NoError(t, err)
-		assert.Equal(t, Event{At: ev.Start.At, Kind: EventStart, PID: os.Getpid(), Result: ResultPatched}, ev.Start)
+		assert.Equal(t, Event{At: ev.Start.At, Kind: EventStart, PID: os.Getpid(), RayPID: os.Getppid(), Result: ResultPatched}, ev.Start)
 		assert.Equal(t, in.Seq, ev.Seq, "the record is the slot's latest")
 		assert.Equal(t, uint64(1), ev.Counts["start patched"])
 	})

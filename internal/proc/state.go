@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -426,4 +427,65 @@ func ShimDir(s *StateDir, shim string) (string, error) {
 		return "", fmt.Errorf("shim: %w", err)
 	}
 	return bin, nil
+}
+
+// launchersDir is where a launcher whose state directory is not the
+// default one says so, in the default one: `status` without --state-dir
+// then finds it.
+const launchersDir = "launchers"
+
+// RegisterLauncher records, in the default state directory, that the
+// launcher pid uses s, unless s is the default. The returned func removes
+// the record. Failing to record is not an error worth stopping Ray for:
+// `status --state-dir` still works.
+func RegisterLauncher(s *StateDir, pid int) func() {
+	def, err := filepath.Abs(DefaultStateDir())
+	if err != nil || def == s.path {
+		return func() {}
+	}
+	d, err := OpenStateDir(def)
+	if err != nil {
+		return func() {}
+	}
+	dir := filepath.Join(d.path, launchersDir)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return func() {}
+	}
+	name := filepath.Join(dir, strconv.Itoa(pid))
+	if writeAtomic(name, []byte(s.path+"\n"), 0o600) != nil {
+		return func() {}
+	}
+	return func() { os.Remove(name) }
+}
+
+// KnownStateDirs is the default state directory and those of the running
+// launchers recorded in it (see [RegisterLauncher]). Records of launchers
+// that have exited are removed.
+func KnownStateDirs() []string {
+	def := DefaultStateDir()
+	out := []string{def}
+	dir := filepath.Join(def, launchersDir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return out
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		if !pidAlive(pid) {
+			os.Remove(name)
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		if p := strings.TrimSpace(string(data)); p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

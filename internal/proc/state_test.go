@@ -240,7 +240,6 @@ func TestStatusStates(t *testing.T) {
 	gone := exec.Command("true")
 	require.NoError(t, gone.Run())
 	dead := gone.Process.Pid
-	stopped := time.Now().UTC()
 
 	for _, tt := range []struct {
 		name   string
@@ -266,8 +265,15 @@ func TestStatusStates(t *testing.T) {
 		{name: "a shim at work", rec: &Instance{MasterPID: alive.Process.Pid, Running: []string{running}, Seq: 3},
 			events: &Events{Seq: 4, Start: Event{Kind: EventReload, PID: os.Getpid(), Result: ResultStarting}},
 			state:  StateStarting},
-		{name: "stopped on purpose", rec: &Instance{MasterPID: dead, Running: []string{running}, StoppedAt: &stopped},
-			state: StateStopped},
+		{name: "stopped by Ray, whose process is gone", rec: &Instance{MasterPID: dead, Running: []string{running}, RayPID: dead},
+			state: StateStopped, detail: "the Ray process that started it"},
+		{name: "a shim killed with its Ray process wedges nothing", rec: &Instance{MasterPID: dead, Running: []string{running}, Seq: 3},
+			events: &Events{Seq: 4, Start: Event{Kind: EventReload, PID: dead, RayPID: dead, Result: ResultStarting}},
+			state:  StateStopped},
+		{name: "a refused hot reload degrades", rec: &Instance{MasterPID: alive.Process.Pid, Running: []string{running}, Result: ResultPatched, Seq: 4},
+			events: &Events{Seq: 4, Start: Event{Kind: EventStart, At: time.Now().Add(-time.Minute), Result: ResultPatched},
+				HotReload: Event{Kind: EventHotReload, At: time.Now(), Result: ResultFailed, Error: "30-x.toml:2: boom"}},
+			state: StateDegraded, detail: "the last hot reload was refused"},
 		{name: "its launcher has exited", rec: &Instance{MasterPID: dead, Running: []string{running}, LauncherPID: dead},
 			state: StateStopped, detail: "its launcher"},
 		{name: "a record that could not be written is stale", rec: &Instance{MasterPID: alive.Process.Pid, Running: []string{running}, Result: ResultPatched, Seq: 1},
