@@ -12,6 +12,7 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/launch"
+	"github.com/serve-launch/serve-launch/internal/metrics"
 	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/urfave/cli/v2"
 )
@@ -69,6 +70,7 @@ Examples:
 			&cli.BoolFlag{Name: "skip-preflight", Usage: "do not run haproxy -c on the snippets applied to a config in Ray's shape before starting"},
 			&cli.BoolFlag{Name: "no-watch", Usage: "do not watch the overrides directory for changes"},
 			&cli.DurationFlag{Name: "grace-period", Value: proc.DefaultGracePeriod, Usage: "wait between forwarding a stop signal and SIGKILL"},
+			&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics at http://`ADDR`/metrics (host:port, for example 127.0.0.1:9102; off when empty): starts and hot reloads by result, quarantined snippets, instances by state"},
 		),
 		Action: func(c *cli.Context) error {
 			return runAction(c, out)
@@ -177,6 +179,18 @@ func runAction(c *cli.Context, out *output) error {
 		reloadOverrides(ctx, out, reloader)
 	}
 	defer proc.RegisterLauncher(state, os.Getpid())()
+	if addr := c.String("metrics-addr"); addr != "" {
+		l, err := metrics.Listen(addr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %v", err)
+		}
+		col := metrics.NewCollector(state, os.Getpid(), version)
+		go func() {
+			if err := metrics.Serve(ctx, l, col); err != nil {
+				out.errorf("metrics at %s stopped: %v", addr, err)
+			}
+		}()
+	}
 	guard := &proc.Guard{State: state, Shim: shim, LauncherPID: os.Getpid(),
 		Report: func(msg string) { out.errorf("%s", msg) }}
 	go guard.Run(ctx)

@@ -79,6 +79,20 @@ func (b *Builder) Patch(ctx context.Context, req proc.PatchRequest) proc.PatchRe
 		}
 		left = append(left, quarantined(byFile)...)
 	}
+	if refused := (Verdicts{Path: b.Verdicts}).Refused(); len(refused) > 0 {
+		for _, sn := range o.Snippets {
+			why, ok := refused[sn.Name+" "+sn.SHA256]
+			if !ok {
+				continue
+			}
+			msg := fmt.Sprintf("%s: haproxy did not take a hot reload with this version of the file (%s); it stays out until the file changes", sn.Name, why)
+			if b.Policy == proc.OnPatchErrorPassthrough {
+				return unpatched("on-patch-error=passthrough: " + msg)
+			}
+			left = append(left, proc.QuarantinedSnippet{Name: sn.Name, Error: msg})
+			o = o.Without(sn.Name)
+		}
+	}
 
 	for range len(o.Snippets) + 2 {
 		f, out, err := o.ApplyEach(req.Name, req.Generated, b.Apply)
@@ -258,10 +272,12 @@ func signature(haproxy string, o *patch.Overrides, f *patch.File) string {
 }
 
 // Verdicts is the file of signatures (see signature) whose patched configs
-// `haproxy -c` accepted, one a line, newest last. It lives in the state
-// directory and is shared by every instance: a signature names the haproxy
-// binary, so one instance's verdict holds for another. It is only a cache:
-// a file that cannot be read or written costs a -c, never a start.
+// `haproxy -c` accepted, one a line, newest last, and of snippet files
+// haproxy refused at run time (see [Verdicts.Refuse]). It lives in the
+// state directory and is shared by every instance: a signature names the
+// haproxy binary, so one instance's verdict holds for another. Acceptance
+// is only a cache: a file that cannot be read or written costs a -c, never
+// a start.
 type Verdicts struct {
 	// Path is the file; "" remembers nothing.
 	Path string
@@ -282,18 +298,60 @@ func (v Verdicts) Has(sig string) bool {
 	return bytes.Contains(data, []byte(sig+"\n"))
 }
 
+// refusedPrefix starts a line of the verdicts file that names a snippet
+// file haproxy did not take at run time: "refused NAME SHA256 WHY".
+const refusedPrefix = "refused "
+
+// Refuse records that haproxy did not take these snippet files, for why.
+func (v Verdicts) Refuse(snippets []proc.Snippet, why string) {
+	for _, sn := range snippets {
+		v.add(refusedPrefix + sn.Name + " " + sn.SHA256 + " " + strings.ReplaceAll(why, "\n", "; "))
+	}
+}
+
+// Refused maps "NAME SHA256" of each refused snippet file to why.
+func (v Verdicts) Refused() map[string]string {
+	if v.Path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(v.Path)
+	if err != nil || !bytes.Contains(data, []byte(refusedPrefix)) {
+		return nil
+	}
+	out := map[string]string{}
+	for _, l := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(l, refusedPrefix)
+		if !ok {
+			continue
+		}
+		if f := strings.SplitN(rest, " ", 3); len(f) == 3 {
+			out[f[0]+" "+f[1]] = f[2]
+		}
+	}
+	return out
+}
+
 // Add records sig.
-func (v Verdicts) Add(sig string) {
+func (v Verdicts) Add(sig string) { v.add(sig) }
+
+// add appends a line.
+func (v Verdicts) add(line string) {
 	if v.Path == "" {
 		return
 	}
 	if data, err := os.ReadFile(v.Path); err == nil && bytes.Count(data, []byte("\n")) >= maxVerdicts {
-		var keep []string
+		// The older half of the accepted signatures goes; refusals stay,
+		// they keep a start from failing.
+		var refused, sigs []string
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		for sc.Scan() {
-			keep = append(keep, sc.Text())
+			if strings.HasPrefix(sc.Text(), refusedPrefix) {
+				refused = append(refused, sc.Text())
+			} else {
+				sigs = append(sigs, sc.Text())
+			}
 		}
-		keep = keep[len(keep)/2:]
+		keep := append(refused, sigs[len(sigs)/2:]...)
 		tmp := v.Path + "." + strconv.Itoa(os.Getpid()) + ".tmp"
 		if os.WriteFile(tmp, []byte(strings.Join(keep, "\n")+"\n"), 0o600) == nil {
 			_ = os.Rename(tmp, v.Path)
@@ -303,6 +361,6 @@ func (v Verdicts) Add(sig string) {
 	if err != nil {
 		return
 	}
-	_, _ = f.WriteString(sig + "\n")
+	_, _ = f.WriteString(line + "\n")
 	_ = f.Close()
 }

@@ -2,6 +2,8 @@ package launch
 
 import (
 	"context"
+	"path/filepath"
+	"slices"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/proc"
@@ -43,5 +45,26 @@ func (r *Reloader) Reload(ctx context.Context) (rep proc.ReloadReport, loadErr, 
 	o, loadErr := patch.LoadDir(r.Dir, patch.LoadOptions{Warn: r.Warn, InsecureOverrides: r.InsecureOverrides})
 	patcher := ReloadPatcher(o, loadErr, r.NoProvenance, r.Getenv, r.Policy, r.State.Path())
 	rep, err = proc.ReloadAll(ctx, r.State, patcher, r.Scope)
+	v := Verdicts{Path: filepath.Join(r.State.Path(), VerdictsFile)}
+	for _, res := range rep.Instances {
+		if res.NotTaken {
+			// haproxy -c cannot see what failed (a bind, say): the snippet
+			// files that changed are kept out of Ray's next starts until
+			// they change again, or the start would fail the same way and
+			// Ray would track a dead process.
+			v.Refuse(changed(res.Snippets, res.Running), res.Detail)
+		}
+	}
 	return rep, loadErr, err
+}
+
+// changed is the snippet files of now that were not in before, or differ.
+func changed(now, before []proc.Snippet) []proc.Snippet {
+	var out []proc.Snippet
+	for _, s := range now {
+		if !slices.Contains(before, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

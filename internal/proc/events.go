@@ -224,9 +224,9 @@ func decodeEvents(data []byte) (*Events, error) {
 	return e, nil
 }
 
-// readEvents reads dir's event slot; a missing slot reads as empty. A read
+// ReadEvents reads dir's event slot; a missing slot reads as empty. A read
 // that races a write (the checksum does not match) is tried again.
-func readEvents(dir string) (*Events, error) {
+func ReadEvents(dir string) (*Events, error) {
 	path := filepath.Join(dir, EventsFile)
 	var err error
 	for range 5 {
@@ -266,7 +266,7 @@ func readSlot(path string) ([]byte, error) {
 // torn for a reader: it checks the checksum). An unreadable slot starts
 // afresh rather than blocking a haproxy start.
 func updateEvents(dir string, fn func(*Events)) (*Events, error) {
-	e, err := readEvents(dir)
+	e, err := ReadEvents(dir)
 	if err != nil {
 		e = &Events{}
 	}

@@ -68,6 +68,7 @@ func (g *Guard) Run(ctx context.Context) {
 			lock = g.lockDir()
 			g.report("the state dir %s was removed (a tmp cleaner?); it is made anew, with the shim link and the records of %d running haproxy", g.State.Path(), len(seen))
 		}
+		g.remember(seen)
 		if n%5 != 0 {
 			continue
 		}
@@ -75,9 +76,6 @@ func (g *Guard) Run(ctx context.Context) {
 		for _, in := range insts {
 			if in.LauncherPID != g.LauncherPID {
 				continue
-			}
-			if in.Alive && !in.RecordStale {
-				seen[in.ID] = in
 			}
 			key := in.State
 			if in.LastStart != nil {
@@ -115,6 +113,33 @@ func (g *Guard) lockDir() *os.File {
 func (g *Guard) linkInPlace() bool {
 	target, err := os.Readlink(filepath.Join(g.State.Path(), "bin", "haproxy"))
 	return err == nil && target == g.Shim
+}
+
+// remember keeps the latest record and event slot of every instance of
+// this launcher whose haproxy runs, to write back should the directory be
+// removed. It reads a few small files, every tick, so that a record a shim
+// wrote a moment before a removal is not lost.
+func (g *Guard) remember(seen map[string]Instance) {
+	dirs, err := g.State.instanceDirs()
+	if err != nil {
+		return
+	}
+	for _, dir := range dirs {
+		in, err := g.State.loadInstance(dir)
+		if err != nil || in == nil || in.LauncherPID != g.LauncherPID {
+			continue
+		}
+		if prev, ok := seen[in.ID]; ok && prev.Seq == in.Seq && prev.MasterPID == in.MasterPID {
+			continue
+		}
+		if !isHAProxyRunning(in.MasterPID, in.Running) {
+			continue
+		}
+		if ev, err := ReadEvents(dir); err == nil {
+			in.live(ev)
+		}
+		seen[in.ID] = *in
+	}
 }
 
 // restore makes the state directory and the shim link anew, and writes back

@@ -157,7 +157,7 @@ func Status(s *StateDir) ([]Instance, error) {
 			errs = append(errs, err)
 			continue
 		}
-		events, eerr := readEvents(dir)
+		events, eerr := ReadEvents(dir)
 		if eerr != nil {
 			errs = append(errs, eerr)
 			events = &Events{}
@@ -195,6 +195,9 @@ func (in *Instance) live(events *Events) {
 		in.MasterPID = events.Start.PID
 		in.Result = events.Start.Result
 		in.LastError = events.Start.Error
+		if in.Result == ResultUnpatched {
+			in.Unpatched = strings.TrimPrefix(events.Start.Error, "unpatched: ")
+		}
 	}
 	running := in.Running
 	if in.RecordStale && in.Result == ResultUnpatched && in.Generated != "" {

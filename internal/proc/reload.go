@@ -44,6 +44,13 @@ type ReloadResult struct {
 	NewWorkers []int `json:"new_workers,omitempty"`
 	// ServerStateSaved is the file `show servers state` was saved to.
 	ServerStateSaved string `json:"server_state_saved,omitempty"`
+	// NotTaken says haproxy was signalled but did not take the candidate,
+	// which `haproxy -c` had accepted: it failed at run time (a bind on an
+	// address in use, say). Snippets are the candidate's snippet files and
+	// Running those haproxy runs, so that a caller can tell which changed.
+	NotTaken bool      `json:"not_taken,omitempty"`
+	Snippets []Snippet `json:"-"`
+	Running  []Snippet `json:"-"`
 }
 
 // Outcomes of [ReloadResult].
@@ -163,7 +170,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sc
 			res.Detail = fmt.Sprintf("PID %d does not run %v (its command line: %q)", rec.MasterPID, rec.Running, strings.Join(args, " "))
 			return res, nil
 		}
-		if ev, err := readEvents(dir); err == nil && ev.Start.Result == ResultStarting {
+		if ev, err := ReadEvents(dir); err == nil && ev.Start.Result == ResultStarting {
 			// A shim died before exec (wedged): status must go on saying so.
 			res.Outcome, res.Detail = OutcomeSkipped, "its last start never ran haproxy (see serve-launch status)"
 			return res, nil
@@ -186,7 +193,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sc
 	// commit saves the record and then the event slot's word on this hot
 	// reload, which also says whether the record could be written.
 	commit := func(result, detail string) error {
-		if ev, err := readEvents(dir); err == nil {
+		if ev, err := ReadEvents(dir); err == nil {
 			rec.Seq = ev.Seq + 1
 		}
 		recErr := s.saveInstance(dir, rec)
@@ -317,6 +324,10 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sc
 	// overrides would find them unchanged and take them for running. Copies
 	// a shim has written since are left alone.
 	notTaken := func(err error) (ReloadResult, error) {
+		res.NotTaken, res.Running = true, rec.Snippets
+		for _, r := range results {
+			res.Snippets = append(res.Snippets, r.Snippets...)
+		}
 		ours := running != nil
 		for i := range patched {
 			if cur, rerr := s.ReadFile(dir, numbered(PatchedFile, i)); rerr != nil || !bytes.Equal(cur, patched[i]) {

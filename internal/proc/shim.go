@@ -153,9 +153,10 @@ func RunShim(ctx context.Context, cfg ShimConfig) error {
 	if args.Check {
 		return sh.check(ctx, inst, args, paths)
 	}
+	kind := inst.starting(args)
 	inst.waitForPredecessor(args)
 	inst.lock()
-	return sh.start(ctx, inst, args, paths)
+	return sh.start(ctx, inst, args, paths, kind)
 }
 
 // shim is one run of the shim.
@@ -310,25 +311,33 @@ func (in *shimInstance) lock() {
 	in.unlock = unlock
 }
 
-// start patches Ray's files, writes the copies and the record, and execs.
-func (sh *shim) start(ctx context.Context, in *shimInstance, args *HAProxyArgs, paths []string) error {
-	in.logf("invoked as haproxy %s", strings.Join(sh.cfg.Argv, " "))
-	if in.waitNote != "" {
-		in.logf("%s", in.waitNote)
-	}
+// starting says in the event slot that this start is under way, and
+// returns its kind. The slot says so until exec: found so with a dead PID,
+// the shim died before haproxy ran (killed mid-patch, or while it waited),
+// and Ray may track a dead process. It is written before any wait, so a
+// shim killed while waiting is seen too; without the lock, a racing writer
+// may lose an update of the slot, which is never torn for a reader.
+func (in *shimInstance) starting(args *HAProxyArgs) string {
 	kind := EventStart
 	if len(args.OldPIDs) > 0 {
 		kind = EventReload
 	}
-	if in.lockErr != nil {
-		in.logf("warning: %v; going on without the instance lock", in.lockErr)
-	}
-	// The slot says "starting" until exec: found so with a dead PID, this
-	// shim died before haproxy ran, and Ray tracks a dead process.
 	if _, err := updateEvents(in.dir, func(e *Events) {
 		e.Start = Event{At: time.Now().UTC(), Kind: kind, PID: os.Getpid(), RayPID: os.Getppid(), Result: ResultStarting}
 	}); err != nil {
-		in.logf("warning: %v", err)
+		in.sh.stderrf("warning: %v", err)
+	}
+	return kind
+}
+
+// start patches Ray's files, writes the copies and the record, and execs.
+func (sh *shim) start(ctx context.Context, in *shimInstance, args *HAProxyArgs, paths []string, kind string) error {
+	in.logf("invoked as haproxy %s", strings.Join(sh.cfg.Argv, " "))
+	if in.waitNote != "" {
+		in.logf("%s", in.waitNote)
+	}
+	if in.lockErr != nil {
+		in.logf("warning: %v; going on without the instance lock", in.lockErr)
 	}
 
 	res := in.patch(ctx, paths)
@@ -427,7 +436,7 @@ func (in *shimInstance) record(kind string, rec *Instance, res []PatchResult) {
 	result := resultOf(res)
 	rec.Result, rec.LastError = result, errorOf(res)
 	ev := Event{At: time.Now().UTC(), Kind: kind, PID: os.Getpid(), RayPID: os.Getppid(), Result: result, Error: rec.LastError}
-	events, err := readEvents(in.dir)
+	events, err := ReadEvents(in.dir)
 	if err != nil {
 		events = &Events{}
 	}

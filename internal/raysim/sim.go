@@ -63,6 +63,11 @@ type SimConfig struct {
 	// haproxy still finishing its soft stop may send it a last request.
 	// Negative means at once.
 	ReplicaGrace time.Duration
+	// ScaleUp, when it delivers, adds a replica to app1 and reloads, as Ray
+	// does when a deployment scales up: tests use it to make a Ray reload
+	// happen at a moment of their choosing (the raysim command sends one
+	// on SIGUSR1).
+	ScaleUp <-chan struct{}
 	// StatusFile, if set, receives a JSON [Status] after start and every reload.
 	StatusFile string
 	// Log receives the emulator's lines (the command passes stderr).
@@ -71,7 +76,9 @@ type SimConfig struct {
 
 // Status is what RunSim writes to SimConfig.StatusFile.
 type Status struct {
-	Emulated    string       `json:"emulated"`
+	Emulated string `json:"emulated"`
+	// PID is the emulator's own process (SIGUSR1 to it scales app1 up).
+	PID         int          `json:"pid"`
 	Shape       raycfg.Shape `json:"shape"`
 	HTTPAddr    string       `json:"http_addr"`
 	HTTPPort    int          `json:"http_port"`
@@ -247,6 +254,9 @@ func RunSim(ctx context.Context, cfg SimConfig) (err error) {
 			// Ray notices through its health checks; the emulator only says so.
 			fmt.Fprintf(cfg.Log, "raysim: haproxy pid %d exited\n", m.PID())
 			exited = nil
+		case <-cfg.ScaleUp:
+			s.scaleUp(ctx)
+			exited = m.Exited()
 		case <-churn:
 			s.churnOnce(ctx, done)
 			done++
@@ -309,6 +319,25 @@ func (s *sim) churnOnce(ctx context.Context, step int) {
 		// keeps its address for whoever waits for it to stop.
 		fmt.Fprintf(s.cfg.Log, "raysim: removing replica %s server=%s addr=%s\n", gone.Name, raycfg.SafeName(gone.Name), gone.Addr())
 	}
+	s.reload(ctx, gone)
+}
+
+// scaleUp adds a replica to app1 and reloads, as Ray does when a
+// deployment scales up.
+func (s *sim) scaleUp(ctx context.Context) {
+	r, err := s.newReplica(0)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.apps[0] = append(s.apps[0], r)
+	s.reload(ctx, nil)
+}
+
+// reload is Ray's reload after a routing change on app1 (s.apps holds the
+// new routing); a replica removed from it (gone) is retired after the
+// reload, as Ray stops replicas after routing moved away from them.
+func (s *sim) reload(ctx context.Context, gone *Replica) {
 	err := s.m.Update(ctx, s.appList())
 	if err != nil {
 		s.fail(err)
@@ -396,7 +425,7 @@ func (s *sim) waitServing(ctx context.Context) error {
 func (s *sim) status() Status {
 	set := s.m.Settings()
 	st := Status{
-		Emulated: emulatedNote, Shape: s.m.cfg.Options.Shape,
+		Emulated: emulatedNote, PID: os.Getpid(), Shape: s.m.cfg.Options.Shape,
 		HTTPAddr: s.httpAddr, HTTPPort: s.cfg.HTTPPort, StatsPort: s.stats, MetricsPort: s.metrics, GRPCPort: s.cfg.GRPCPort,
 		HAProxyPID: s.m.PID(), LivePIDs: s.m.LivePIDs(), Argv: s.m.LastArgs(),
 		ConfigFile: set.ConfigFile, SocketPath: set.SocketPath, StateFile: set.ServerStateFile,

@@ -41,6 +41,8 @@ results are not Ray results. Like Ray 2.55 with RAY_SERVE_ENABLE_HA_PROXY=1 it:
   - waits for "show info" on RAY_SERVE_HAPROXY_SOCKET_PATH (0.5 s poll, 5 s),
   - reloads with "... -sf <old pid> [-x <admin.sock>]" on each routing change,
   - SIGKILLs every haproxy it started on SIGTERM/SIGINT, then exits 0.
+On SIGUSR1 it adds a replica to app1 and reloads, as Ray does when a
+deployment scales up (a Ray reload on demand, for tests).
 Replicas are HTTP servers on 127.0.0.1; app N is routed at /appN.
 When serving it prints "raysim: ready http=HOST:PORT ..." to stderr.
 
@@ -97,6 +99,21 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		cfg.Environ = append(cfg.Environ, fmt.Sprintf("RAY_SERVE_HAPROXY_METRICS_PORT=%d", *metricsPort))
 	}
 	cfg.Log = stderr
+	// SIGUSR1: scale app1 up by one replica, a Ray reload on demand.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	scale := make(chan struct{})
+	go func() {
+		for range usr1 {
+			select {
+			case scale <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	cfg.ScaleUp = scale
 	if err := raysim.RunSim(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "raysim: error: %v\n", err)
 		return 1

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestShimLinksNoLauncherDependencies holds the reason the shim is a
+// program of its own: every package a Go binary links runs its init at
+// every start, and the shim starts at every haproxy start Ray makes. The
+// launcher's HTTP server, metrics client and CLI must stay out of it.
+func TestShimLinksNoLauncherDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	require.NoError(t, err)
+	deps := strings.Fields(string(out))
+	for _, bad := range []string{"net/http", "github.com/prometheus/client_golang/prometheus", "github.com/urfave/cli/v2"} {
+		assert.NotContains(t, deps, bad, "serve-launch-shim links %s", bad)
+	}
+}
