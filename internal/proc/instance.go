@@ -353,6 +353,38 @@ func procStat(pid int) (procStatus, error) {
 	return procStatus{state: f[0][0], ppid: ppid, pgrp: pgrp, kthread: flags&pfKthread != 0}, nil
 }
 
+// catches reports whether pid has a handler for sig (the SigCgt mask of
+// /proc/PID/status).
+func catches(pid int, sig syscall.Signal) bool {
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "SigCgt:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && mask&(1<<(uint(sig)-1)) != 0
+		}
+	}
+	return false
+}
+
+// waitCatches waits, bounded by d, until pid has a handler for sig. A
+// haproxy master installs its SIGUSR2 handler only after its worker is up
+// and answering: a SIGUSR2 before that is lost (haproxy 2.6 did not reload
+// at all), so a hot reload waits for the handler rather than for a worker.
+func waitCatches(pid int, sig syscall.Signal, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !catches(pid, sig) {
+		if time.Now().After(deadline) || !pidAlive(pid) {
+			return false
+		}
+		// No event marks a handler being installed: poll, bounded.
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
 // pfKthread is the kernel's PF_KTHREAD process flag (/proc/PID/stat field 9).
 const pfKthread = 0x00200000
 

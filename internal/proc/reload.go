@@ -286,7 +286,7 @@ func reloadOne(ctx context.Context, s *StateDir, dir string, patcher Patcher, sc
 	// waits up to LockWait for; it adds at most half of that to a reload's
 	// own time under the lock (haproxy -c, show servers state).
 	exe, _ := selfExe() // unknown: no process is taken for a shim
-	if _, late := waitStarted([]int{rec.MasterPID}, rec.Running, exe, reloadStartWait); len(late) > 0 {
+	if _, late := waitStarted([]int{rec.MasterPID}, rec.Running, exe, reloadStartWait); len(late) > 0 || !waitCatches(rec.MasterPID, syscall.SIGUSR2, reloadStartWait) {
 		return fail(fmt.Errorf("haproxy master %d is still starting after %s; not reloaded, run the reload again", rec.MasterPID, reloadStartWait))
 	}
 	var patched [][]byte

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -348,4 +349,17 @@ func TestWriteFileReplaces(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	assert.Equal(t, []string{PatchedFile}, names, "no temp file is left behind")
+}
+
+// TestCatches reads whether a process handles a signal, which tells a
+// haproxy master ready for SIGUSR2 from one still starting.
+func TestCatches(t *testing.T) {
+	handles, release := startBlocked(t, nil, "sh", "-c", "trap 'exit 0' USR2; read x")
+	defer release()
+	plain, release2 := startBlocked(t, nil, "sh", "-c", "read x")
+	defer release2()
+	waitFor(t, 10*time.Second, "the trap", func() bool { return catches(handles, syscall.SIGUSR2) })
+	assert.False(t, catches(plain, syscall.SIGUSR2))
+	assert.True(t, waitCatches(handles, syscall.SIGUSR2, time.Second))
+	assert.False(t, waitCatches(plain, syscall.SIGUSR2, 50*time.Millisecond))
 }
