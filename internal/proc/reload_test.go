@@ -269,8 +269,9 @@ func TestReloadWaitsForAStartingMaster(t *testing.T) {
 	require.NoError(t, err)
 
 	// The record now names a master still starting: its argv names the
-	// patched file and -W, and it has no worker until released.
-	starting, release := startBlocked(t, nil, "sh", "-c", "read x; sleep 60 & wait", rec.Patched, "-W")
+	// patched file and -W, and until released it has no worker and no
+	// SIGUSR2 handler (haproxy installs it once its worker is up).
+	starting, release := startBlocked(t, nil, "sh", "-c", "read x; trap 'exit 0' USR2; sleep 60 & wait", rec.Patched, "-W")
 	rec.MasterPID = starting
 	require.NoError(t, s.saveInstance(dir, rec))
 
@@ -290,7 +291,7 @@ func TestReloadWaitsForAStartingMaster(t *testing.T) {
 		waitFor(t, 10*time.Second, "the worker", func() bool { return hasChild(starting) })
 		// The stand-in cannot confirm a reload the way haproxy does; what
 		// matters is that the wait is over and SIGUSR2 went out, which
-		// ends sh (it does not handle the signal).
+		// ends sh (its trap exits).
 		_, _ = ReloadAll(context.Background(), s, replacePatcher("maxconn 1000", "maxconn 1100"), ReloadScope{})
 		waitFor(t, 10*time.Second, "the stand-in master to get SIGUSR2", func() bool { return !pidAlive(starting) })
 	})
