@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -462,4 +464,87 @@ func TestDiskFull(t *testing.T) {
 	require.Len(t, insts, 1)
 	assert.Equal(t, proc.StateStopped, insts[0].State, insts[0].StateDetail)
 	assert.Zero(t, code)
+}
+
+// TestStoppedInstance: Ray stops a haproxy (its HAProxyManager goes away,
+// SIGKILLing what it tracked) while the launcher runs on, with another Ray
+// process starting its own. status and the metrics call the first stopped,
+// not dead, and a stopped instance needs no attention (exit 0).
+func TestStoppedInstance(t *testing.T) {
+	testenv.HAProxy(t)
+	dir := t.TempDir()
+	maddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	state, overrides := filepath.Join(dir, "state"), filepath.Join(dir, "overrides.d")
+	testenv.CopyOverrides(t, overrides)
+	statusA, statusB := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	raysimArgs := func(status string) string {
+		return fmt.Sprintf("-apps 1 -replicas 1 -http-port %d -stats-port %d -metrics-port %d -status-file %s",
+			testenv.FreePort(t), testenv.FreePort(t), testenv.FreePort(t), status)
+	}
+	ray2 := filepath.Join(dir, "ray2")
+	// The second Ray process has paths of its own (a second node's, say).
+	script := fmt.Sprintf(`%[1]s %[2]s; exec env RAY_SERVE_HAPROXY_CONFIG_FILE_LOC=%[3]s/haproxy.cfg RAY_SERVE_HAPROXY_SOCKET_PATH=%[3]s/admin.sock RAY_SERVE_HAPROXY_SERVER_STATE_BASE=%[3]s RAY_SERVE_HAPROXY_SERVER_STATE_FILE=%[3]s/server-state %[1]s %[4]s`,
+		bins.Raysim(), raysimArgs(statusA), ray2, raysimArgs(statusB))
+	cmd := exec.Command(bins.Launcher(), "run", "--state-dir", state, "--overrides", overrides, "--haproxy", testenv.HAProxy(t),
+		"--metrics-addr", maddr, "--grace-period", "3s", "--", "sh", "-c", script)
+	cmd.Env = append(os.Environ(), testenv.RayEnv(dir)...)
+	log := testenv.NewLineLog()
+	pr, pw, err := os.Pipe()
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = pw, pw
+	require.NoError(t, cmd.Start())
+	pw.Close()
+	go log.Read(pr)
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		testenv.KillMentioning(dir)
+		if t.Failed() {
+			t.Logf("launcher output:\n%s", strings.Join(log.All(), "\n"))
+		}
+	})
+
+	log.WaitFor(t, 0, "raysim: ready http=", 30*time.Second)
+	a := readSimStatus(t, statusA)
+	from := log.Len()
+	require.NoError(t, syscall.Kill(a.PID, syscall.SIGTERM))
+	log.WaitFor(t, from, "raysim: ready http=", 30*time.Second)
+
+	r := &run{&testenv.Launched{StateDir: state}}
+	var insts []proc.Instance
+	var code int
+	testenv.Eventually(t, 15*time.Second, "one stopped instance, one serving", func() (bool, string) {
+		insts, code = r.statusJSON(t)
+		var got []string
+		for _, in := range insts {
+			got = append(got, in.State)
+		}
+		return strings.Join(got, " ") == "stopped serving" || strings.Join(got, " ") == "serving stopped", strings.Join(got, " ")
+	})
+	assert.Zero(t, code, "a stopped instance needs no attention")
+	for _, in := range insts {
+		if in.State == proc.StateStopped {
+			assert.Contains(t, in.StateDetail, fmt.Sprintf("the Ray process that started it (PID %d) has exited", a.PID))
+		}
+	}
+	m := metricsAt(t, maddr)
+	assert.Equal(t, "1", m[`serve_launch_instances{state="stopped"}`])
+	assert.Equal(t, "1", m[`serve_launch_instances{state="serving"}`])
+	assert.Equal(t, "0", m[`serve_launch_instances{state="dead"}`])
+}
+
+func readSimStatus(t *testing.T, path string) raysim.Status {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var st raysim.Status
+	require.NoError(t, json.Unmarshal(b, &st))
+	return st
 }
