@@ -37,9 +37,9 @@ test: fmt-check vet build
 # the patch engine, render vs haproxy -c, start overhead, wrk through the shim,
 # hot reload under load, memory) and writes BENCHMARKS.md. A few minutes.
 bench: build
-	$(GO) build -o bin/raysim ./internal/raysim/cmd/raysim
-	$(GO) build -o bin/benchrun ./internal/bench/cmd/benchrun
-	CGO_ENABLED=0 $(GO) build -o bin/execfloor ./internal/bench/cmd/execfloor
+	$(GO) build -o bin/raysim ./internal/testing/raysim/cmd/raysim
+	$(GO) build -o bin/benchrun ./internal/testing/bench/cmd/benchrun
+	CGO_ENABLED=0 $(GO) build -o bin/execfloor ./internal/testing/bench/cmd/execfloor
 	bin/benchrun -serve-launch $(BIN) -raysim bin/raysim -out BENCHMARKS.md
 
 # demo runs emulated Ray Serve (raysim, not Ray) under serve-launch run with

@@ -9,7 +9,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/serve-launch/serve-launch/internal/launch"
-	"github.com/serve-launch/serve-launch/internal/testenv"
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 )
 
 // TestMain lets testscript run this test binary as the "serve-launch"

@@ -14,7 +14,7 @@ import (
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
-	"github.com/serve-launch/serve-launch/internal/testenv"
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

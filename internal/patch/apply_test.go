@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/serve-launch/serve-launch/internal/testenv"
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 )
 
 // repoOverrides loads the overrides.d shipped at the repository root.

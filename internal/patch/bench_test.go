@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/serve-launch/serve-launch/internal/bench"
+	"github.com/serve-launch/serve-launch/internal/testing/bench"
 	"github.com/serve-launch/serve-launch/internal/patch"
 )
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serve-launch/serve-launch/internal/testenv"
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 
 	"github.com/serve-launch/serve-launch/internal/admin"
 	"github.com/stretchr/testify/assert"

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/admin"
-	"github.com/serve-launch/serve-launch/internal/testenv"
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/require"
 )
 

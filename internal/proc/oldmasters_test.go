@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serve-launch/serve-launch/internal/testenv"
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

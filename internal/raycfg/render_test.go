@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/serve-launch/serve-launch/internal/testenv"
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -63,7 +63,7 @@ func run(ctx context.Context) (err error) {
 	step("building serve-launch and raysim into %s", tmp)
 	bin := filepath.Join(tmp, "bin")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin+string(os.PathSeparator),
-		"./cmd/serve-launch", "./cmd/serve-launch-shim", "./internal/raysim/cmd/raysim")
+		"./cmd/serve-launch", "./cmd/serve-launch-shim", "./internal/testing/raysim/cmd/raysim")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("go build: %v", err)
