@@ -13,7 +13,7 @@ import (
 	"os"
 	"runtime/debug"
 
-	"github.com/serve-launch/serve-launch/internal/launch"
+	"github.com/serve-launch/serve-launch/internal/launch/build"
 )
 
 func main() {
@@ -27,5 +27,5 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(48 << 20)
 	}
-	os.Exit(launch.ShimMain(context.Background(), os.Args, os.Stderr))
+	os.Exit(build.ShimMain(context.Background(), os.Args, os.Stderr))
 }

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/serve-launch/serve-launch/internal/launch"
-	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/proc/hotreload"
 	"github.com/urfave/cli/v2"
 )
 
@@ -93,7 +93,7 @@ Example:
 				return err
 			}
 			for _, r := range rep.Instances {
-				if r.Outcome == proc.OutcomeFailed {
+				if r.Outcome == hotreload.OutcomeFailed {
 					return exitWith(1, nil)
 				}
 			}

@@ -14,6 +14,9 @@ import (
 	"github.com/serve-launch/serve-launch/internal/launch"
 	"github.com/serve-launch/serve-launch/internal/metrics"
 	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/proc/hotreload"
+	"github.com/serve-launch/serve-launch/internal/proc/shim"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/urfave/cli/v2"
 )
 
@@ -28,16 +31,16 @@ func stateDirFlag() cli.Flag {
 	return &cli.StringFlag{
 		Name:    "state-dir",
 		Usage:   "private directory for the generated and patched configs of every haproxy started (default $XDG_RUNTIME_DIR/serve-launch or /tmp/serve-launch-UID)",
-		EnvVars: []string{proc.EnvStateDir},
+		EnvVars: []string{state.EnvStateDir},
 	}
 }
 
-func openStateDir(c *cli.Context) (*proc.StateDir, error) {
+func openStateDir(c *cli.Context) (*state.StateDir, error) {
 	dir := c.String("state-dir")
 	if dir == "" {
-		dir = proc.DefaultStateDir()
+		dir = state.DefaultStateDir()
 	}
-	return proc.OpenStateDir(dir)
+	return state.OpenStateDir(dir)
 }
 
 func runCommand(out *output) *cli.Command {
@@ -65,7 +68,7 @@ Examples:
 			noProvenanceFlag(),
 			stateDirFlag(),
 			&cli.StringFlag{Name: "haproxy", Usage: "the real haproxy binary (default: RAY_SERVE_HAPROXY_BINARY_PATH if you set it, else haproxy on PATH)"},
-			&cli.StringFlag{Name: "on-patch-error", Value: string(proc.OnPatchErrorQuarantine),
+			&cli.StringFlag{Name: "on-patch-error", Value: string(shim.OnPatchErrorQuarantine),
 				Usage: "when a snippet file fails at a Ray start or reload: quarantine (leave that file out, apply the others, report the instance degraded) or passthrough (run Ray's config without any snippet, reported degraded)"},
 			&cli.BoolFlag{Name: "skip-preflight", Usage: "do not run haproxy -c on the snippets applied to a config in Ray's shape before starting"},
 			&cli.BoolFlag{Name: "no-watch", Usage: "do not watch the overrides directory for changes"},
@@ -83,7 +86,7 @@ func runAction(c *cli.Context, out *output) error {
 	if err != nil {
 		return err
 	}
-	policy, err := proc.ParseOnPatchError(c.String("on-patch-error"))
+	policy, err := shim.ParseOnPatchError(c.String("on-patch-error"))
 	if err != nil {
 		return fmt.Errorf("--on-patch-error: %v", err)
 	}
@@ -110,7 +113,7 @@ func runAction(c *cli.Context, out *output) error {
 			explicit = s.Value
 		}
 	}
-	real, err := proc.ResolveRealHAProxy(explicit, os.Getenv("PATH"))
+	real, err := shim.ResolveRealHAProxy(explicit, os.Getenv("PATH"))
 	if err != nil {
 		return fmt.Errorf("finding the real haproxy: %v", err)
 	}
@@ -124,29 +127,29 @@ func runAction(c *cli.Context, out *output) error {
 			return reportErrors(out, err)
 		}
 	}
-	shim, err := launch.FindShim(os.Args[0], os.Getenv)
+	shimPath, err := launch.FindShim(os.Args[0], os.Getenv)
 	if err != nil {
 		return err
 	}
-	// Held open for as long as Ray runs: Ray runs the shim through this
-	// descriptor (see proc.ShimBinaryPath).
-	shimFile, err := os.Open(shim)
+	// Held open for as long as Ray runs: Ray runs the shimPath through this
+	// descriptor (see shim.ShimBinaryPath).
+	shimFile, err := os.Open(shimPath)
 	if err != nil {
 		return fmt.Errorf("the shim: %v", err)
 	}
 	defer shimFile.Close()
-	state, err := openStateDir(c)
+	sd, err := openStateDir(c)
 	if err != nil {
 		return err
 	}
-	shimDir, err := proc.ShimDir(state, shim)
+	shimDir, err := state.ShimDir(sd, shimPath)
 	if err != nil {
 		return err
 	}
 	childEnv := launch.ChildEnviron(launch.ChildConfig{
-		Env: env, Base: os.Environ(), ShimDir: shimDir, ShimBinary: proc.ShimBinaryPath(os.Getpid(), shimFile.Fd()),
-		Shim: proc.ShimEnv{
-			StateDir: state.Path(), OverridesDir: overridesDir, RealHAProxy: real,
+		Env: env, Base: os.Environ(), ShimDir: shimDir, ShimBinary: shim.ShimBinaryPath(os.Getpid(), shimFile.Fd()),
+		Shim: shim.ShimEnv{
+			StateDir: sd.Path(), OverridesDir: overridesDir, RealHAProxy: real,
 			OnPatchError: policy, NoProvenance: c.Bool("no-provenance"),
 			InsecureOverrides: c.Bool("insecure-overrides"), LauncherPID: os.Getpid(),
 		},
@@ -165,10 +168,10 @@ func runAction(c *cli.Context, out *output) error {
 	// second SIGUSR2 never lands while the first reload waits for its worker.
 	var reloading sync.Mutex
 	reloader := &launch.Reloader{
-		Dir: overridesDir, State: state,
+		Dir: overridesDir, State: sd,
 		// Only the haproxy started under this launcher: another one sharing
-		// the state dir has its own overrides.d and environment.
-		Scope:        proc.ReloadScope{LauncherPID: os.Getpid()},
+		// the sd dir has its own overrides.d and environment.
+		Scope:        hotreload.ReloadScope{LauncherPID: os.Getpid()},
 		NoProvenance: c.Bool("no-provenance"), InsecureOverrides: c.Bool("insecure-overrides"),
 		Getenv: launch.Lookup(childEnv), Policy: policy,
 		Warn: func(m string) { out.warnf("%s", m) },
@@ -178,25 +181,25 @@ func runAction(c *cli.Context, out *output) error {
 		defer reloading.Unlock()
 		reloadOverrides(ctx, out, reloader)
 	}
-	defer proc.RegisterLauncher(state, os.Getpid())()
+	defer state.RegisterLauncher(sd, os.Getpid())()
 	if addr := c.String("metrics-addr"); addr != "" {
 		l, err := metrics.Listen(addr)
 		if err != nil {
 			return fmt.Errorf("--metrics-addr: %v", err)
 		}
-		col := metrics.NewCollector(state, os.Getpid(), version)
+		col := metrics.NewCollector(sd, os.Getpid(), version)
 		go func() {
 			if err := metrics.Serve(ctx, l, col); err != nil {
 				out.errorf("metrics at %s stopped: %v", addr, err)
 			}
 		}()
 	}
-	guard := &proc.Guard{State: state, Shim: shim, LauncherPID: os.Getpid(),
+	guard := &state.Guard{State: sd, Shim: shimPath, LauncherPID: os.Getpid(),
 		Report: func(msg string) { out.errorf("%s", msg) }}
 	go guard.Run(ctx)
 	if !c.Bool("no-watch") {
 		go func() {
-			if err := proc.Watch(ctx, overridesDir, reload); err != nil {
+			if err := hotreload.Watch(ctx, overridesDir, reload); err != nil {
 				out.warnf("watching %s stopped: %v", overridesDir, err)
 			}
 		}()
@@ -205,7 +208,7 @@ func runAction(c *cli.Context, out *output) error {
 		Path: path, Args: argv, Env: childEnv,
 		GracePeriod: c.Duration("grace-period"),
 		OnReload:    reload,
-		StateDir:    state,
+		StateDir:    sd,
 		Log:         logWriter{out},
 	}
 	code, err := sup.Run(ctx)
@@ -313,20 +316,20 @@ func reloadOverrides(ctx context.Context, out *output, r *launch.Reloader) {
 	}
 	for _, res := range rep.Instances {
 		switch res.Outcome {
-		case proc.OutcomeReloaded:
+		case hotreload.OutcomeReloaded:
 			out.infof("reloaded haproxy %d (%s)", res.MasterPID, res.Generated)
-		case proc.OutcomeUnchanged:
+		case hotreload.OutcomeUnchanged:
 			// Silent, but for a record brought up to date: the user who
 			// fixed a snippet hears that it took.
 			if res.Detail != "" {
 				out.infof("haproxy %d (%s) %s", res.MasterPID, res.Generated, res.Detail)
 			}
-		case proc.OutcomeFailed:
+		case hotreload.OutcomeFailed:
 			if loadErr != nil {
 				break // said above
 			}
 			out.errorf("reload of haproxy %d (%s) failed, it keeps its current config: %s", res.MasterPID, res.Generated, res.Detail)
-		case proc.OutcomeSkipped:
+		case hotreload.OutcomeSkipped:
 			// Not an error, but these overrides do not reach that haproxy
 			// until Ray restarts it: say so.
 			out.warnf("haproxy %d (%s) not reloaded: %s", res.MasterPID, res.Generated, res.Detail)

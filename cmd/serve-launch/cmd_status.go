@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/urfave/cli/v2"
 )
 
@@ -55,15 +55,15 @@ Example:
 			}
 			dirs := []string{c.String("state-dir")}
 			if dirs[0] == "" {
-				dirs = proc.KnownStateDirs()
+				dirs = state.KnownStateDirs()
 			}
-			var insts []proc.Instance
+			var insts []state.Instance
 			for _, d := range dirs {
-				state, err := proc.OpenStateDir(d)
+				sd, err := state.OpenStateDir(d)
 				if err != nil {
 					return err
 				}
-				in, err := proc.Status(state)
+				in, err := state.Status(sd)
 				if err != nil {
 					out.warnf("%v", err)
 				}
@@ -71,7 +71,7 @@ Example:
 			}
 			if format == "json" {
 				if insts == nil {
-					insts = []proc.Instance{}
+					insts = []state.Instance{}
 				}
 				enc := json.NewEncoder(out.stdout)
 				enc.SetIndent("", "  ")
@@ -82,7 +82,7 @@ Example:
 				printStatus(out.stdout, dirs, insts)
 			}
 			for _, in := range insts {
-				if proc.Unhealthy(in.State) {
+				if state.Unhealthy(in.State) {
 					return exitWith(1, nil)
 				}
 			}
@@ -92,7 +92,7 @@ Example:
 }
 
 // printStatus writes the instances for people, one block each.
-func printStatus(w io.Writer, dirs []string, insts []proc.Instance) {
+func printStatus(w io.Writer, dirs []string, insts []state.Instance) {
 	if len(insts) == 0 {
 		fmt.Fprintf(w, "no haproxy recorded in %s\n", strings.Join(dirs, ", "))
 		return
@@ -145,7 +145,7 @@ func printStatus(w io.Writer, dirs []string, insts []proc.Instance) {
 }
 
 // eventLine is one start or hot reload, for people.
-func eventLine(e proc.Event) string {
+func eventLine(e state.Event) string {
 	s := fmt.Sprintf("%s  %s (pid %d): %s", e.At.Format(time.RFC3339), e.Kind, e.PID, e.Result)
 	if e.Error != "" {
 		s += ": " + strings.ReplaceAll(e.Error, "\n", "; ")

@@ -10,7 +10,7 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/perm"
-	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/urfave/cli/v2"
 )
 
@@ -134,7 +134,7 @@ func readConfig(c *cli.Context) (string, []byte, error) {
 }
 
 // readConfigFile reads a config, "-" meaning stdin, refusing one over
-// proc.MaxConfigSize. It reads through a limit rather than trusting a stat, so a
+// state.MaxConfigSize. It reads through a limit rather than trusting a stat, so a
 // FIFO or /dev/stdin is bounded too.
 func readConfigFile(c *cli.Context, name string) (string, []byte, error) {
 	var r io.Reader
@@ -155,12 +155,12 @@ func readConfigFile(c *cli.Context, name string) (string, []byte, error) {
 		}
 		r = f
 	}
-	data, err := proc.ReadLimited(r, proc.MaxConfigSize)
+	data, err := state.ReadLimited(r, state.MaxConfigSize)
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %v", name, err)
 	}
-	if len(data) > proc.MaxConfigSize {
-		return "", nil, fmt.Errorf("%s: config is larger than the limit of %d bytes", name, proc.MaxConfigSize)
+	if len(data) > state.MaxConfigSize {
+		return "", nil, fmt.Errorf("%s: config is larger than the limit of %d bytes", name, state.MaxConfigSize)
 	}
 	return name, data, nil
 }

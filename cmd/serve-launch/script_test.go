@@ -9,6 +9,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/serve-launch/serve-launch/internal/launch"
+	"github.com/serve-launch/serve-launch/internal/launch/build"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 )
 
@@ -21,10 +22,10 @@ func TestMain(m *testing.M) {
 		// shadow the real one on PATH; registered as serve-launch-shim too,
 		// which `serve-launch run` finds beside serve-launch.
 		"haproxy-shim": func() int {
-			return launch.ShimMain(context.Background(), os.Args, os.Stderr)
+			return build.ShimMain(context.Background(), os.Args, os.Stderr)
 		},
 		launch.ShimName: func() int {
-			return launch.ShimMain(context.Background(), os.Args, os.Stderr)
+			return build.ShimMain(context.Background(), os.Args, os.Stderr)
 		},
 	}))
 }

@@ -1,7 +1,9 @@
 // Package launch holds what `serve-launch run` does before and around Ray:
 // the preflight check of the snippets against a config in Ray's shape, the
 // environment handed to Ray so that every haproxy it starts goes through the
-// shim, and the patcher shared by the shim, hot reload and `reload`.
+// shim (found beside serve-launch), and the hot reload of the overrides.
+// What a haproxy runs is made by package build, which the shim and hot
+// reload share.
 package launch
 
 import (
@@ -10,12 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
-	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/proc/shim"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
@@ -31,71 +31,6 @@ func Lookup(environ []string) func(string) (string, bool) {
 		v, ok := m[name]
 		return v, ok
 	}
-}
-
-// ShimCheckTimeout bounds the `haproxy -c` a shim runs on snippet lines
-// not judged before: its time counts against Ray's 5 s readiness wait.
-const ShimCheckTimeout = 3 * time.Second
-
-// VerdictsFile is the name of the [Verdicts] file in the state directory.
-const VerdictsFile = "verdicts"
-
-// ShimPatcher returns the shim's patch function: a [Builder] over the
-// overrides directory the launcher named, checking new snippet lines with
-// the real haproxy.
-//
-// The directory is loaded at the first patch, not here: the shim patches
-// under the instance lock, after waiting (up to seconds) for the haproxy it
-// replaces to finish starting and for a hot reload holding that lock.
-// Snippets loaded before that wait could predate an edit that a hot reload
-// has already applied meanwhile; haproxy would then start on the old
-// snippets and nothing would reload it again. Loaded under the lock, the
-// shim's snippets are never older than the last hot reload's, and a later
-// edit triggers another hot reload that waits for the lock. One load serves
-// every -f file of a start, so they all see the same snippets.
-func ShimPatcher(env proc.ShimEnv, realHAProxy string) proc.Patcher {
-	b := &Builder{
-		Load: sync.OnceValues(func() (*patch.Overrides, error) {
-			return patch.LoadDir(env.OverridesDir, patch.LoadOptions{InsecureOverrides: env.InsecureOverrides})
-		}),
-		// The shim runs in Ray's environment, which already has the env
-		// files applied.
-		Apply:        patch.ApplyOptions{NoProvenance: env.NoProvenance, Getenv: os.LookupEnv},
-		Policy:       env.OnPatchError,
-		HAProxy:      realHAProxy,
-		Verdicts:     filepath.Join(env.StateDir, VerdictsFile),
-		CheckTimeout: ShimCheckTimeout,
-	}
-	return b.Patch
-}
-
-// ReloadPatcher returns the patch function of a hot reload: the same
-// [Builder] as the shim's, over snippets already loaded (o and its load
-// error, as [patch.LoadDir] returned them), so that a hot reload gives
-// haproxy what Ray's next start through the shim would.
-//
-// getenv answers the snippets' env template function. It must see what the
-// shim sees, Ray's environment with the env files applied (see [Lookup]), or
-// a hot reload would render `env` differently from the haproxy start it
-// replaces.
-func ReloadPatcher(o *patch.Overrides, loadErr error, noProvenance bool, getenv func(string) (string, bool), policy proc.OnPatchError, stateDir string) proc.Patcher {
-	b := &Builder{
-		Load:     func() (*patch.Overrides, error) { return o, loadErr },
-		Apply:    patch.ApplyOptions{NoProvenance: noProvenance, Getenv: getenv},
-		Policy:   policy,
-		Verdicts: filepath.Join(stateDir, VerdictsFile),
-	}
-	return b.Patch
-}
-
-// Snippets lists the snippet files of o with their SHA-256, as the instance
-// records of the shim and of a hot reload keep them.
-func Snippets(o *patch.Overrides) []proc.Snippet {
-	snippets := make([]proc.Snippet, len(o.Snippets))
-	for i, sn := range o.Snippets {
-		snippets[i] = proc.Snippet{Name: sn.Name, SHA256: sn.SHA256}
-	}
-	return snippets
 }
 
 // RayConfigName is the file name that messages about [RayConfig]'s output carry.
@@ -210,10 +145,10 @@ type ChildConfig struct {
 	Base []string
 	// ShimDir is the directory holding `haproxy` -> serve-launch-shim.
 	ShimDir string
-	// ShimBinary is Ray's haproxy binary path (see [proc.ShimBinaryPath]).
+	// ShimBinary is Ray's haproxy binary path (see [shim.ShimBinaryPath]).
 	ShimBinary string
 	// Shim is what the shim is told through SERVE_LAUNCH_* variables.
-	Shim proc.ShimEnv
+	Shim shim.ShimEnv
 }
 
 // ChildEnviron returns Ray's environment: the user's settings (env files
@@ -221,5 +156,5 @@ type ChildConfig struct {
 // first on PATH (Ray 2.55 may run plain `haproxy`), and what the shim needs
 // to find everything else.
 func ChildEnviron(c ChildConfig) []string {
-	return proc.ChildEnv(c.Env.ChildEnviron(c.Base), c.ShimDir, c.ShimBinary, c.Shim)
+	return shim.ChildEnv(c.Env.ChildEnviron(c.Base), c.ShimDir, c.ShimBinary, c.Shim)
 }

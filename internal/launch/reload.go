@@ -5,8 +5,11 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/serve-launch/serve-launch/internal/launch/build"
 	"github.com/serve-launch/serve-launch/internal/patch"
-	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/proc/hotreload"
+	"github.com/serve-launch/serve-launch/internal/proc/shim"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 )
 
 // Reloader re-patches every live haproxy with the overrides directory as it
@@ -16,16 +19,16 @@ type Reloader struct {
 	// Dir is the overrides directory.
 	Dir string
 	// State is the state directory whose instances are reloaded.
-	State *proc.StateDir
-	// Scope picks the instances (see [proc.ReloadScope]).
-	Scope proc.ReloadScope
+	State *state.StateDir
+	// Scope picks the instances (see [hotreload.ReloadScope]).
+	Scope hotreload.ReloadScope
 	// NoProvenance and InsecureOverrides are the flags of the same names.
 	NoProvenance, InsecureOverrides bool
 	// Getenv answers the snippets' env function: Ray's environment, so that
 	// `env` renders as it did when the shim started haproxy.
 	Getenv func(string) (string, bool)
 	// Policy is what a failing snippet file does, as in the shim.
-	Policy proc.OnPatchError
+	Policy shim.OnPatchError
 	// Warn receives a message for each file of the directory skipped with a
 	// warning (not a snippet).
 	Warn func(string)
@@ -41,11 +44,11 @@ type Reloader struct {
 // failing file out rather than fail, because a start Ray makes must not
 // fail. A hot reload has no such constraint, so a bad edit keeps what runs
 // until it is fixed or Ray's next reload quarantines it.
-func (r *Reloader) Reload(ctx context.Context) (rep proc.ReloadReport, loadErr, err error) {
+func (r *Reloader) Reload(ctx context.Context) (rep hotreload.ReloadReport, loadErr, err error) {
 	o, loadErr := patch.LoadDir(r.Dir, patch.LoadOptions{Warn: r.Warn, InsecureOverrides: r.InsecureOverrides})
-	patcher := ReloadPatcher(o, loadErr, r.NoProvenance, r.Getenv, r.Policy, r.State.Path())
-	rep, err = proc.ReloadAll(ctx, r.State, patcher, r.Scope)
-	v := Verdicts{Path: filepath.Join(r.State.Path(), VerdictsFile)}
+	patcher := build.ReloadPatcher(o, loadErr, r.NoProvenance, r.Getenv, r.Policy, r.State.Path())
+	rep, err = hotreload.ReloadAll(ctx, r.State, patcher, r.Scope)
+	v := build.Verdicts{Path: filepath.Join(r.State.Path(), build.VerdictsFile)}
 	for _, res := range rep.Instances {
 		if res.NotTaken {
 			// haproxy -c cannot see what failed (a bind, say): the snippet
@@ -59,8 +62,8 @@ func (r *Reloader) Reload(ctx context.Context) (rep proc.ReloadReport, loadErr, 
 }
 
 // changed is the snippet files of now that were not in before, or differ.
-func changed(now, before []proc.Snippet) []proc.Snippet {
-	var out []proc.Snippet
+func changed(now, before []state.Snippet) []state.Snippet {
+	var out []state.Snippet
 	for _, s := range now {
 		if !slices.Contains(before, s) {
 			out = append(out, s)

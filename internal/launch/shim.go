@@ -1,16 +1,12 @@
 package launch
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-
-	"github.com/serve-launch/serve-launch/internal/proc"
 )
 
 // ShimName is the shim's executable: the haproxy Ray runs under
@@ -64,33 +60,4 @@ func executable(p string) error {
 		return errors.New("not an executable file")
 	}
 	return nil
-}
-
-// ShimMain is the shim's main: it patches the config Ray generated and
-// execs the real haproxy. It only returns on failure, with the message on
-// stderr (Ray shows it when haproxy fails to start); everything else goes
-// to the state dir's shim.log, because Ray 2.55 never drains haproxy's
-// stdout and stderr.
-func ShimMain(ctx context.Context, args []string, stderr io.Writer) int {
-	env, err := proc.ReadShimEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintf(stderr, "serve-launch: warning: haproxy shim: %v\n", err)
-	}
-	real, err := proc.ResolveRealHAProxy(env.RealHAProxy, os.Getenv("PATH"))
-	if err != nil {
-		fmt.Fprintf(stderr, "serve-launch: error: haproxy shim: %v\n", err)
-		return 1
-	}
-	err = proc.RunShim(ctx, proc.ShimConfig{
-		Argv:              args[1:],
-		RealHAProxy:       real,
-		StateDir:          env.StateDir,
-		Patcher:           ShimPatcher(env, real),
-		OverridesDir:      env.OverridesDir,
-		InsecureOverrides: env.InsecureOverrides,
-		LauncherPID:       env.LauncherPID,
-		Stderr:            stderr,
-	})
-	fmt.Fprintf(stderr, "serve-launch: error: haproxy shim: %v\n", err)
-	return 1
 }

@@ -18,11 +18,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 )
 
 // States are the instance states reported, every one always (0 when none).
-var states = []string{proc.StateServing, proc.StateDegraded, proc.StateWedged, proc.StateDead, proc.StateStarting, proc.StateStopped}
+var states = []string{state.StateServing, state.StateDegraded, state.StateWedged, state.StateDead, state.StateStarting, state.StateStopped}
 
 // Collector reads the state directory at each scrape. Counters come from
 // the instances' event slots; an instance directory removed (a dead
@@ -30,7 +30,7 @@ var states = []string{proc.StateServing, proc.StateDegraded, proc.StateWedged, p
 // ever grow while the launcher runs.
 type Collector struct {
 	// State is the state directory.
-	State *proc.StateDir
+	State *state.StateDir
 	// LauncherPID selects the instances: those started under this launcher.
 	LauncherPID int
 	// Version is serve-launch's version, for build info.
@@ -44,7 +44,7 @@ type Collector struct {
 }
 
 // NewCollector returns a Collector for the instances of launcherPID in s.
-func NewCollector(s *proc.StateDir, launcherPID int, version string) *Collector {
+func NewCollector(s *state.StateDir, launcherPID int, version string) *Collector {
 	return &Collector{
 		State: s, LauncherPID: launcherPID, Version: version,
 		last: map[string]map[string]uint64{}, totals: map[string]uint64{},
@@ -77,7 +77,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	insts, _ := proc.Status(c.State)
+	insts, _ := state.Status(c.State)
 	counts := map[string]int{}
 	var quarantined, stale int
 	var lastOK time.Time
@@ -94,7 +94,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if in.RecordStale {
 			stale++
 		}
-		ev, err := proc.ReadEvents(in.Dir)
+		ev, err := state.ReadEvents(in.Dir)
 		if err != nil {
 			continue
 		}
@@ -105,7 +105,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for k, v := range c.totals {
 		kind, result, _ := cut(k)
-		if kind == proc.EventHotReload {
+		if kind == state.EventHotReload {
 			ch <- prometheus.MustNewConstMetric(c.hotReloads, prometheus.CounterValue, float64(v), result)
 		} else {
 			ch <- prometheus.MustNewConstMetric(c.starts, prometheus.CounterValue, float64(v), kind, result)

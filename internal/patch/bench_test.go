@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/serve-launch/serve-launch/internal/testing/bench"
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/testing/bench"
 )
 
 // The Shape255 benchmarks time what the shim does on every haproxy start, on

@@ -10,6 +10,9 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+
+	"github.com/serve-launch/serve-launch/internal/proc/procfs"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 )
 
 // DefaultGracePeriod is how long [Supervisor] waits after forwarding a stop
@@ -54,7 +57,7 @@ type Supervisor struct {
 	// StateDir, when set, is searched at exit for haproxy instances whose
 	// launcher PID is this process; their masters and workers are killed
 	// too, which covers a haproxy that Ray moved into a session of its own.
-	StateDir *StateDir
+	StateDir *state.StateDir
 	// Log receives one line per supervision event (signals, kills); nil
 	// discards them.
 	Log io.Writer
@@ -122,7 +125,7 @@ func (s *Supervisor) Run(ctx context.Context) (exitCode int, err error) {
 		case errors.Is(err, os.ErrPermission):
 			code = 126
 		}
-		return code, fmt.Errorf("start %s: %w", s.Path, cleanPathErr(err))
+		return code, fmt.Errorf("start %s: %w", s.Path, state.CleanPathErr(err))
 	}
 	pid := proc.Pid
 	// We wait with wait4 ourselves; the handle is not needed.
@@ -235,9 +238,9 @@ func reap(pid, pgid int) *syscall.WaitStatus {
 // the main child's status.
 func reapOrphans(pgid int) {
 	self, own := os.Getpid(), syscall.Getpgrp()
-	for _, p := range allPIDs() {
-		st, err := procStat(p)
-		if err != nil || st.ppid != self || st.state != 'Z' || st.pgrp == own || st.pgrp == pgid {
+	for _, p := range procfs.PIDs() {
+		st, err := procfs.ReadStat(p)
+		if err != nil || st.PPID != self || st.State != 'Z' || st.PGrp == own || st.PGrp == pgid {
 			continue
 		}
 		var ws syscall.WaitStatus
@@ -254,9 +257,9 @@ func (s *Supervisor) cleanup(pgid int, logf func(string, ...any)) {
 		logf("killed what was left in process group %d", pgid)
 	}
 	if s.StateDir != nil {
-		// Status lists every record it could read even when it reports an
+		// state.Status lists every record it could read even when it reports an
 		// error, so one unreadable instance.json does not spare the others.
-		ins, err := Status(s.StateDir)
+		ins, err := state.Status(s.StateDir)
 		if err != nil {
 			logf("state dir: %v", err)
 		}
@@ -266,22 +269,22 @@ func (s *Supervisor) cleanup(pgid int, logf func(string, ...any)) {
 			}
 			logf("killing haproxy master %d (%s)", in.MasterPID, in.Generated)
 			for _, w := range in.WorkerPIDs {
-				signalPID(w, syscall.SIGKILL)
+				procfs.Signal(w, syscall.SIGKILL)
 			}
-			signalPID(in.MasterPID, syscall.SIGKILL)
+			procfs.Signal(in.MasterPID, syscall.SIGKILL)
 		}
 	}
 	self, own := os.Getpid(), syscall.Getpgrp()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		left := 0
-		for _, p := range allPIDs() {
-			st, err := procStat(p)
-			if err != nil || st.ppid != self || st.pgrp == own {
+		for _, p := range procfs.PIDs() {
+			st, err := procfs.ReadStat(p)
+			if err != nil || st.PPID != self || st.PGrp == own {
 				continue
 			}
 			left++
-			if st.state != 'Z' {
+			if st.State != 'Z' {
 				syscall.Kill(p, syscall.SIGKILL)
 			}
 		}

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/proc/internal/proctest"
+	"github.com/serve-launch/serve-launch/internal/proc/procfs"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -56,7 +59,7 @@ func waitResult(t *testing.T, res <-chan runResult) runResult {
 func waitFile(t *testing.T, path string) string {
 	t.Helper()
 	var data []byte
-	waitFor(t, 10*time.Second, path, func() bool {
+	proctest.WaitFor(t, 10*time.Second, path, func() bool {
 		var err error
 		data, err = os.ReadFile(path)
 		return err == nil && strings.HasSuffix(string(data), "\n")
@@ -151,7 +154,7 @@ func TestSupervisorSIGHUPReloads(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("SIGHUP did not call OnReload")
 	}
-	writeFile(t, filepath.Join(dir, "stop"), "")
+	proctest.WriteFile(t, filepath.Join(dir, "stop"), "")
 	r := waitResult(t, res)
 	require.NoError(t, r.err)
 	assert.Equal(t, 0, r.code, "SIGHUP was not forwarded")
@@ -195,42 +198,42 @@ func TestSupervisorContextCancel(t *testing.T) {
 // haproxy recorded in the state dir under this launcher's PID (outside our
 // tree altogether) are all gone when Run returns.
 func TestSupervisorLeavesNoOrphans(t *testing.T) {
-	real := realHAProxy(t)
+	real := proctest.RealHAProxy(t)
 	dir := t.TempDir()
-	e := newRayEnv(t)
+	e := proctest.NewRayEnv(t)
 
 	// A haproxy master + worker that is not our descendant: started through
 	// a shell that exits at once, so it is reparented away from us.
 	pidFile := filepath.Join(dir, "haproxy.pid")
-	out, err := exec.Command("sh", "-c", `setsid `+real+` -W -db -f `+e.cfg+` >/dev/null 2>&1 </dev/null & echo $! > `+pidFile).CombinedOutput()
+	out, err := exec.Command("sh", "-c", `setsid `+real+` -W -db -f `+e.Cfg+` >/dev/null 2>&1 </dev/null & echo $! > `+pidFile).CombinedOutput()
 	require.NoError(t, err, string(out))
 	master, err := strconv.Atoi(waitFile(t, pidFile))
 	require.NoError(t, err)
 	t.Cleanup(func() { syscall.Kill(master, syscall.SIGKILL) })
-	waitReady(t, e.sock())
-	workers := childPIDs(master)
+	proctest.WaitReady(t, e.Sock())
+	workers := procfs.Children(master)
 	require.NotEmpty(t, workers)
 	t.Cleanup(func() {
 		for _, w := range workers {
 			syscall.Kill(w, syscall.SIGKILL)
 		}
 	})
-	state, err := OpenStateDir(filepath.Join(dir, "state"))
+	sd, err := state.OpenStateDir(filepath.Join(dir, "state"))
 	require.NoError(t, err)
-	idir, err := state.instanceDir(InstanceID([]string{e.cfg}))
+	idir, err := sd.InstanceDir(state.InstanceID([]string{e.Cfg}))
 	require.NoError(t, err)
-	require.NoError(t, state.saveInstance(idir, &Instance{MasterPID: master, LauncherPID: os.Getpid(), Running: []string{e.cfg}, Generated: e.cfg}))
+	require.NoError(t, sd.SaveInstance(idir, &state.Instance{MasterPID: master, LauncherPID: os.Getpid(), Running: []string{e.Cfg}, Generated: e.Cfg}))
 	// An unreadable record beside it must not spare it.
-	bad, err := state.instanceDir("0000000000000000")
+	bad, err := sd.InstanceDir("0000000000000000")
 	require.NoError(t, err)
-	require.NoError(t, state.WriteFile(bad, InstanceFile, []byte("{")))
+	require.NoError(t, sd.WriteFile(bad, state.InstanceFile, []byte("{")))
 
 	bg, daemon, ready := filepath.Join(dir, "bg"), filepath.Join(dir, "daemon"), filepath.Join(dir, "ready")
 	script := `sleep 300 & echo $! > ` + bg + `
 setsid sleep 301 & echo $! > ` + daemon + `
 echo ready > ` + ready + `
 exit 4`
-	r := waitResult(t, supervise(t, &Supervisor{StateDir: state}, script))
+	r := waitResult(t, supervise(t, &Supervisor{StateDir: sd}, script))
 	require.NoError(t, r.err)
 	assert.Equal(t, 4, r.code)
 
@@ -238,16 +241,16 @@ exit 4`
 		pid, err := strconv.Atoi(waitFile(t, f))
 		require.NoError(t, err)
 		t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
-		assert.False(t, pidAlive(pid), "%s (pid %d) still running", filepath.Base(f), pid)
+		assert.False(t, procfs.Alive(pid), "%s (pid %d) still running", filepath.Base(f), pid)
 		_, err = os.Stat("/proc/" + strconv.Itoa(pid))
 		assert.True(t, os.IsNotExist(err), "%s (pid %d) not reaped", filepath.Base(f), pid)
 	}
-	waitFor(t, 10*time.Second, "haproxy master and worker to die", func() bool {
-		if pidAlive(master) {
+	proctest.WaitFor(t, 10*time.Second, "haproxy master and worker to die", func() bool {
+		if procfs.Alive(master) {
 			return false
 		}
 		for _, w := range workers {
-			if pidAlive(w) {
+			if procfs.Alive(w) {
 				return false
 			}
 		}

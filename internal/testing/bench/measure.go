@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/proc/shim"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
@@ -48,15 +49,15 @@ func (t *Tools) MakeShim() error {
 }
 
 // ShimEnv is the environment Ray's haproxy runs with under `serve-launch
-// run`, built by the launcher's own [proc.ChildEnv]: the shim first on PATH
+// run`, built by the launcher's own [shim.ChildEnv]: the shim first on PATH
 // and as Ray's binary, and the SERVE_LAUNCH_* settings it reads. real is
 // the program the shim execs.
-func (t *Tools) ShimEnv(state, real string) []string {
-	return proc.ChildEnv(os.Environ(), filepath.Dir(t.Shim), t.Shim, proc.ShimEnv{
-		StateDir:     state,
+func (t *Tools) ShimEnv(stateDir, real string) []string {
+	return shim.ChildEnv(os.Environ(), filepath.Dir(t.Shim), t.Shim, shim.ShimEnv{
+		StateDir:     stateDir,
 		OverridesDir: t.Overrides,
 		RealHAProxy:  real,
-		OnPatchError: proc.OnPatchErrorQuarantine,
+		OnPatchError: shim.OnPatchErrorQuarantine,
 	})
 }
 
@@ -297,15 +298,15 @@ func (t *Tools) startSide(ctx context.Context, in *instance, state string, side 
 
 // preparePatched runs the shim once (untimed) and copies the patched file it
 // wrote, so the direct runs use exactly what the shim runs.
-func (t *Tools) preparePatched(ctx context.Context, in *instance, state string) error {
-	g, _, err := t.startShim(ctx, in, state)
+func (t *Tools) preparePatched(ctx context.Context, in *instance, stateDir string) error {
+	g, _, err := t.startShim(ctx, in, stateDir)
 	if err != nil {
 		return err
 	}
 	if err := g.Kill(); err != nil {
 		return err
 	}
-	data, err := os.ReadFile(filepath.Join(state, proc.InstanceID([]string{in.cfg}), proc.PatchedFile))
+	data, err := os.ReadFile(filepath.Join(stateDir, state.InstanceID([]string{in.cfg}), state.PatchedFile))
 	if err != nil {
 		return err
 	}

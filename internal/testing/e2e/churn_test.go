@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/proc/shim"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,12 +64,12 @@ func replicaChurn(t *testing.T, interval time.Duration) {
 
 	st := r.status(t)
 	if inst := r.instance(t); inst.Dir != "" {
-		b, err := os.ReadFile(filepath.Join(inst.Dir, proc.ShimLogFile))
+		b, err := os.ReadFile(filepath.Join(inst.Dir, state.ShimLogFile))
 		require.NoError(t, err)
 		t.Logf("reloads where the shim also stopped an older master Ray no longer named: %d",
 			strings.Count(string(b), "older haproxy masters"))
 		t.Logf("reloads where the shim waited for the last haproxy to finish starting: %d (%d gave up after %s)",
-			strings.Count(string(b), "to finish starting"), strings.Count(string(b), "still starting after"), proc.StartWait)
+			strings.Count(string(b), "to finish starting"), strings.Count(string(b), "still starting after"), shim.StartWait)
 	}
 	assert.Equal(t, 1+reloads, st.Reloads, "the reload that brought the first routes, then the churn's")
 	assert.Zero(t, st.ReloadFails, "raysim's reload failures: %s", st.LastError)

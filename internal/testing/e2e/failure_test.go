@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/serve-launch/serve-launch/internal/testing/raysim"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
@@ -90,16 +90,16 @@ func metricsAt(t *testing.T, addr string) map[string]string {
 }
 
 // waitState polls `serve-launch status` until the instance is in state.
-func (r *run) waitState(t *testing.T, state string) proc.Instance {
+func (r *run) waitState(t *testing.T, want string) state.Instance {
 	t.Helper()
-	var in proc.Instance
-	testenv.Eventually(t, 15*time.Second, "status says "+state, func() (bool, string) {
+	var in state.Instance
+	testenv.Eventually(t, 15*time.Second, "status says "+want, func() (bool, string) {
 		insts, _ := r.statusJSON(t)
 		if len(insts) != 1 {
 			return false, fmt.Sprintf("%d instances", len(insts))
 		}
 		in = insts[0]
-		return in.State == state, in.State + ": " + in.StateDetail
+		return in.State == want, in.State + ": " + in.StateDetail
 	})
 	return in
 }
@@ -153,7 +153,7 @@ func TestSnippetFailsThenIsFixed(t *testing.T) {
 	// The sixth server: the template fails at this Ray reload.
 	line, st := r.scaleUp(t)
 	requireReloaded(t, line)
-	in := r.waitState(t, proc.StateDegraded)
+	in := r.waitState(t, state.StateDegraded)
 	require.Len(t, in.Quarantined, 1)
 	assert.Equal(t, "10-rate-limits.toml", in.Quarantined[0].Name)
 	assert.Contains(t, in.Quarantined[0].Error, "10-rate-limits.toml:4")
@@ -173,7 +173,7 @@ func TestSnippetFailsThenIsFixed(t *testing.T) {
 	r.Log.WaitFor(t, from, "reloaded haproxy", 20*time.Second, keptConfig)
 	t.Logf("the fix was in force %s after the file changed", time.Since(fixed).Round(time.Millisecond))
 	r.waitRate(t, 6*512)
-	in = r.waitState(t, proc.StateServing)
+	in = r.waitState(t, state.StateServing)
 	assert.Equal(t, st.HAProxyPID, in.MasterPID)
 	assert.Empty(t, in.Quarantined)
 
@@ -196,7 +196,7 @@ func TestSnippetFailsThenIsFixed(t *testing.T) {
 		row := rows["http-app1/"+added]
 		return row != nil && row["stot"] != "0" && row["stot"] != "", fmt.Sprintf("%s: %v (of %d requests)", added, row, ok)
 	})
-	r.waitState(t, proc.StateServing)
+	r.waitState(t, state.StateServing)
 	m = metricsAt(t, maddr)
 	assert.Equal(t, "1", m[`serve_launch_instances{state="serving"}`])
 	assert.Equal(t, "0", m["serve_launch_quarantined_snippets"])
@@ -233,7 +233,7 @@ func TestShimKilledMidPatch(t *testing.T) {
 	maddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	r := start(t, opts{apps: 1, replicas: 2, launcher: []string{"--metrics-addr", maddr}})
 	before := r.status(t).HAProxyPID
-	in := r.waitState(t, proc.StateServing)
+	in := r.waitState(t, state.StateServing)
 
 	// The instance lock held here keeps the next shim from patching, so
 	// that it can be killed mid-start.
@@ -254,13 +254,13 @@ func TestShimKilledMidPatch(t *testing.T) {
 	require.Equal(t, shim, r.statusAfter(t, line).HAProxyPID, "Ray tracks the shim's PID")
 	// Killed once at work (its first act is to say so; a shim killed in
 	// its first millisecond leaves no trace for anyone to see).
-	in = r.waitState(t, proc.StateStarting)
+	in = r.waitState(t, state.StateStarting)
 	require.Equal(t, shim, in.LastStart.PID)
 	require.NoError(t, syscall.Kill(shim, syscall.SIGKILL))
 	require.NoError(t, testenv.WaitGone([]int{shim}, 10*time.Second))
 	require.NoError(t, syscall.Flock(int(lock.Fd()), syscall.LOCK_UN))
 
-	in = r.waitState(t, proc.StateWedged)
+	in = r.waitState(t, state.StateWedged)
 	assert.Contains(t, in.StateDetail, fmt.Sprintf("(PID %d) died before it ran haproxy", shim))
 	assert.Contains(t, in.StateDetail, "restart Serve's proxy")
 	assert.Equal(t, before, in.MasterPID, "the haproxy that still serves is the one before")
@@ -302,18 +302,18 @@ func TestFIFOInOverrides(t *testing.T) {
 
 	line, _ = r.scaleUp(t)
 	requireReloaded(t, line)
-	in := r.waitState(t, proc.StateDegraded)
+	in := r.waitState(t, state.StateDegraded)
 	require.Len(t, in.Quarantined, 1, in.StateDetail)
 	assert.Equal(t, "60-x.toml", in.Quarantined[0].Name)
 	assert.Contains(t, in.Quarantined[0].Error, "not a regular file")
 	r.waitRate(t, 3*512)
 
 	require.NoError(t, os.Remove(fifo))
-	r.waitState(t, proc.StateServing)
+	r.waitState(t, state.StateServing)
 	line, st := r.scaleUp(t)
 	requireReloaded(t, line)
 	r.waitRate(t, 4*512)
-	r.waitState(t, proc.StateServing)
+	r.waitState(t, state.StateServing)
 	assert.Zero(t, st.ReloadFails, st.LastError)
 }
 
@@ -332,7 +332,7 @@ func TestStateDirRemoved(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := start(t, opts{apps: 1, replicas: 2, raysim: tc.raysim})
-			before := r.waitState(t, proc.StateServing)
+			before := r.waitState(t, state.StateServing)
 			from := r.Log.Len()
 			require.NoError(t, os.RemoveAll(r.StateDir))
 			removed := time.Now()
@@ -342,13 +342,13 @@ func TestStateDirRemoved(t *testing.T) {
 			})
 			t.Logf("the state dir was back %s after its removal", time.Since(removed).Round(time.Millisecond))
 			r.Log.WaitFor(t, from, "made anew", 10*time.Second)
-			in := r.waitState(t, proc.StateServing)
+			in := r.waitState(t, state.StateServing)
 			assert.Equal(t, before.MasterPID, in.MasterPID, "status knows the haproxy that runs")
 
 			line, st := r.scaleUp(t)
 			requireReloaded(t, line)
 			r.waitRate(t, 3*512)
-			in = r.waitState(t, proc.StateServing)
+			in = r.waitState(t, state.StateServing)
 			assert.Equal(t, st.HAProxyPID, in.MasterPID)
 			assert.Zero(t, st.ReloadFails, st.LastError)
 		})
@@ -369,20 +369,20 @@ func TestHotReloadNotTaken(t *testing.T) {
 	port := busy.Addr().(*net.TCPAddr).Port
 	snippet := fmt.Sprintf("[[section]]\nheader = \"frontend extra\"\nlines = [\"bind 127.0.0.1:%d\", \"default_backend default_backend\"]\n", port)
 	path := filepath.Join(r.OverridesDir, "70-extra.toml")
-	before := r.waitState(t, proc.StateServing)
+	before := r.waitState(t, state.StateServing)
 
 	from := r.Log.Len()
 	writeAtomic(t, path, snippet)
 	_, line := r.Log.WaitFor(t, from, keptConfig, 30*time.Second, "reloaded haproxy")
 	assert.Contains(t, line, "failed")
-	in := r.waitState(t, proc.StateDegraded)
+	in := r.waitState(t, state.StateDegraded)
 	assert.Equal(t, before.Listeners, in.Listeners, "the listeners haproxy loaded, not the refused candidate's")
 	assert.NotContains(t, strings.Join(in.Listeners, " "), strconv.Itoa(port))
 	assert.Contains(t, in.StateDetail, "the last hot reload was refused")
 
 	line, _ = r.scaleUp(t)
 	requireReloaded(t, line)
-	in = r.waitState(t, proc.StateDegraded)
+	in = r.waitState(t, state.StateDegraded)
 	require.Len(t, in.Quarantined, 1, in.StateDetail)
 	assert.Equal(t, "70-extra.toml", in.Quarantined[0].Name)
 	assert.Contains(t, in.Quarantined[0].Error, "did not take a hot reload")
@@ -392,11 +392,11 @@ func TestHotReloadNotTaken(t *testing.T) {
 	from = r.Log.Len()
 	writeAtomic(t, path, "# retried\n"+snippet)
 	r.Log.WaitFor(t, from, "reloaded haproxy", 30*time.Second, keptConfig)
-	in = r.waitState(t, proc.StateServing)
+	in = r.waitState(t, state.StateServing)
 	assert.Contains(t, in.Listeners, fmt.Sprintf("127.0.0.1:%d", port))
 	line, st := r.scaleUp(t)
 	requireReloaded(t, line)
-	r.waitState(t, proc.StateServing)
+	r.waitState(t, state.StateServing)
 	assert.Zero(t, st.ReloadFails, st.LastError)
 }
 
@@ -411,11 +411,11 @@ func TestDiskFull(t *testing.T) {
 	mnt := t.TempDir()
 	require.NoError(t, syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"))
 	t.Cleanup(func() { _ = syscall.Unmount(mnt, syscall.MNT_DETACH) })
-	state := filepath.Join(mnt, "state")
+	stateDir := filepath.Join(mnt, "state")
 	maddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	r := start(t, opts{apps: 1, replicas: 2, launcher: []string{"--state-dir", state, "--metrics-addr", maddr}})
-	r.StateDir = state
-	r.waitState(t, proc.StateServing)
+	r := start(t, opts{apps: 1, replicas: 2, launcher: []string{"--state-dir", stateDir, "--metrics-addr", maddr}})
+	r.StateDir = stateDir
+	r.waitState(t, state.StateServing)
 
 	filler := filepath.Join(mnt, "filler")
 	f, err := os.Create(filler)
@@ -438,11 +438,11 @@ func TestDiskFull(t *testing.T) {
 
 	line, st := r.scaleUp(t)
 	requireReloaded(t, line)
-	in := r.waitState(t, proc.StateDegraded)
+	in := r.waitState(t, state.StateDegraded)
 	assert.True(t, in.RecordStale, "the record could not be written")
 	assert.Contains(t, in.RecordError, "no space left on device")
 	assert.Equal(t, st.HAProxyPID, in.MasterPID, "status follows the event slot")
-	assert.Equal(t, proc.ResultUnpatched, in.Result)
+	assert.Equal(t, state.ResultUnpatched, in.Result)
 	r.waitRate(t, 0) // haproxy runs Ray's file, without the overrides
 	m := metricsAt(t, maddr)
 	assert.Equal(t, "1", m["serve_launch_stale_records"])
@@ -452,7 +452,7 @@ func TestDiskFull(t *testing.T) {
 	line, st = r.scaleUp(t)
 	requireReloaded(t, line)
 	r.waitRate(t, 4*512)
-	in = r.waitState(t, proc.StateServing)
+	in = r.waitState(t, state.StateServing)
 	assert.False(t, in.RecordStale)
 	assert.Equal(t, st.HAProxyPID, in.MasterPID)
 	assert.Equal(t, "0", metricsAt(t, maddr)["serve_launch_stale_records"])
@@ -462,7 +462,7 @@ func TestDiskFull(t *testing.T) {
 	<-r.Exited
 	insts, code := r.statusJSON(t)
 	require.Len(t, insts, 1)
-	assert.Equal(t, proc.StateStopped, insts[0].State, insts[0].StateDetail)
+	assert.Equal(t, state.StateStopped, insts[0].State, insts[0].StateDetail)
 	assert.Zero(t, code)
 }
 
@@ -474,7 +474,7 @@ func TestStoppedInstance(t *testing.T) {
 	testenv.HAProxy(t)
 	dir := t.TempDir()
 	maddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	state, overrides := filepath.Join(dir, "state"), filepath.Join(dir, "overrides.d")
+	stateDir, overrides := filepath.Join(dir, "state"), filepath.Join(dir, "overrides.d")
 	testenv.CopyOverrides(t, overrides)
 	statusA, statusB := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
 	raysimArgs := func(status string) string {
@@ -485,7 +485,7 @@ func TestStoppedInstance(t *testing.T) {
 	// The second Ray process has paths of its own (a second node's, say).
 	script := fmt.Sprintf(`%[1]s %[2]s; exec env RAY_SERVE_HAPROXY_CONFIG_FILE_LOC=%[3]s/haproxy.cfg RAY_SERVE_HAPROXY_SOCKET_PATH=%[3]s/admin.sock RAY_SERVE_HAPROXY_SERVER_STATE_BASE=%[3]s RAY_SERVE_HAPROXY_SERVER_STATE_FILE=%[3]s/server-state %[1]s %[4]s`,
 		bins.Raysim(), raysimArgs(statusA), ray2, raysimArgs(statusB))
-	cmd := exec.Command(bins.Launcher(), "run", "--state-dir", state, "--overrides", overrides, "--haproxy", testenv.HAProxy(t),
+	cmd := exec.Command(bins.Launcher(), "run", "--state-dir", stateDir, "--overrides", overrides, "--haproxy", testenv.HAProxy(t),
 		"--metrics-addr", maddr, "--grace-period", "3s", "--", "sh", "-c", script)
 	cmd.Env = append(os.Environ(), testenv.RayEnv(dir)...)
 	log := testenv.NewLineLog()
@@ -517,8 +517,8 @@ func TestStoppedInstance(t *testing.T) {
 	require.NoError(t, syscall.Kill(a.PID, syscall.SIGTERM))
 	log.WaitFor(t, from, "raysim: ready http=", 30*time.Second)
 
-	r := &run{&testenv.Launched{StateDir: state}}
-	var insts []proc.Instance
+	r := &run{&testenv.Launched{StateDir: stateDir}}
+	var insts []state.Instance
 	var code int
 	testenv.Eventually(t, 15*time.Second, "one stopped instance, one serving", func() (bool, string) {
 		insts, code = r.statusJSON(t)
@@ -530,7 +530,7 @@ func TestStoppedInstance(t *testing.T) {
 	})
 	assert.Zero(t, code, "a stopped instance needs no attention")
 	for _, in := range insts {
-		if in.State == proc.StateStopped {
+		if in.State == state.StateStopped {
 			assert.Contains(t, in.StateDetail, fmt.Sprintf("the Ray process that started it (PID %d) has exited", a.PID))
 		}
 	}

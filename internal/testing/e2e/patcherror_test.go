@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serve-launch/serve-launch/internal/proc"
+	"github.com/serve-launch/serve-launch/internal/proc/shim"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,7 +37,7 @@ insert = [
 // with --on-patch-error=passthrough the new haproxy runs Ray's unpatched
 // config instead.
 func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
-	for _, mode := range []proc.OnPatchError{proc.OnPatchErrorQuarantine, proc.OnPatchErrorPassthrough} {
+	for _, mode := range []shim.OnPatchError{shim.OnPatchErrorQuarantine, shim.OnPatchErrorPassthrough} {
 		t.Run(string(mode), func(t *testing.T) {
 			r := start(t, opts{apps: 1, replicas: 2,
 				// The preflight's built-in config has no http-app1.
@@ -71,16 +72,16 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 			// Ray 2.55 takes the old haproxy answering `show info` for the
 			// new one being ready, so raysim may be done before the shim is:
 			// poll the state dir.
-			var inst proc.Instance
+			var inst state.Instance
 			testenv.Eventually(t, 10*time.Second, "serve-launch status names the snippet", func() (bool, string) {
 				// The last reload's shim may still be at work when raysim
 				// is done (Ray's reload does not wait for it either).
 				inst = r.instance(t)
-				return inst.State != proc.StateStarting && strings.Contains(inst.LastError, "50-first-replica.toml"),
+				return inst.State != state.StateStarting && strings.Contains(inst.LastError, "50-first-replica.toml"),
 					"state " + inst.State + ", last_error: " + inst.LastError
 			})
 			t.Logf("serve-launch status: result %s, last_error: %s", inst.Result, inst.LastError)
-			shimLog, err := os.ReadFile(filepath.Join(inst.Dir, proc.ShimLogFile))
+			shimLog, err := os.ReadFile(filepath.Join(inst.Dir, state.ShimLogFile))
 			require.NoError(t, err)
 			assert.Contains(t, string(shimLog), "50-first-replica.toml", "shim.log names the snippet")
 			st := r.status(t)
@@ -88,11 +89,11 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 
 			// Ray's reloads all succeeded: no process it tracks ever exited.
 			assert.Zero(t, st.ReloadFails, "Ray's reloads failed: %s", st.LastError)
-			assert.Equal(t, proc.StateDegraded, inst.State, inst.StateDetail)
+			assert.Equal(t, state.StateDegraded, inst.State, inst.StateDetail)
 			assert.NotEqual(t, beforeFail, st.HAProxyPID, "Ray started a new haproxy")
 			switch mode {
-			case proc.OnPatchErrorQuarantine:
-				assert.Equal(t, proc.ResultQuarantined, inst.Result)
+			case shim.OnPatchErrorQuarantine:
+				assert.Equal(t, state.ResultQuarantined, inst.Result)
 				require.Len(t, inst.Quarantined, 1)
 				assert.Equal(t, "50-first-replica.toml", inst.Quarantined[0].Name)
 				assert.Contains(t, inst.Quarantined[0].Error, "50-first-replica.toml:4")
@@ -114,8 +115,8 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 					}
 					return true, ""
 				})
-			case proc.OnPatchErrorPassthrough:
-				assert.Equal(t, proc.ResultUnpatched, inst.Result)
+			case shim.OnPatchErrorPassthrough:
+				assert.Equal(t, state.ResultUnpatched, inst.Result)
 				assert.Contains(t, string(shimLog), "WITHOUT the overrides", "shim.log warns loudly")
 				testenv.Eventually(t, 10*time.Second, "the new haproxy serves Ray's unpatched config", func() (bool, string) {
 					info, err := r.tryInfo()
@@ -170,7 +171,7 @@ func TestSnippetStopsMatchingAtRayReload(t *testing.T) {
 
 // instance reads the one instance record in the state dir, as
 // `serve-launch status --format json` shows it.
-func (r *run) instance(t *testing.T) proc.Instance {
+func (r *run) instance(t *testing.T) state.Instance {
 	t.Helper()
 	insts, _ := r.statusJSON(t)
 	require.Len(t, insts, 1)
@@ -179,7 +180,7 @@ func (r *run) instance(t *testing.T) proc.Instance {
 
 // statusJSON runs `serve-launch status --format json` and returns the
 // instances and its exit status (1 when one needs attention).
-func (r *run) statusJSON(t *testing.T) ([]proc.Instance, int) {
+func (r *run) statusJSON(t *testing.T) ([]state.Instance, int) {
 	t.Helper()
 	cmd := exec.Command(bins.Launcher(), "status", "--state-dir", r.StateDir, "--format", "json")
 	var stderr strings.Builder
@@ -193,7 +194,7 @@ func (r *run) statusJSON(t *testing.T) ([]proc.Instance, int) {
 		require.NoError(t, err, "serve-launch status")
 	}
 	require.LessOrEqual(t, code, 1, "status: %s", stderr.String())
-	var insts []proc.Instance
+	var insts []state.Instance
 	require.NoError(t, json.Unmarshal(out, &insts), "%s\n%s", out, stderr.String())
 	return insts, code
 }

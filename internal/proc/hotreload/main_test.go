@@ -1,0 +1,9 @@
+package hotreload
+
+import (
+	"testing"
+
+	"github.com/serve-launch/serve-launch/internal/proc/internal/proctest"
+)
+
+func TestMain(m *testing.M) { proctest.Main(m) }
