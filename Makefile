@@ -9,7 +9,7 @@ TAGS    := urfave_cli_no_docs
 # FUZZTIME is how long `make fuzz` runs each fuzz target.
 FUZZTIME ?= 20s
 
-.PHONY: build test vet fmt-check bench demo fuzz clean
+.PHONY: build test vet fmt-check lint bench demo fuzz cover clean
 
 # CGO_ENABLED=0 links statically: os/user and net otherwise pull in libc and
 # the dynamic loader, about 1 ms and 1.3 MB of RSS on every shim start.
@@ -23,12 +23,21 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
+# STATICCHECK is the staticcheck release lint runs, fetched through the module
+# proxy by `go run` (cached after the first run).
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# lint fails when go.mod or go.sum are not tidy, or staticcheck finds anything.
+lint:
+	$(GO) mod tidy -diff
+	$(GO) run $(STATICCHECK) ./...
+
 # test runs everything, including the end-to-end tests against the real
 # haproxy: PATH's, or HAPROXY's (`make test HAPROXY=/path/to/haproxy` runs
 # the whole suite on that binary; no test falls back to PATH then). A path
 # is made absolute, since go test runs each package in its own directory.
 HAPROXY ?=
-test: fmt-check vet build
+test: fmt-check vet lint build
 	@hap='$(if $(findstring /,$(HAPROXY)),$(abspath $(HAPROXY)),$(HAPROXY))'; \
 	echo "test: haproxy $${hap:-on PATH}: $$("$${hap:-haproxy}" -v 2>&1 | head -n 1)"; \
 	HAPROXY="$$hap" $(GO) test -count=1 -timeout 15m ./...
@@ -55,6 +64,15 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+# cover measures coverage of the whole suite, the serve-launch, shim and
+# raysim binaries the end-to-end tests run included (they are built with
+# -cover and write into COVERDIR/bin), and prints it per package.
+COVERDIR ?= $(CURDIR)/bin/cover
+cover:
+	rm -rf $(COVERDIR) && mkdir -p $(COVERDIR)/unit $(COVERDIR)/bin
+	SERVE_LAUNCH_COVERDIR=$(COVERDIR)/bin $(GO) test -count=1 -timeout 15m -cover -coverpkg=./... ./... -args -test.gocoverdir=$(COVERDIR)/unit >/dev/null
+	$(GO) tool covdata percent -i=$(COVERDIR)/unit,$(COVERDIR)/bin
 
 clean:
 	rm -rf bin

@@ -16,18 +16,14 @@ import (
 // TestMain lets testscript run this test binary as the "serve-launch"
 // command, so scenarios exercise the real CLI without a separate build.
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(m, map[string]func() int{
-		"serve-launch": func() int { return run(context.Background(), os.Args, os.Stdout, os.Stderr) },
+	testscript.Main(m, map[string]func(){
+		"serve-launch": func() { os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr)) },
 		// The shim, as Ray runs it. Not registered as "haproxy", which would
 		// shadow the real one on PATH; registered as serve-launch-shim too,
 		// which `serve-launch run` finds beside serve-launch.
-		"haproxy-shim": func() int {
-			return build.ShimMain(context.Background(), os.Args, os.Stderr)
-		},
-		launch.ShimName: func() int {
-			return build.ShimMain(context.Background(), os.Args, os.Stderr)
-		},
-	}))
+		"haproxy-shim":  func() { os.Exit(build.ShimMain(context.Background(), os.Args, os.Stderr)) },
+		launch.ShimName: func() { os.Exit(build.ShimMain(context.Background(), os.Args, os.Stderr)) },
+	})
 }
 
 // TestScripts runs every CLI scenario in testdata/script. The scenarios run

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package proc is the process side of serve-launch: the launcher's
 // supervision of the command it wraps (`serve run ...`), and beneath it one
 // package a concern:
@@ -16,7 +18,8 @@
 //     /proc says of a process.
 //
 // None of them imports the snippet engine: what a start patches comes in
-// through a [shim.Patcher], which the caller provides.
+// through a [shim.Patcher], which the caller provides. All of them are
+// Linux-only (/proc, prctl(2), renameat2(2)), as Ray's HAProxy mode is.
 //
 // # Supervision and SIGHUP
 //

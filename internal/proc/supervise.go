@@ -1,3 +1,5 @@
+//go:build linux
+
 package proc
 
 import (
@@ -13,14 +15,12 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/proc/procfs"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
+	"golang.org/x/sys/unix"
 )
 
 // DefaultGracePeriod is how long [Supervisor] waits after forwarding a stop
 // signal before it SIGKILLs the child's process group.
 const DefaultGracePeriod = 10 * time.Second
-
-// prSetChildSubreaper is PR_SET_CHILD_SUBREAPER from <linux/prctl.h>.
-const prSetChildSubreaper = 36
 
 // Supervisor runs one child command (`serve run ...`, `ray start ...`) the
 // way an init process would: in its own process group, with stop signals
@@ -311,8 +311,5 @@ func setSubreaper(on bool) error {
 	if on {
 		v = 1
 	}
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, v, 0); errno != 0 {
-		return errno
-	}
-	return nil
+	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, v, 0, 0, 0)
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package hotreload puts a change of the overrides directory into every
 // running haproxy without a restart.
 //

@@ -1,3 +1,5 @@
+//go:build linux
+
 package hotreload
 
 import (
@@ -21,8 +23,6 @@ import (
 
 // Bounds for one instance's hot reload.
 const (
-	// reloadCheckTimeout bounds `haproxy -c` on the candidate.
-	reloadCheckTimeout = 15 * time.Second
 	// reloadConfirmTimeout bounds the wait for the new worker after SIGUSR2.
 	reloadConfirmTimeout = 10 * time.Second
 )

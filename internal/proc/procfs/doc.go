@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package procfs reads what Linux's /proc says of a process: whether it is
 // alive (a zombie is not), its command line once an exec has finished, its
 // parent, process group and children, and whether it handles a signal.

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package shim is the haproxy that Ray runs under `serve-launch run`.
 //
 // Ray runs `haproxy -db -f CFG [-dR] [-sf PID [-x SOCK]]`. The launcher points

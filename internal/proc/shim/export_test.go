@@ -1,3 +1,5 @@
+//go:build linux
+
 package shim
 
 // Unexported pieces the tests (package shim_test) exercise on their own.

@@ -1,14 +1,16 @@
+//go:build linux
+
 package shim
 
 import (
 	"errors"
 	"os"
 	"runtime"
+	"runtime/coverage"
 	"syscall"
-)
 
-// prSetPdeathsig is PR_SET_PDEATHSIG from <linux/prctl.h>.
-const prSetPdeathsig = 1
+	"golang.org/x/sys/unix"
+)
 
 // execWithParentDeathSignal is the shim's real exec: it asks the kernel to
 // SIGKILL this process when the thread that started it (Ray's, or raysim's)
@@ -29,13 +31,22 @@ func execWithParentDeathSignal(parent int) func(argv0 string, argv, env []string
 		if os.Getppid() != parent {
 			return errors.New("the process that started haproxy has exited")
 		}
+		writeCoverage()
 		return syscall.Exec(argv0, argv, env)
 	}
 }
 
 func setParentDeathSignal(sig syscall.Signal) error {
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetPdeathsig, uintptr(sig), 0); errno != 0 {
-		return errno
+	return unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(sig), 0, 0, 0)
+}
+
+// writeCoverage writes the coverage counters of a shim built with -cover
+// (`make cover`) before exec ends the process, which would otherwise lose
+// them. It does nothing unless GOCOVERDIR is set, and a binary built
+// without -cover refuses the writes.
+func writeCoverage() {
+	if dir := os.Getenv("GOCOVERDIR"); dir != "" {
+		_ = coverage.WriteMetaDir(dir)
+		_ = coverage.WriteCountersDir(dir)
 	}
-	return nil
 }

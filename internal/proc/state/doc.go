@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package state is serve-launch's state directory: one instance directory
 // per generated configuration path, holding the patched copy haproxy runs,
 // the instance record (instance.json, [Instance]), the event slot

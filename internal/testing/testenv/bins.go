@@ -9,6 +9,10 @@ import (
 	"testing"
 )
 
+// EnvCoverDir, set by `make cover`, has the binaries built with -cover,
+// writing their counters there.
+const EnvCoverDir = "SERVE_LAUNCH_COVERDIR"
+
 // Binaries says where MainWithBinaries built serve-launch and raysim.
 type Binaries struct{ dir string }
 
@@ -41,10 +45,19 @@ func MainWithBinaries(m *testing.M, name string, bins *Binaries) int {
 	defer os.RemoveAll(dir)
 	// `go test` puts its own go first on PATH. One `go build` for both
 	// commands: the packages compile in parallel.
-	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
+	args := []string{"build", "-o", dir + string(os.PathSeparator)}
+	// `make cover` counts what these binaries run too: built with -cover,
+	// they write their counters into GOCOVERDIR, which every process the
+	// tests start inherits.
+	if cover := os.Getenv(EnvCoverDir); cover != "" {
+		args = append(args, "-cover", "-coverpkg=github.com/serve-launch/serve-launch/...")
+		os.Setenv("GOCOVERDIR", cover)
+	}
+	args = append(args,
 		"github.com/serve-launch/serve-launch/cmd/serve-launch",
 		"github.com/serve-launch/serve-launch/cmd/serve-launch-shim",
 		"github.com/serve-launch/serve-launch/internal/testing/raysim/cmd/raysim")
+	cmd := exec.Command("go", args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: building serve-launch and raysim: %v\n", name, err)

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package proctest holds what the tests of the process packages share: a
 // small config in Ray's shape, the test binary started as the shim (its
 // TestMain calls [ShimMain] when [EnvShimMode] is set), stand-ins for the

@@ -109,7 +109,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	if want["go"] {
 		logf("go benchmarks (go test -bench, count %d)", *goCount)
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+		// The go on PATH: `make bench` runs with its $(GO) there.
+		goTool, lerr := exec.LookPath("go")
+		if lerr != nil {
+			fail("go benchmarks", lerr)
+		}
 		if res.GoBench, res.GoBenchCommand, err = bench.RunGoBench(goTool, *repo, *goCount, *goTime); err != nil {
 			fail("go benchmarks", err)
 		}
