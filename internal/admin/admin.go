@@ -22,9 +22,6 @@ import (
 // Ray uses the same 5 s for connecting and for reading the answer.
 const defaultTimeout = 5 * time.Second
 
-// pollInterval is how often [WaitReady] retries `show info`.
-const pollInterval = 50 * time.Millisecond
-
 // Command sends cmd to the admin socket at path socket and returns the whole
 // answer. It opens one connection per command, as Ray does, and is bounded by
 // ctx (or by 5 s when ctx has no deadline).
@@ -137,24 +134,6 @@ func ParseStat(out string) ([]map[string]string, error) {
 // server-state file before a reload.
 func ShowServersState(ctx context.Context, socket string) (string, error) {
 	return Command(ctx, socket, "show servers state")
-}
-
-// WaitReady polls `show info` every 50 ms until it answers or ctx ends; the
-// error then names the socket and the last failure.
-func WaitReady(ctx context.Context, socket string) error {
-	t := time.NewTicker(pollInterval)
-	defer t.Stop()
-	for {
-		_, err := ShowInfo(ctx, socket)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("admin socket %s: not ready: %w (last error: %v)", socket, ctx.Err(), err)
-		case <-t.C:
-		}
-	}
 }
 
 func truncate(s string) string {

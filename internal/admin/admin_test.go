@@ -48,9 +48,10 @@ backend be
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	require.NoError(t, WaitReady(ctx, sock))
+	testenv.EventuallyNoError(t, 5*time.Second, "show info answers on "+sock, func(ctx context.Context) error {
+		_, err := ShowInfo(ctx, sock)
+		return err
+	})
 	return sock
 }
 
@@ -101,7 +102,6 @@ func TestErrors(t *testing.T) {
 		run  func(ctx context.Context) error
 	}{
 		{"command", func(ctx context.Context) error { _, err := Command(ctx, missing, "show info"); return err }},
-		{"wait ready", func(ctx context.Context) error { return WaitReady(ctx, missing) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

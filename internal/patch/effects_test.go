@@ -104,9 +104,12 @@ func TestRepoOverridesEffects(t *testing.T) {
 		}
 	})
 
+	testenv.EventuallyNoError(t, 8*time.Second, "show info answers on "+sock, func(ctx context.Context) error {
+		_, err := admin.ShowInfo(ctx, sock)
+		return err
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
-	require.NoError(t, admin.WaitReady(ctx, sock))
 
 	info, err := admin.ShowInfo(ctx, sock)
 	require.NoError(t, err)

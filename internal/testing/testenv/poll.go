@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -25,4 +27,17 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (b
 		}
 		time.Sleep(PollInterval)
 	}
+}
+
+// EventuallyNoError is Eventually for a step that fails with an error
+// until it works, such as asking haproxy's admin socket while haproxy
+// starts; each try gets a context of its own, bounded by a second.
+func EventuallyNoError(t testing.TB, timeout time.Duration, what string, try func(ctx context.Context) error) {
+	t.Helper()
+	Eventually(t, timeout, what, func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		err := try(ctx)
+		return err == nil, fmt.Sprint(err)
+	})
 }

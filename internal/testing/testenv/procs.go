@@ -7,10 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
 // ProcessesMentioning lists the live PIDs (zombies left out) whose
@@ -68,16 +65,6 @@ func isZombie(pid int) bool {
 // Alive reports whether pid runs: it exists and is not a zombie.
 func Alive(pid int) bool {
 	return pid > 0 && syscall.Kill(pid, 0) == nil && !isZombie(pid)
-}
-
-// ParentPID reads pid's parent from /proc/PID/stat and fails the test when
-// pid is gone. In a poll, where the process may just have exited, use
-// ParentOf.
-func ParentPID(t testing.TB, pid int) int {
-	t.Helper()
-	ppid, err := ParentOf(pid)
-	require.NoError(t, err)
-	return ppid
 }
 
 // ParentOf reads pid's parent from /proc/PID/stat; the error says pid is

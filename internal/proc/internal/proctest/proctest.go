@@ -174,9 +174,10 @@ func ShowInfo(t *testing.T, sock string) map[string]string {
 
 func WaitReady(t *testing.T, sock string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	require.NoError(t, admin.WaitReady(ctx, sock))
+	testenv.EventuallyNoError(t, 5*time.Second, "show info answers on "+sock, func(ctx context.Context) error {
+		_, err := admin.ShowInfo(ctx, sock)
+		return err
+	})
 }
 
 func Cmdline(pid int) []string {
