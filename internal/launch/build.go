@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/hapcheck"
 	"github.com/serve-launch/serve-launch/internal/proc"
 )
 
@@ -66,7 +68,7 @@ func (b *Builder) Patch(ctx context.Context, req proc.PatchRequest) proc.PatchRe
 	o, err := b.Load()
 	var left []proc.QuarantinedSnippet
 	if err != nil {
-		var list patch.ErrorList
+		var list config.ErrorList
 		if o == nil || !errors.As(err, &list) {
 			return unpatched(oneLineErr(err))
 		}
@@ -150,7 +152,7 @@ func (b *Builder) Patch(ctx context.Context, req proc.PatchRequest) proc.PatchRe
 // in which case the snippets cannot be blamed and stay in force.
 func (b *Builder) unblamed(ctx context.Context, req proc.PatchRequest, bad []patch.Quarantine) proc.PatchResult {
 	msg := bad[0].Error()
-	f, err := patch.Parse(req.Name, req.Generated)
+	f, err := config.Parse(req.Name, req.Generated)
 	if err == nil {
 		var still []patch.Quarantine
 		if still, _, err = b.check(ctx, b.haproxy(req), &patch.Overrides{}, f, req.Generated, req.Scratch); err == nil && len(still) == 0 {
@@ -166,7 +168,7 @@ func (b *Builder) unblamed(ctx context.Context, req proc.PatchRequest, bad []pat
 // snippet files haproxy refused a line of, each with haproxy's words at the
 // snippet's file:line; an unblamed refusal comes back as one entry with no
 // file.
-func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides, f *patch.File, data []byte, scratch string) (bad []patch.Quarantine, how string, err error) {
+func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides, f *config.File, data []byte, scratch string) (bad []patch.Quarantine, how string, err error) {
 	sig := signature(haproxy, o, f)
 	v := Verdicts{Path: b.Verdicts}
 	if v.Has(sig) {
@@ -181,7 +183,7 @@ func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides,
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res, err := patch.CheckPath(cctx, haproxy, f, scratch)
+	res, err := hapcheck.CheckPath(cctx, haproxy, f, scratch)
 	if err != nil {
 		return nil, "", err
 	}
@@ -189,14 +191,14 @@ func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides,
 		v.Add(sig)
 		return nil, "haproxy -c", nil
 	}
-	var list patch.ErrorList
+	var list config.ErrorList
 	var other []string
 	for _, m := range res.Messages {
 		if m.Level != "ALERT" {
 			continue
 		}
 		if m.FromSnippet {
-			list = append(list, &patch.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c refuses the line this snippet wrote: %s", m.Text)})
+			list = append(list, &config.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c refuses the line this snippet wrote: %s", m.Text)})
 		} else {
 			other = append(other, m.String())
 		}
@@ -208,7 +210,7 @@ func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides,
 	if len(other) == 0 {
 		other = append(other, strings.TrimSpace(res.Output))
 	}
-	return []patch.Quarantine{{Errs: patch.ErrorList{{Err: errors.New(strings.Join(other, "; "))}}}}, "haproxy -c", nil
+	return []patch.Quarantine{{Errs: config.ErrorList{{Err: errors.New(strings.Join(other, "; "))}}}}, "haproxy -c", nil
 }
 
 // haproxy is the binary that judges req: the instance's own, else b's.
@@ -246,7 +248,7 @@ func oneLineErr(err error) string { return strings.ReplaceAll(err.Error(), "\n",
 // reload (servers come and go) and are Ray's to get right, so a Ray reload
 // that only moves servers finds its snippet lines judged already and runs
 // no -c.
-func signature(haproxy string, o *patch.Overrides, f *patch.File) string {
+func signature(haproxy string, o *patch.Overrides, f *config.File) string {
 	h := sha256.New()
 	if st, err := os.Stat(haproxy); err == nil {
 		fmt.Fprintf(h, "%s %d %d\n", haproxy, st.Size(), st.ModTime().UnixNano())
@@ -256,7 +258,7 @@ func signature(haproxy string, o *patch.Overrides, f *patch.File) string {
 	}
 	for _, s := range f.Sections {
 		title := false
-		for _, l := range append([]*patch.Line{s.Header}, s.Body...) {
+		for _, l := range append([]*config.Line{s.Header}, s.Body...) {
 			if l.Pos.File == f.Name {
 				continue
 			}

@@ -15,6 +15,9 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/hapcheck"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
@@ -56,7 +59,7 @@ const VerdictsFile = "verdicts"
 func ShimPatcher(env proc.ShimEnv, realHAProxy string) proc.Patcher {
 	b := &Builder{
 		Load: sync.OnceValues(func() (*patch.Overrides, error) {
-			return patch.LoadDir(env.OverridesDir, patch.LoadOptions{InsecureOverrides: env.InsecureOverrides})
+			return load.Dir(env.OverridesDir, load.Options{InsecureOverrides: env.InsecureOverrides})
 		}),
 		// The shim runs in Ray's environment, which already has the env
 		// files applied.
@@ -71,7 +74,7 @@ func ShimPatcher(env proc.ShimEnv, realHAProxy string) proc.Patcher {
 
 // ReloadPatcher returns the patch function of a hot reload: the same
 // [Builder] as the shim's, over snippets already loaded (o and its load
-// error, as [patch.LoadDir] returned them), so that a hot reload gives
+// error, as [load.Dir] returned them), so that a hot reload gives
 // haproxy what Ray's next start through the shim would.
 //
 // getenv answers the snippets' env template function. It must see what the
@@ -176,24 +179,24 @@ const RayFirstConfigName = "config of Ray's first start, before any route"
 
 // preflightOne applies o to cfg, named name, and runs `haproxy -c` on it.
 func preflightOne(ctx context.Context, name string, cfg []byte, o *patch.Overrides, haproxy string, getenv func(string) (string, bool)) error {
-	f, err := patch.Parse(name, cfg)
+	f, err := config.Parse(name, cfg)
 	if err != nil {
 		return err
 	}
 	if err := o.Apply(f, patch.ApplyOptions{Getenv: getenv}); err != nil {
 		return err
 	}
-	res, err := patch.Check(ctx, haproxy, f)
+	res, err := hapcheck.Check(ctx, haproxy, f)
 	if err != nil {
 		return err
 	}
 	if res.OK {
 		return nil
 	}
-	var list patch.ErrorList
+	var list config.ErrorList
 	for _, m := range res.Messages {
 		if m.Level == "ALERT" {
-			list = append(list, &patch.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c on the %s: %s", name, m.Text)})
+			list = append(list, &config.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c on the %s: %s", name, m.Text)})
 		}
 	}
 	if len(list) == 0 {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/proc"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
@@ -34,7 +34,7 @@ func TestPreflight(t *testing.T) {
 	hap := haproxyPath(t)
 	env := loadEnv(t, "RAY_SERVE_HAPROXY_MAXCONN=2000")
 	t.Run("repository overrides pass", func(t *testing.T) {
-		o, err := patch.LoadDir(filepath.Join("..", "..", "overrides.d"), patch.LoadOptions{})
+		o, err := load.Dir(filepath.Join("..", "..", "overrides.d"), load.Options{})
 		require.NoError(t, err)
 		require.NoError(t, Preflight(context.Background(), env, o, hap, os.LookupEnv))
 	})
@@ -42,7 +42,7 @@ func TestPreflight(t *testing.T) {
 		dir := t.TempDir()
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "10-bad.toml"),
 			[]byte("[[edit]]\nsection = \"defaults\"\nset = [\"timeout client forever\"]\n"), 0o600))
-		o, err := patch.LoadDir(dir, patch.LoadOptions{})
+		o, err := load.Dir(dir, load.Options{})
 		require.NoError(t, err)
 		err = Preflight(context.Background(), env, o, hap, os.LookupEnv)
 		require.Error(t, err)
@@ -78,7 +78,7 @@ func TestPatcherUsesRayEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "10-node.toml"),
 		[]byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate {{ env \\\"SERVE_LAUNCH_TEST_ONLY_RATE\\\" }}\"]\n"), 0o600))
-	o, err := patch.LoadDir(dir, patch.LoadOptions{})
+	o, err := load.Dir(dir, load.Options{})
 	require.NoError(t, err)
 	_, inProcessEnv := os.LookupEnv("SERVE_LAUNCH_TEST_ONLY_RATE")
 	require.False(t, inProcessEnv)
@@ -109,7 +109,7 @@ func TestShimPatchesWithSnippetsAsOfTheLock(t *testing.T) {
 			[]byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate "+rate+"\"]\n"), 0o600))
 	}
 	write("10")
-	// A hidden file is no snippet (patch.LoadDir skips it): the record must
+	// A hidden file is no snippet (load.Dir skips it): the record must
 	// not list it either.
 	require.NoError(t, os.WriteFile(filepath.Join(overrides, ".10-rate.toml"), []byte("junk"), 0o600))
 	state, err := proc.OpenStateDir(filepath.Join(t.TempDir(), "state"))
@@ -194,7 +194,7 @@ func TestPreflightErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "10-s.toml"), []byte(c.snippet), 0o600))
-			o, err := patch.LoadDir(dir, patch.LoadOptions{})
+			o, err := load.Dir(dir, load.Options{})
 			require.NoError(t, err)
 			err = Preflight(context.Background(), env, o, c.haproxy, Lookup(nil))
 			require.Error(t, err)

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/proc"
 )
 
@@ -42,7 +42,7 @@ type Reloader struct {
 // fail. A hot reload has no such constraint, so a bad edit keeps what runs
 // until it is fixed or Ray's next reload quarantines it.
 func (r *Reloader) Reload(ctx context.Context) (rep proc.ReloadReport, loadErr, err error) {
-	o, loadErr := patch.LoadDir(r.Dir, patch.LoadOptions{Warn: r.Warn, InsecureOverrides: r.InsecureOverrides})
+	o, loadErr := load.Dir(r.Dir, load.Options{Warn: r.Warn, InsecureOverrides: r.InsecureOverrides})
 	patcher := ReloadPatcher(o, loadErr, r.NoProvenance, r.Getenv, r.Policy, r.State.Path())
 	rep, err = proc.ReloadAll(ctx, r.State, patcher, r.Scope)
 	v := Verdicts{Path: filepath.Join(r.State.Path(), VerdictsFile)}

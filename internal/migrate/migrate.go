@@ -18,7 +18,7 @@ import (
 	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
@@ -62,7 +62,7 @@ type Row struct {
 	// Their is their line (or parameter) as written.
 	Their string
 	// Pos is where it is in their config.
-	Pos patch.Position
+	Pos config.Position
 	// Ray is what Ray's config has for it, "nothing" when it has none, or
 	// empty when there is nothing to compare with.
 	Ray string
@@ -109,7 +109,7 @@ type Result struct {
 // Migrate maps their config onto Ray's. Their config's unclosed quotes are
 // errors with file:line; everything else becomes report rows.
 func Migrate(opts Options) (*Result, error) {
-	their, err := patch.Parse(opts.Name, opts.Data)
+	their, err := config.Parse(opts.Name, opts.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func Migrate(opts Options) (*Result, error) {
 		res.Rendered = true
 		res.GeneratedName = "Ray 2.55 shape from Ray's defaults"
 	}
-	m.ray, err = patch.Parse(res.GeneratedName, res.Generated)
+	m.ray, err = config.Parse(res.GeneratedName, res.Generated)
 	if err != nil {
 		return nil, fmt.Errorf("generated config: %w", err)
 	}
@@ -190,7 +190,7 @@ type envVal struct {
 	prec  int
 	row   *Row
 	from  string
-	sec   *patch.Section // their section the value comes from
+	sec   *config.Section // their section the value comes from
 }
 
 // snipLine is one line of the snippet, with the row that explains it.
@@ -200,8 +200,8 @@ type snipLine struct {
 	anchor string // for insert: the glob to insert after
 	prec   int
 	row    *Row
-	from   string         // "NAME:LINE: their text", the comment after the line
-	sec    *patch.Section // their section the line comes from
+	from   string          // "NAME:LINE: their text", the comment after the line
+	sec    *config.Section // their section the line comes from
 }
 
 // editAcc collects one target's edit.
@@ -213,17 +213,17 @@ type editAcc struct {
 
 type migrator struct {
 	name  string
-	their *patch.File
-	ray   *patch.File
+	their *config.File
+	ray   *config.File
 
 	// replica holds their backends and listens with server lines; httpFE
 	// their frontends routing to them.
-	replica map[*patch.Section]bool
-	httpFE  map[*patch.Section]bool
+	replica map[*config.Section]bool
+	httpFE  map[*config.Section]bool
 	servers int
 
-	rayGlobal, rayDefaults, rayFrontend, rayMetrics, rayStats *patch.Section
-	rayBackend                                                *patch.Section // the first application backend
+	rayGlobal, rayDefaults, rayFrontend, rayMetrics, rayStats *config.Section
+	rayBackend                                                *config.Section // the first application backend
 
 	rows  []*Row
 	env   map[string]*envVal
@@ -236,8 +236,8 @@ type migrator struct {
 
 // classify finds their replica sections, their HTTP frontends and the server count.
 func (m *migrator) classify() error {
-	m.replica = map[*patch.Section]bool{}
-	m.httpFE = map[*patch.Section]bool{}
+	m.replica = map[*config.Section]bool{}
+	m.httpFE = map[*config.Section]bool{}
 	m.seenParam = map[string]bool{}
 	names := map[string]bool{}
 	for _, s := range m.their.Sections {
@@ -282,7 +282,7 @@ const maxServers = 1 << 16
 // separate applications, each with its own replicas, even where server
 // names repeat across them. More than maxServers is an error at the line
 // that passes it.
-func countServers(sections []*patch.Section, replica map[*patch.Section]bool) (int, error) {
+func countServers(sections []*config.Section, replica map[*config.Section]bool) (int, error) {
 	n := 0
 	for _, s := range sections {
 		if !replica[s] {
@@ -301,7 +301,7 @@ func countServers(sections []*patch.Section, replica map[*patch.Section]bool) (i
 				n += templateSlots(w[2])
 			}
 			if n > maxServers {
-				return 0, patch.Errorf(l.Pos, "more than %d replica servers; migrate takes at most that many", maxServers)
+				return 0, config.Errorf(l.Pos, "more than %d replica servers; migrate takes at most that many", maxServers)
 			}
 		}
 	}
@@ -333,7 +333,7 @@ func templateSlots(s string) int {
 
 // findRay picks the Ray sections each target stands for.
 func (m *migrator) findRay() {
-	first := func(kind, name string) *patch.Section {
+	first := func(kind, name string) *config.Section {
 		if s := m.ray.Find(kind, name); len(s) > 0 {
 			return s[0]
 		}
@@ -353,13 +353,13 @@ func (m *migrator) findRay() {
 }
 
 // raySection is the Ray section that stands for a target.
-func (m *migrator) raySection(t target) *patch.Section {
-	return [...]*patch.Section{m.rayGlobal, m.rayDefaults, m.rayFrontend, m.rayBackend}[t]
+func (m *migrator) raySection(t target) *config.Section {
+	return [...]*config.Section{m.rayGlobal, m.rayDefaults, m.rayFrontend, m.rayBackend}[t]
 }
 
 // rayLines returns Ray's lines with key in the target, falling back to Ray's
 // defaults for proxies, since that is what is in effect there.
-func (m *migrator) rayLines(t target, key string) []*patch.Line {
+func (m *migrator) rayLines(t target, key string) []*config.Line {
 	ls := linesWithKey(m.raySection(t), key)
 	if len(ls) == 0 && (t == tFrontend || t == tBackends) {
 		ls = linesWithKey(m.rayDefaults, key)
@@ -367,11 +367,11 @@ func (m *migrator) rayLines(t target, key string) []*patch.Line {
 	return ls
 }
 
-func linesWithKey(s *patch.Section, key string) []*patch.Line {
+func linesWithKey(s *config.Section, key string) []*config.Line {
 	if s == nil {
 		return nil
 	}
-	var ls []*patch.Line
+	var ls []*config.Line
 	for _, l := range s.Body {
 		if l.IsDirective() && l.Key() == key {
 			ls = append(ls, l)
@@ -380,11 +380,11 @@ func linesWithKey(s *patch.Section, key string) []*patch.Line {
 	return ls
 }
 
-func describeLines(ls []*patch.Line) string {
+func describeLines(ls []*config.Line) string {
 	if len(ls) == 0 {
 		return "nothing"
 	}
-	if len(ls) > 1 && patch.IsListKey(ls[0].Key()) {
+	if len(ls) > 1 && config.IsListKey(ls[0].Key()) {
 		return fmt.Sprintf("%d %s rules", len(ls), ls[0].Words[0])
 	}
 	var parts []string
@@ -397,9 +397,9 @@ func describeLines(ls []*patch.Line) string {
 // run walks their sections in file order.
 func (m *migrator) run() {
 	m.preamble()
-	var defaults *patch.Section
-	named := map[string]*patch.Section{}
-	used := map[*patch.Section]bool{}
+	var defaults *config.Section
+	named := map[string]*config.Section{}
+	used := map[*config.Section]bool{}
 	for _, s := range m.their.Sections {
 		switch {
 		case s.Kind == "global":
@@ -434,7 +434,7 @@ func (m *migrator) run() {
 // took: those of a defaults section that applies to none of them, and those
 // a later parameter of the same name replaced. Without this they were left
 // out of the report.
-func (m *migrator) unusedParams(used map[*patch.Section]bool) {
+func (m *migrator) unusedParams(used map[*config.Section]bool) {
 	for _, s := range m.their.Sections {
 		if s.Kind != "defaults" && !m.replica[s] {
 			continue
@@ -476,7 +476,7 @@ func (m *migrator) preamble() {
 	}
 }
 
-func isMetrics(s *patch.Section) bool {
+func isMetrics(s *config.Section) bool {
 	if s.Kind != "frontend" && s.Kind != "listen" {
 		return false
 	}
@@ -488,7 +488,7 @@ func isMetrics(s *patch.Section) bool {
 	return false
 }
 
-func isStats(s *patch.Section) bool {
+func isStats(s *config.Section) bool {
 	if s.Kind != "frontend" && s.Kind != "listen" {
 		return false
 	}
@@ -501,7 +501,7 @@ func isStats(s *patch.Section) bool {
 }
 
 // row starts a report row for their line l in section s.
-func (m *migrator) row(s *patch.Section, l *patch.Line, setting string) *Row {
+func (m *migrator) row(s *config.Section, l *config.Line, setting string) *Row {
 	r := &Row{Setting: s.Title() + ": " + setting, Their: strings.Join(l.Words, " "), Pos: l.Pos}
 	m.rows = append(m.rows, r)
 	return r
@@ -512,7 +512,7 @@ func (m *migrator) notCarried(r *Row, format string, args ...any) {
 	r.Detail = fmt.Sprintf(format, args...)
 }
 
-func (m *migrator) from(l *patch.Line) string {
+func (m *migrator) from(l *config.Line) string {
 	return fmt.Sprintf("%s:%d: %s", m.name, l.Pos.Line, strings.Join(l.Words, " "))
 }
 
@@ -560,7 +560,7 @@ var globalNotCarried = map[string]string{
 // from the replica count.
 var derivedKeys = map[string]bool{"maxconnrate": true, "maxsessrate": true, "maxsslrate": true, "rate-limit": true, "fullconn": true}
 
-func (m *migrator) global(s *patch.Section) {
+func (m *migrator) global(s *config.Section) {
 	for _, l := range s.Body {
 		if !l.IsDirective() {
 			continue
@@ -594,8 +594,8 @@ func (m *migrator) global(s *patch.Section) {
 	}
 }
 
-func socketLines(s *patch.Section) []*patch.Line {
-	var ls []*patch.Line
+func socketLines(s *config.Section) []*config.Line {
+	var ls []*config.Line
 	if s == nil {
 		return nil
 	}
@@ -607,7 +607,7 @@ func socketLines(s *patch.Section) []*patch.Line {
 	return ls
 }
 
-func hasWords(ls []*patch.Line, words []string) bool {
+func hasWords(ls []*config.Line, words []string) bool {
 	for _, l := range ls {
 		if slices.Equal(l.Words, words) {
 			return true
@@ -616,7 +616,7 @@ func hasWords(ls []*patch.Line, words []string) bool {
 	return false
 }
 
-func (m *migrator) defaults(s *patch.Section) {
+func (m *migrator) defaults(s *config.Section) {
 	for _, l := range s.Body {
 		if !l.IsDirective() {
 			continue
@@ -640,7 +640,7 @@ func (m *migrator) defaults(s *patch.Section) {
 type checkSeq struct {
 	lines []*snipLine
 	prec  int
-	sec   *patch.Section
+	sec   *config.Section
 	// same tells that Ray's application backends already have these rules.
 	same bool
 }
@@ -658,7 +658,7 @@ func (c *checkSeq) texts() []string {
 // checks: Ray's "http-check expect status 200" before their "expect status
 // 200-399" fails a replica theirs passes, and their "send" after Ray's
 // "expect" never runs before it. So their rules replace Ray's.
-func (m *migrator) httpChecks(s *patch.Section, prec int) {
+func (m *migrator) httpChecks(s *config.Section, prec int) {
 	seq := &checkSeq{prec: prec, sec: s}
 	for _, l := range s.Body {
 		if !l.IsDirective() || l.Words[0] != "http-check" {
@@ -711,7 +711,7 @@ func (m *migrator) httpChecks(s *patch.Section, prec int) {
 }
 
 // proxyLine carries one line of their defaults or replica section to target t.
-func (m *migrator) proxyLine(r *Row, l *patch.Line, t target, prec int) {
+func (m *migrator) proxyLine(r *Row, l *config.Line, t target, prec int) {
 	key := l.Key()
 	w := l.Words
 	switch {
@@ -756,9 +756,9 @@ func (m *migrator) proxyLine(r *Row, l *patch.Line, t target, prec int) {
 
 // variable carries a setting through a RAY_SERVE_HAPROXY_* variable, or a
 // snippet line in t when the value does not fit the variable's type.
-func (m *migrator) variable(r *Row, l *patch.Line, t target, name, value string, prec int) {
+func (m *migrator) variable(r *Row, l *config.Line, t target, name, value string, prec int) {
 	v, _ := envmap.Lookup(name)
-	r.Ray = describeLines(m.rayLines(t, patch.Key(l.Words)))
+	r.Ray = describeLines(m.rayLines(t, config.Key(l.Words)))
 	r.Target = t.selector()
 	val, isDefault, why := fitVar(v, value)
 	if why != "" {
@@ -772,7 +772,7 @@ func (m *migrator) variable(r *Row, l *patch.Line, t target, name, value string,
 // setEnv records a variable's value from their line l; a more specific
 // section of theirs wins, as in HAProxy, and so does a later line of the
 // same section; a conflict between equals is reported.
-func (m *migrator) setEnv(r *Row, name, val string, isDefault bool, prec int, l *patch.Line) {
+func (m *migrator) setEnv(r *Row, name, val string, isDefault bool, prec int, l *config.Line) {
 	from, sec := m.from(l), sectionOf(m.their, l)
 	if prev, ok := m.env[name]; ok {
 		switch {
@@ -810,20 +810,20 @@ var globalFirstWins = map[string]bool{
 
 // firstWins tells whether their line l of section sec is one where the
 // first line of the scope is the one HAProxy uses.
-func firstWins(sec *patch.Section, l *patch.Line) bool {
+func firstWins(sec *config.Section, l *config.Line) bool {
 	return sec != nil && sec.Kind == "global" && len(l.Words) > 0 && globalFirstWins[l.Words[0]]
 }
 
 // firstWinsDetail says why their later line l is not carried: HAProxy uses
 // the first, from prevFrom.
-func firstWinsDetail(l *patch.Line, prevFrom string) string {
+func firstWinsDetail(l *config.Line, prevFrom string) string {
 	return fmt.Sprintf("HAProxy keeps the first global %s line (%s) and ignores this one", l.Words[0], posOf(prevFrom))
 }
 
 // sameScope tells whether two of their sections are one scope, where a
 // later line replaces an earlier one with the same key: the same section, or
 // two global sections (HAProxy merges them).
-func sameScope(a, b *patch.Section) bool {
+func sameScope(a, b *config.Section) bool {
 	return a == b || a != nil && b != nil && a.Kind == "global" && b.Kind == "global"
 }
 
@@ -862,7 +862,7 @@ func fitVar(v envmap.Var, value string) (val string, isDefault bool, why string)
 // snippet carries their line into target t through the snippet: set for
 // single-valued keys, add (insert in the HTTP frontend) for rule lists, or
 // nothing when Ray's config already says the same.
-func (m *migrator) snippet(r *Row, l *patch.Line, t target, prec int) {
+func (m *migrator) snippet(r *Row, l *config.Line, t target, prec int) {
 	key := l.Key()
 	ray := m.rayLines(t, key)
 	if r.Ray == "" {
@@ -903,12 +903,12 @@ func (m *migrator) snippet(r *Row, l *patch.Line, t target, prec int) {
 	acc := m.edits[t]
 	op := "set"
 	switch {
-	case patch.IsListKey(key) && t == tFrontend && l.Words[0] == "http-request":
+	case config.IsListKey(key) && t == tFrontend && l.Words[0] == "http-request":
 		// After Ray's own http-request rules (health check, routes), so
 		// those keep answering first.
 		sl.anchor, op = "http-request *", "insert after http-request *"
 		acc.insert = append(acc.insert, sl)
-	case patch.IsListKey(key) || l.Words[0] == "acl":
+	case config.IsListKey(key) || l.Words[0] == "acl":
 		op = "add"
 		acc.add = append(acc.add, sl)
 	default:
@@ -951,14 +951,14 @@ func snippetText(words []string) string {
 		if w == "" {
 			continue
 		}
-		q[i] = strings.ReplaceAll(patch.Quote(w), "{{", `{{"{{"}}`)
+		q[i] = strings.ReplaceAll(config.Quote(w), "{{", `{{"{{"}}`)
 	}
 	return strings.Join(q, " ")
 }
 
 // frontend carries the safe settings of their HTTP frontend into Ray's
 // http_frontend.
-func (m *migrator) frontend(s *patch.Section) {
+func (m *migrator) frontend(s *config.Section) {
 	acls := aclNames(s)
 	for _, l := range s.Body {
 		if !l.IsDirective() {
@@ -971,7 +971,7 @@ func (m *migrator) frontend(s *patch.Section) {
 
 // frontendLine carries one client-side line to Ray's http_frontend, unless it
 // could change how Ray routes or answers.
-func (m *migrator) frontendLine(r *Row, l *patch.Line, acls map[string]bool) {
+func (m *migrator) frontendLine(r *Row, l *config.Line, acls map[string]bool) {
 	w := l.Words
 	if m.sameAsRay(r, l, tFrontend) {
 		return
@@ -1010,8 +1010,8 @@ func (m *migrator) frontendLine(r *Row, l *patch.Line, acls map[string]bool) {
 	m.snippet(r, l, tFrontend, precSection)
 }
 
-func bindLines(s *patch.Section) []*patch.Line {
-	var ls []*patch.Line
+func bindLines(s *config.Section) []*config.Line {
+	var ls []*config.Line
 	if s == nil {
 		return nil
 	}
@@ -1023,7 +1023,7 @@ func bindLines(s *patch.Section) []*patch.Line {
 	return ls
 }
 
-func aclNames(s *patch.Section) map[string]bool {
+func aclNames(s *config.Section) map[string]bool {
 	acls := map[string]bool{}
 	for _, l := range s.Body {
 		if len(l.Words) >= 2 && l.Words[0] == "acl" {
@@ -1069,7 +1069,7 @@ func ruleRisk(w []string, acls map[string]bool) string {
 
 // sameAsRay reports a line Ray's target section already has word for word
 // (Ray's own config fed back in, or a line copied from it) as the default.
-func (m *migrator) sameAsRay(r *Row, l *patch.Line, t target) bool {
+func (m *migrator) sameAsRay(r *Row, l *config.Line, t target) bool {
 	ray := linesWithKey(m.raySection(t), l.Key())
 	if !hasWords(ray, l.Words) {
 		return false
@@ -1091,9 +1091,9 @@ var frontendOnly = map[string]bool{
 
 // replicaSection carries a backend or listen holding their replica servers
 // onto Ray's application backends, with d the defaults in effect for it.
-func (m *migrator) replicaSection(s *patch.Section, d *patch.Section) {
+func (m *migrator) replicaSection(s *config.Section, d *config.Section) {
 	acls := aclNames(s)
-	var servers []*patch.Line
+	var servers []*config.Line
 	for _, l := range s.Body {
 		if !l.IsDirective() {
 			continue
@@ -1143,8 +1143,8 @@ func (m *migrator) replicaSection(s *patch.Section, d *patch.Section) {
 	m.params(s, d, servers)
 }
 
-func summarizeServers(ls []*patch.Line) string {
-	addr := func(l *patch.Line) string {
+func summarizeServers(ls []*config.Line) string {
+	addr := func(l *config.Line) string {
 		if l.Words[0] == "server-template" && len(l.Words) >= 4 {
 			return l.Words[1] + " " + l.Words[2] + " " + l.Words[3]
 		}
@@ -1164,7 +1164,7 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-func describeServers(s *patch.Section) string {
+func describeServers(s *config.Section) string {
 	if s == nil {
 		return "nothing"
 	}

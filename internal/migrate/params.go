@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
 
 // serverParamNotCarried gives the reason for parameters that only make sense
@@ -25,7 +25,7 @@ var serverParamNotCarried = map[string]string{
 type param struct {
 	name, value string
 	flag        bool
-	line        *patch.Line
+	line        *config.Line
 	prec        int
 }
 
@@ -37,9 +37,9 @@ func (p param) text() string {
 }
 
 // parseParams reads parameter words: a flag alone, anything else with a value.
-func parseParams(words []string, l *patch.Line, prec int) []param {
+func parseParams(words []string, l *config.Line, prec int) []param {
 	var ps []param
-	for _, w := range patch.SplitParams(words) {
+	for _, w := range config.SplitParams(words) {
 		p := param{name: w[0], flag: len(w) == 1, line: l, prec: prec}
 		if !p.flag {
 			p.value = w[1]
@@ -66,7 +66,7 @@ func (ps *paramSet) put(p param) {
 }
 
 // serverParams returns the parameters of a server or server-template line.
-func serverParams(l *patch.Line) []param {
+func serverParams(l *config.Line) []param {
 	start := 3
 	if l.Words[0] == "server-template" {
 		start = 4
@@ -80,9 +80,9 @@ func serverParams(l *patch.Line) []param {
 // params reports and carries the server parameters in effect for their
 // replica section s: default-server of their defaults d, then of s, then
 // what every server line of s says alike.
-func (m *migrator) params(s, d *patch.Section, servers []*patch.Line) {
+func (m *migrator) params(s, d *config.Section, servers []*config.Line) {
 	var eff paramSet
-	for _, sec := range []*patch.Section{d, s} {
+	for _, sec := range []*config.Section{d, s} {
 		if sec == nil {
 			continue
 		}
@@ -126,7 +126,7 @@ func (m *migrator) params(s, d *patch.Section, servers []*patch.Line) {
 			common.put(first)
 			continue
 		}
-		var at *patch.Line
+		var at *config.Line
 		for i := range per {
 			if p, ok := per[i][name]; ok {
 				at = p.line
@@ -186,13 +186,13 @@ func (m *migrator) params(s, d *patch.Section, servers []*patch.Line) {
 func ok(p param) bool { return p.name != "" }
 
 // sectionOf finds the section holding line l.
-func sectionOf(f *patch.File, l *patch.Line) *patch.Section {
+func sectionOf(f *config.File, l *config.Line) *config.Section {
 	for _, s := range f.Sections {
 		if slices.Contains(s.Body, l) {
 			return s
 		}
 	}
-	return &patch.Section{Kind: "?"}
+	return &config.Section{Kind: "?"}
 }
 
 // rayDefaultServer returns the parameters of Ray's default-server line in
@@ -238,7 +238,7 @@ func (m *migrator) addParam(r *Row, p param) {
 
 // absentIntervals reports the check intervals Ray always writes but their
 // config leaves to haproxy, which then uses inter.
-func (m *migrator) absentIntervals(s *patch.Section, eff paramSet, ray paramSet, servers []*patch.Line) {
+func (m *migrator) absentIntervals(s *config.Section, eff paramSet, ray paramSet, servers []*config.Line) {
 	_, checks := eff.by["check"]
 	if !checks || len(servers) == 0 {
 		return
@@ -262,7 +262,7 @@ func (m *migrator) absentIntervals(s *patch.Section, eff paramSet, ray paramSet,
 
 // fixed handles their metrics or stats section: Ray generates its own, so
 // only the port maps, and only for metrics to a variable.
-func (m *migrator) fixed(s *patch.Section, ray *patch.Section, what string) {
+func (m *migrator) fixed(s *config.Section, ray *config.Section, what string) {
 	for _, l := range s.Body {
 		if !l.IsDirective() {
 			continue
@@ -309,7 +309,7 @@ func (m *migrator) fixed(s *patch.Section, ray *patch.Section, what string) {
 	}
 }
 
-func (m *migrator) setEnvFromBind(r *Row, l *patch.Line, port string) {
+func (m *migrator) setEnvFromBind(r *Row, l *config.Line, port string) {
 	v, _ := envmap.Lookup("RAY_SERVE_HAPROXY_METRICS_PORT")
 	val, isDefault, why := fitVar(v, port)
 	if why != "" {
@@ -324,7 +324,7 @@ func (m *migrator) setEnvFromBind(r *Row, l *patch.Line, port string) {
 
 // wholeSection reports a section of theirs that has no counterpart in Ray's
 // config.
-func (m *migrator) wholeSection(s *patch.Section) {
+func (m *migrator) wholeSection(s *config.Section) {
 	n := 0
 	for _, l := range s.Body {
 		if l.IsDirective() {

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
 
 // Instance is what the state directory knows about one haproxy started
@@ -427,7 +427,7 @@ type configFacts struct {
 // load order, with a plain line scan: the full model lives in internal/patch
 // behind the bytes-to-bytes [Patcher], and these few keywords need no more
 // than word splitting. Where sections start is the model's rule
-// (patch.IsSectionKeyword), not a list of its own.
+// (config.IsSectionKeyword), not a list of its own.
 func scanConfig(files ...[]byte) configFacts {
 	var f configFacts
 	var base, file string
@@ -449,7 +449,7 @@ func scanConfig(files ...[]byte) configFacts {
 			first := firstWord(raw)
 			// Sections as the patch model (and haproxy) know them: by the
 			// first word, whatever the indentation.
-			if patch.IsSectionKeyword(string(first)) {
+			if config.IsSectionKeyword(string(first)) {
 				section = first
 				continue
 			}

@@ -1,4 +1,4 @@
-package patch
+package load
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/snippet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -78,7 +80,7 @@ func TestLoadDirNonRegular(t *testing.T) {
 				defer cancel()
 				done := make(chan error, 1)
 				go func() {
-					_, err := LoadDir(dir, LoadOptions{InsecureOverrides: insecure})
+					_, err := Dir(dir, Options{InsecureOverrides: insecure})
 					done <- err
 				}()
 				select {
@@ -104,9 +106,55 @@ func TestLoadDirSize(t *testing.T) {
 	require.NoError(t, os.Mkdir(dir, 0o755))
 	f, err := os.Create(filepath.Join(dir, "10-big.toml"))
 	require.NoError(t, err)
-	require.NoError(t, f.Truncate(MaxSnippetSize+1))
+	require.NoError(t, f.Truncate(snippet.MaxSize+1))
 	require.NoError(t, f.Close())
-	_, err = LoadDir(dir, LoadOptions{})
+	_, err = Dir(dir, Options{})
 	require.Error(t, err)
 	assert.Equal(t, "10-big.toml: snippet is 1048577 bytes, more than the limit of 1048576", err.Error())
+}
+
+// TestLaterSnippetWins loads two snippets that set the same keys from a
+// directory: they apply in byte order of the file name, so the later file's
+// value is what the config ends up with, whatever order the directory lists.
+func TestLaterSnippetWins(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
+	}
+	// Written in reverse so that creation order cannot be what decides.
+	write("20-late.toml", "[[edit]]\nsection = \"defaults\"\nset = [\"timeout client 20s\"]\n"+
+		"[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 200\"]\n")
+	write("10-early.toml", "[[edit]]\nsection = \"defaults\"\nset = [\"timeout client 10s\", \"timeout queue 10s\"]\n"+
+		"[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 100\"]\n")
+	o, err := Dir(dir, Options{})
+	require.NoError(t, err)
+	require.Len(t, o.Snippets, 2)
+	assert.Equal(t, "10-early.toml", o.Snippets[0].Name)
+
+	out, err := o.Patch("ray-2.55.cfg", mustRead(t, "../testdata/ray-2.55.cfg"), patch.ApplyOptions{Getenv: noEnv})
+	require.NoError(t, err)
+	s := string(out)
+	assert.Contains(t, s, "\n    timeout client 20s # serve-launch: 20-late.toml:3\n")
+	assert.Contains(t, s, "\n    timeout queue 10s # serve-launch: 10-early.toml:3\n")
+	assert.Contains(t, s, "\n    maxconnrate 200 # serve-launch: 20-late.toml:6\n")
+	assert.NotContains(t, s, "timeout client 10s")
+	assert.NotContains(t, s, "maxconnrate 100")
+	assert.Equal(t, 1, strings.Count(s, "timeout client "), "one timeout client line, in place")
+
+	// Swapping the names swaps the winner.
+	require.NoError(t, os.Rename(filepath.Join(dir, "20-late.toml"), filepath.Join(dir, "05-late.toml")))
+	o, err = Dir(dir, Options{})
+	require.NoError(t, err)
+	out, err = o.Patch("ray-2.55.cfg", mustRead(t, "../testdata/ray-2.55.cfg"), patch.ApplyOptions{Getenv: noEnv})
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "\n    timeout client 10s # serve-launch: 10-early.toml:3\n")
+	assert.Contains(t, string(out), "\n    maxconnrate 100 # serve-launch: 10-early.toml:6\n")
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
+func mustRead(t testing.TB, path string) []byte {
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return data
 }

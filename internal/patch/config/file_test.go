@@ -1,4 +1,4 @@
-package patch
+package config
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ func dump(f *File) string {
 }
 
 func testConfigs(t testing.TB) []string {
-	paths, err := filepath.Glob("testdata/*.cfg")
+	paths, err := filepath.Glob("../testdata/*.cfg")
 	require.NoError(t, err)
 	require.NotEmpty(t, paths)
 	return paths
@@ -62,7 +62,7 @@ func TestParseRoundTripGolden(t *testing.T) {
 }
 
 func TestParseSections(t *testing.T) {
-	f, err := Parse("hostile.cfg", mustRead(t, "testdata/hostile.cfg"))
+	f, err := Parse("hostile.cfg", mustRead(t, "../testdata/hostile.cfg"))
 	require.NoError(t, err)
 	var titles []string
 	for _, s := range f.Sections {
@@ -144,7 +144,7 @@ func FuzzRoundTrip(f *testing.F) {
 // bigConfig is a config in Ray's 2.55 shape with backends x servers servers.
 func bigConfig(backends, servers int) []byte {
 	var b bytes.Buffer
-	ray := string(mustReadNoT("testdata/ray-2.55.cfg"))
+	ray := string(mustReadNoT("../testdata/ray-2.55.cfg"))
 	head, _, _ := strings.Cut(ray, "backend http-text\n")
 	b.WriteString(head)
 	for i := 0; i < backends; i++ {

@@ -1,6 +1,7 @@
-package patch
+package load
 
 import (
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 	"github.com/serve-launch/serve-launch/internal/perm"
 )
 
@@ -14,26 +15,26 @@ import (
 // its snippets.
 type permChecker struct{ c *perm.Checker }
 
-func newPermChecker(opt LoadOptions) *permChecker {
+func newPermChecker(opt Options) *permChecker {
 	c := perm.New(opt.UID, "(or run with --insecure-overrides)")
 	c.ReadOnly = opt.readOnly
 	return &permChecker{c: c}
 }
 
 // checkDir checks the overrides directory itself (following a symlink to it).
-func (pc *permChecker) checkDir(dir string) *Error {
+func (pc *permChecker) checkDir(dir string) *config.Error {
 	return asError(pc.c.CheckPath(dir, "overrides directory"))
 }
 
 // checkFile checks the snippet dir/name, following symlinks (see
 // perm.Checker.CheckIn).
-func (pc *permChecker) checkFile(dir, name string) *Error {
+func (pc *permChecker) checkFile(dir, name string) *config.Error {
 	return asError(pc.c.CheckIn(dir, name, "snippet"))
 }
 
-func asError(p *perm.Problem) *Error {
+func asError(p *perm.Problem) *config.Error {
 	if p == nil {
 		return nil
 	}
-	return Errorf(Position{File: p.Path}, "%s", p.Msg)
+	return config.Errorf(config.Position{File: p.Path}, "%s", p.Msg)
 }

@@ -1,4 +1,4 @@
-package patch
+package snippet
 
 import (
 	"fmt"
@@ -6,28 +6,29 @@ import (
 	"strings"
 )
 
-// glob is a shell-style pattern: '*' matches any run of characters (spaces and
+// Glob is a shell-style pattern: '*' matches any run of characters (spaces and
 // slashes included, since rules like "http-request set-log-level *" span words),
 // '?' one character, '[...]' a class, and a backslash escapes the next character.
-type glob struct {
+type Glob struct {
 	pattern string
 	// stars holds the literal parts between the '*'s of a pattern with no
 	// other wildcard ("*", "http-*", "default-server"), matched without a
-	// regexp: compiling one is most of the cost of loading a snippet, and
-	// the shim loads every snippet on every haproxy start.
+	// regexp: compiling one would be most of the cost of loading a snippet,
+	// and the shim loads every snippet on every haproxy start.
 	stars []string
 	re    *regexp.Regexp
 }
 
-func compileGlob(pattern string) (*glob, error) {
+// CompileGlob compiles pattern; an error says what is wrong with it.
+func CompileGlob(pattern string) (*Glob, error) {
 	if !strings.ContainsAny(pattern, `?[\`) {
-		return &glob{pattern: pattern, stars: strings.Split(pattern, "*")}, nil
+		return &Glob{pattern: pattern, stars: strings.Split(pattern, "*")}, nil
 	}
 	re, err := globRegexp(pattern)
 	if err != nil {
 		return nil, err
 	}
-	return &glob{pattern: pattern, re: re}, nil
+	return &Glob{pattern: pattern, re: re}, nil
 }
 
 // globRegexp translates any glob, classes and escapes included.
@@ -75,7 +76,8 @@ func globRegexp(pattern string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-func (g *glob) match(s string) bool {
+// Match reports whether s matches the whole pattern.
+func (g *Glob) Match(s string) bool {
 	if g.re != nil {
 		return g.re.MatchString(s)
 	}
@@ -100,5 +102,8 @@ func (g *glob) match(s string) bool {
 	return true
 }
 
-// literal reports whether the pattern has no wildcard, so it names one thing.
-func (g *glob) literal() bool { return !strings.ContainsAny(g.pattern, `*?[\`) }
+// Literal reports whether the pattern has no wildcard, so it names one thing.
+func (g *Glob) Literal() bool { return !strings.ContainsAny(g.pattern, `*?[\`) }
+
+// Pattern is the glob as written.
+func (g *Glob) Pattern() string { return g.pattern }

@@ -1,4 +1,4 @@
-package patch
+package hapcheck
 
 import (
 	"context"
@@ -11,23 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
 
-// LineAt returns the file's n-th line (1-based) as rendered, or nil.
-func (f *File) LineAt(n int) *Line {
-	var found *Line
-	i := 0
-	f.eachLine(func(l *Line) {
-		i++
-		if i == n {
-			found = l
-		}
-	})
-	return found
-}
-
-// CheckMessage is one ALERT or WARNING from haproxy -c, mapped back to its source.
-type CheckMessage struct {
+// Message is one ALERT or WARNING from haproxy -c, mapped back to its source.
+type Message struct {
 	// Level is "ALERT" or "WARNING".
 	Level string
 	// Text is haproxy's own words.
@@ -36,12 +25,12 @@ type CheckMessage struct {
 	Line int
 	// Source is where that line came from: the generated file's line, or the
 	// snippet file:line that wrote it.
-	Source Position
+	Source config.Position
 	// FromSnippet tells whether Source is a snippet.
 	FromSnippet bool
 }
 
-func (m CheckMessage) String() string {
+func (m Message) String() string {
 	if m.Line == 0 {
 		return fmt.Sprintf("haproxy %s: %s", strings.ToLower(m.Level), m.Text)
 	}
@@ -51,10 +40,10 @@ func (m CheckMessage) String() string {
 	return fmt.Sprintf("%s: haproxy %s: %s", m.Source, strings.ToLower(m.Level), m.Text)
 }
 
-// CheckResult is the outcome of haproxy -c on a patched file.
-type CheckResult struct {
+// Result is the outcome of haproxy -c on a patched file.
+type Result struct {
 	OK       bool
-	Messages []CheckMessage
+	Messages []Message
 	// Output is haproxy's full output, for logs.
 	Output string
 }
@@ -71,7 +60,7 @@ var haproxyMsgRE = sync.OnceValue(func() *regexp.Regexp {
 // Check writes f to a temporary file and runs `haproxy -c -f` on it, mapping
 // every message that names a line back to the generated file or the snippet
 // that wrote the line.
-func Check(ctx context.Context, haproxy string, f *File) (*CheckResult, error) {
+func Check(ctx context.Context, haproxy string, f *config.File) (*Result, error) {
 	dir, err := os.MkdirTemp("", "serve-launch-check-")
 	if err != nil {
 		return nil, err
@@ -85,13 +74,13 @@ func Check(ctx context.Context, haproxy string, f *File) (*CheckResult, error) {
 }
 
 // CheckPath is [Check] on a file already written at path with f's bytes.
-func CheckPath(ctx context.Context, haproxy string, f *File, path string) (*CheckResult, error) {
+func CheckPath(ctx context.Context, haproxy string, f *config.File, path string) (*Result, error) {
 	out, err := exec.CommandContext(ctx, haproxy, "-c", "-f", path).CombinedOutput()
 	if cerr := ctx.Err(); cerr != nil {
 		// Killed for the deadline: its verdict is unknown, not a refusal.
 		return nil, fmt.Errorf("running %s -c: %v", haproxy, cerr)
 	}
-	res := &CheckResult{OK: err == nil, Output: string(out)}
+	res := &Result{OK: err == nil, Output: string(out)}
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		return nil, fmt.Errorf("running %s -c: %v", haproxy, err)
@@ -101,7 +90,7 @@ func CheckPath(ctx context.Context, haproxy string, f *File, path string) (*Chec
 		if m == nil {
 			continue
 		}
-		msg := CheckMessage{Level: m[1], Text: strings.TrimSpace(m[4])}
+		msg := Message{Level: m[1], Text: strings.TrimSpace(m[4])}
 		if m[3] != "" && m[2] == path {
 			msg.Line, _ = strconv.Atoi(m[3])
 			if l := f.LineAt(msg.Line); l != nil {

@@ -1,4 +1,4 @@
-package patch
+package snippet
 
 import (
 	"fmt"
@@ -58,7 +58,7 @@ func TestSnippetShapeBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := LoadSnippet("x.toml", []byte(tt.data))
+			_, err := Load("x.toml", []byte(tt.data))
 			if tt.want == "" {
 				require.NoError(t, err)
 				return

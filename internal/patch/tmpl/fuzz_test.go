@@ -1,10 +1,13 @@
-package patch
+package tmpl
 
 import (
+	"os"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
 
 // FuzzTemplate evaluates arbitrary snippet-line templates in a few sections
@@ -29,11 +32,29 @@ func FuzzTemplate(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	cfg, err := Parse("ray-2.55.cfg", mustRead(f, "testdata/ray-2.55.cfg"))
+	data, err := os.ReadFile("../testdata/ray-2.55.cfg")
 	if err != nil {
 		f.Fatal(err)
 	}
-	sections := []*Section{nil, cfg.Sections[0], cfg.Sections[len(cfg.Sections)-2]}
+	cfg, err := config.Parse("ray-2.55.cfg", data)
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The contexts the engine gives a line in no section (a [[section]]),
+	// in global and in an application backend.
+	contexts := make([]Context, 0, 3)
+	for _, s := range []*config.Section{nil, cfg.Sections[0], cfg.Sections[len(cfg.Sections)-2]} {
+		c := Context{Servers: config.ServerCount(cfg.Sections)}
+		for _, x := range cfg.Sections {
+			if x.Kind == "backend" && x.Name != "default_backend" {
+				c.Backends++
+			}
+		}
+		if s != nil {
+			c.Section = SectionContext{Kind: s.Kind, Name: s.Name, Servers: config.ServerCount([]*config.Section{s})}
+		}
+		contexts = append(contexts, c)
+	}
 	env := func(name string) (string, bool) {
 		if name == "SL_FUZZ" {
 			return strings.Repeat("7", 4096), true
@@ -41,28 +62,31 @@ func FuzzTemplate(f *testing.F) {
 		return "", false
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		var errs ErrorList
-		tl := (&Snippet{Name: "fuzz.toml"}).loadLine(Position{File: "fuzz.toml", Line: 1}, text, &errs)
-		if tl.tmpl == nil {
+		// What the snippet loader parses: a line of a line's length.
+		if !strings.Contains(text, "{{") || len(text) > MaxLineSize {
 			return
 		}
-		if tl.nodes > maxTemplateNodes {
-			t.Fatalf("a template of %d parts loaded", tl.nodes)
+		tl, err := Parse("fuzz.toml:1", text)
+		if err != nil {
+			return
+		}
+		if tl.Nodes() > MaxNodes {
+			t.Fatalf("a template of %d parts loaded", tl.Nodes())
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		start := time.Now()
-		a := &applier{f: cfg, opt: ApplyOptions{Getenv: env}}
-		for _, s := range sections {
-			out, ok := a.execute(tl, s)
-			if ok && len(out) > MaxLineSize {
+		var budget Budget
+		for _, c := range contexts {
+			out, err := tl.Execute(c, env, &budget)
+			if err == nil && len(out) > MaxLineSize {
 				t.Fatalf("%d bytes of output from %q", len(out), text)
 			}
 		}
 		took := time.Since(start)
 		runtime.ReadMemStats(&after)
-		if a.budget.steps > maxPatchSteps+maxTemplateNodes || a.budget.bytes > maxPatchBytes+maxEvalBytes {
-			t.Fatalf("the budget did not hold: %d steps, %d bytes, from %q", a.budget.steps, a.budget.bytes, text)
+		if budget.steps > maxPatchSteps+MaxNodes || budget.bytes > maxPatchBytes+maxEvalBytes {
+			t.Fatalf("the budget did not hold: %d steps, %d bytes, from %q", budget.steps, budget.bytes, text)
 		}
 		if took > time.Second {
 			t.Fatalf("evaluating %q took %s", text, took)

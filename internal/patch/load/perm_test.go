@@ -1,4 +1,4 @@
-package patch
+package load
 
 import (
 	"os"
@@ -109,8 +109,8 @@ func TestLoadDirPermissions(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "overrides.d")
 			require.NoError(t, os.Mkdir(dir, 0o755))
 			uid := tt.setup(t, dir)
-			opt := LoadOptions{UID: &uid, readOnly: func(string) bool { return tt.readOnly }}
-			o, err := LoadDir(dir, opt)
+			opt := Options{UID: &uid, readOnly: func(string) bool { return tt.readOnly }}
+			o, err := Dir(dir, opt)
 			if tt.want == "" {
 				require.NoError(t, err)
 				assert.Len(t, o.Snippets, 1)
@@ -120,7 +120,7 @@ func TestLoadDirPermissions(t *testing.T) {
 			assert.Contains(t, err.Error(), strings.ReplaceAll(tt.want, "DIR", dir))
 			// --insecure-overrides loads the same directory.
 			opt.InsecureOverrides = true
-			o, err = LoadDir(dir, opt)
+			o, err = Dir(dir, opt)
 			require.NoError(t, err)
 			assert.Len(t, o.Snippets, 1)
 		})
@@ -140,7 +140,7 @@ func TestLoadDirIgnoresExamples(t *testing.T) {
 	writeSnippet(t, dir, "10-x.toml", 0o644)
 	writeSnippet(t, dir, "90-y.toml.example", 0o644)
 	var warnings []string
-	o, err := LoadDir(dir, LoadOptions{Warn: func(m string) { warnings = append(warnings, m) }})
+	o, err := Dir(dir, Options{Warn: func(m string) { warnings = append(warnings, m) }})
 	require.NoError(t, err)
 	assert.Len(t, o.Snippets, 1)
 	assert.Empty(t, warnings)
@@ -167,7 +167,7 @@ func TestLoadDirUnusableFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			tt.setup(t, dir)
-			_, err := LoadDir(dir, LoadOptions{})
+			_, err := Dir(dir, Options{})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), filepath.Join(dir, tt.want))
 			assert.Equal(t, 1, strings.Count(err.Error(), "10-a.toml:"), "the path is named once: %s", err)

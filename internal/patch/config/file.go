@@ -1,8 +1,10 @@
-package patch
+package config
 
 import (
 	"bytes"
 	"io"
+	"iter"
+	"slices"
 	"strings"
 )
 
@@ -20,6 +22,12 @@ func IsSectionKeyword(word string) bool {
 		return true
 	}
 	return false
+}
+
+// IsProxyKind reports whether sections of kind are proxies, which share
+// one name space in HAProxy: frontend, backend and listen.
+func IsProxyKind(kind string) bool {
+	return kind == "frontend" || kind == "backend" || kind == "listen"
 }
 
 // Line is one line of a configuration file.
@@ -49,9 +57,9 @@ func NewLine(raw string, pos Position) *Line {
 }
 
 // init fills l, which must be zero, from its raw bytes, with its words in
-// a (see tokenizeInto). It sets fields one by one: writing a whole Line
-// literal over an element of Parse's big slice built it on the stack and
-// copied all 120 bytes, through runtime.wbMove while the GC marks.
+// a (see tokenizeInto). It sets fields one by one: a whole Line literal
+// written over an element of Parse's big slice is built on the stack and
+// copied through the GC's write barrier.
 func (l *Line) init(raw string, pos Position, a *wordArena) {
 	l.Raw, l.Pos = raw, pos
 	text := l.Text()
@@ -65,7 +73,7 @@ func (l *Line) init(raw string, pos Position, a *wordArena) {
 	}
 	l.Words = t.Words
 	l.Comment = t.Comment
-	l.key = keyIn(text, l.Words)
+	l.key = KeyIn(text, l.Words)
 }
 
 // Text is the line without its terminator.
@@ -82,6 +90,16 @@ func (l *Line) Indent() string {
 
 // IsDirective reports whether the line has words (it is not blank or only a comment).
 func (l *Line) IsDirective() bool { return len(l.Words) > 0 }
+
+// SetParsed makes l, which must be zero, the line raw at pos whose words,
+// comment and key the caller already has: it built raw from them. It is
+// how the patch engine writes thousands of lines without tokenizing each
+// again; words, comment and key must be what NewLine(raw, pos) would give
+// (the engine's TestNewLineOfMatchesNewLine holds it to that). words is
+// shared, not copied.
+func (l *Line) SetParsed(raw string, pos Position, words []string, comment, key string) {
+	l.Raw, l.Pos, l.Words, l.Comment, l.key = raw, pos, words, comment, key
+}
 
 // Section is a section header and the lines that follow it up to the next header.
 type Section struct {
@@ -112,6 +130,36 @@ func (s *Section) Indent() string {
 		}
 	}
 	return "    "
+}
+
+// Lines yields the body lines of s whose first word is keyword, in order.
+func (s *Section) Lines(keyword string) iter.Seq[*Line] {
+	return func(yield func(*Line) bool) {
+		for _, l := range s.Body {
+			if len(l.Words) > 0 && l.Words[0] == keyword && !yield(l) {
+				return
+			}
+		}
+	}
+}
+
+// Insert puts lines into the body before index i (len(s.Body) appends).
+func (s *Section) Insert(i int, lines ...*Line) {
+	if len(lines) == 0 {
+		return
+	}
+	// The line before the insertion may be a file's last line without a
+	// terminator; give it one so the new lines do not run into it.
+	prev := s.Header
+	if i > 0 {
+		prev = s.Body[i-1]
+	}
+	if prev.EOL() == "" {
+		prev.Raw += s.EOL()
+	}
+	// In place, growing the slice as append does: a copy of the tail per
+	// insert makes thousands of adds to one section quadratic in memory.
+	s.Body = slices.Insert(s.Body, i, lines...)
 }
 
 // EOL is the line terminator the section uses, so that lines written into a
@@ -152,8 +200,8 @@ func Parse(name string, data []byte) (*File, error) {
 	// One conversion for the whole file; every line's Raw (and every word
 	// that needs no decoding) are substrings of it. The lines live in one
 	// slice and their words in a few shared chunks: a generated config has
-	// thousands of lines, and per-line allocations were most of Parse's cost
-	// (and of the garbage collector's work in a shim that runs for 10 ms).
+	// thousands of lines, and per-line allocations would be most of Parse's
+	// cost and of the garbage collector's work in the shim.
 	text := string(data)
 	lines := initLines(name, text)
 	var cur *Section
@@ -163,13 +211,10 @@ func Parse(name string, data []byte) (*File, error) {
 			errs = append(errs, &Error{Pos: l.Pos, Err: l.Err})
 		}
 		if len(l.Words) > 0 && IsSectionKeyword(l.Words[0]) {
-			cur = newSection(l)
+			cur = NewSection(l)
 			f.Sections = append(f.Sections, cur)
 			continue
 		}
-		// (Cutting every body out of one slice of pointers, with a few
-		// spare slots each for edits, was tried: 1500 fewer allocations at
-		// 4096 servers, but more page faults and no faster.)
 		if cur == nil {
 			f.Preamble = append(f.Preamble, l)
 		} else {
@@ -179,10 +224,8 @@ func Parse(name string, data []byte) (*File, error) {
 	return f, errs.Err()
 }
 
-// initLines splits text into lines and tokenizes each, into one slice.
-// (Tokenizing pieces of a large file on several goroutines was tried: on
-// the 2-core machines here it was no faster for a 4096-server config, the
-// second thread's start and the page faults costing what it saved.)
+// initLines splits text into lines and tokenizes each, into one slice, on
+// one goroutine (BENCHMARKS.md's design notes say why).
 func initLines(name, text string) []Line {
 	lines := make([]Line, strings.Count(text, "\n")+1)
 	words := wordArena{chunk: 1024}
@@ -199,7 +242,9 @@ func initLines(name, text string) []Line {
 	return lines[:n]
 }
 
-func newSection(header *Line) *Section {
+// NewSection starts a section at header, a line whose first word is a
+// section keyword, with an empty body.
+func NewSection(header *Line) *Section {
 	s := &Section{Header: header, Kind: header.Words[0]}
 	rest := header.Words[1:]
 	if len(rest) > 0 && rest[0] != "from" {
@@ -234,6 +279,44 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 		}
 	})
 	return n, err
+}
+
+// LineAt returns the file's n-th line (1-based) as rendered, or nil: the
+// line haproxy names by its number.
+func (f *File) LineAt(n int) *Line {
+	if n <= 0 {
+		return nil
+	}
+	if n <= len(f.Preamble) {
+		return f.Preamble[n-1]
+	}
+	n -= len(f.Preamble)
+	for _, s := range f.Sections {
+		if n == 1 {
+			return s.Header
+		}
+		if n-1 <= len(s.Body) {
+			return s.Body[n-2]
+		}
+		n -= 1 + len(s.Body)
+	}
+	return nil
+}
+
+// LastLine returns the file's last line as rendered, or nil for an empty
+// file.
+func (f *File) LastLine() *Line {
+	for i := len(f.Sections) - 1; i >= 0; i-- {
+		s := f.Sections[i]
+		if len(s.Body) > 0 {
+			return s.Body[len(s.Body)-1]
+		}
+		return s.Header
+	}
+	if len(f.Preamble) > 0 {
+		return f.Preamble[len(f.Preamble)-1]
+	}
+	return nil
 }
 
 func (f *File) eachLine(fn func(*Line)) {

@@ -1,9 +1,11 @@
-package patch
+package snippet
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
 
 // HAProxy reads the limits below with atol(): a negative or too large value
@@ -49,11 +51,11 @@ func numericProblem(words []string) string {
 			return timeProblem("timeout "+words[1], words[2])
 		}
 	case "server", "default-server", "server-template":
-		start, _ := paramStart(kw)
+		start, _ := config.ParamStart(kw)
 		if start >= len(words) {
 			return ""
 		}
-		for _, p := range SplitParams(words[start:]) {
+		for _, p := range config.SplitParams(words[start:]) {
 			if limit, ok := serverLimits[p[0]]; ok && len(p) == 2 {
 				if msg := integerProblem(kw+" "+p[0], p[1], limit); msg != "" {
 					return msg

@@ -1,4 +1,4 @@
-package patch
+package snippet
 
 import (
 	"testing"
@@ -14,13 +14,13 @@ func TestStarGlobMatchesRegexp(t *testing.T) {
 	inputs := []string{"", "a", "aa", "aba", "abc", "a-b-c", "backend", "http-app1", "http-", "grpc-app",
 		"my-app", "app", "xapp", "a.b", ".", "xy", "x-y", "xyy", "grpc_a_b", "grpc", "aXbYc", "acb"}
 	for _, p := range patterns {
-		g, err := compileGlob(p)
+		g, err := CompileGlob(p)
 		require.NoError(t, err)
 		require.Nil(t, g.re, "pattern %q should not need a regexp", p)
 		re, err := globRegexp(p)
 		require.NoError(t, err)
 		for _, s := range inputs {
-			assert.Equal(t, re.MatchString(s), g.match(s), "glob %q on %q", p, s)
+			assert.Equal(t, re.MatchString(s), g.Match(s), "glob %q on %q", p, s)
 		}
 	}
 }
@@ -38,10 +38,10 @@ func TestGlobClasses(t *testing.T) {
 		{`a\*`, "ab", false},
 	}
 	for _, tt := range tests {
-		g, err := compileGlob(tt.pattern)
+		g, err := CompileGlob(tt.pattern)
 		require.NoError(t, err)
-		assert.Equal(t, tt.want, g.match(tt.s), "glob %q on %q", tt.pattern, tt.s)
+		assert.Equal(t, tt.want, g.Match(tt.s), "glob %q on %q", tt.pattern, tt.s)
 	}
-	_, err := compileGlob("app[1")
+	_, err := CompileGlob("app[1")
 	assert.ErrorContains(t, err, "'[' without ']'")
 }

@@ -1,14 +1,15 @@
-package patch
+package tmpl
 
 import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"text/template/parse"
-	"unicode/utf8"
 )
 
 // MaxLineSize bounds what one snippet line's template may produce; far more
@@ -19,23 +20,72 @@ const MaxLineSize = 16 << 10
 
 // A template runs once per section its line is written into, at every
 // haproxy start and reload, so its cost is bounded three ways. At load, a
-// line's template may have at most maxTemplateNodes parse nodes, and no
-// range, define, template or block: without them nothing repeats, so one
+// line's template may have at most MaxNodes parse nodes, and no range,
+// define, template or block: without them nothing repeats, so one
 // evaluation visits each node once at most. While it runs, the functions of
 // one evaluation may build at most maxEvalBytes of text. And all the
-// evaluations of one patch together may visit maxPatchSteps nodes and build
-// maxPatchBytes, so that a snippet with thousands of templated lines edited
-// into thousands of sections still fails fast instead of stalling a start.
-//
-// Parsing is linear, but costs about a microsecond per part, so the
-// templates of one snippet may have maxSnippetNodes parts in all.
+// evaluations of one patch together (one [Budget]) may visit maxPatchSteps
+// nodes and build maxPatchBytes, so that a snippet with thousands of
+// templated lines edited into thousands of sections still fails fast
+// instead of stalling a start.
 const (
-	maxTemplateNodes = 256
-	maxSnippetNodes  = 1 << 16
-	maxEvalBytes     = 4 * MaxLineSize
-	maxPatchSteps    = 1 << 21
-	maxPatchBytes    = 32 << 20
+	MaxNodes      = 256
+	maxEvalBytes  = 4 * MaxLineSize
+	maxPatchSteps = 1 << 21
+	maxPatchBytes = 32 << 20
 )
+
+// Template is one snippet line's template, parsed and checked against the
+// bounds above.
+type Template struct {
+	t *template.Template
+	// nodes is the number of parse nodes, the most one evaluation can
+	// visit (see checkTemplate).
+	nodes int
+}
+
+// Parse parses and checks text, a snippet line with {{ }} actions; name is
+// the line's file:line, for text/template's own messages. The error says
+// what is wrong in the snippet's terms.
+func Parse(name, text string) (*Template, error) {
+	t, err := template.New(name).Option("missingkey=error").Funcs(funcs(nil, nil)).Parse(text)
+	if err != nil {
+		return nil, errors.New(CleanError(err))
+	}
+	nodes, err := checkTemplate(t)
+	if err != nil {
+		return nil, err
+	}
+	return &Template{t: t, nodes: nodes}, nil
+}
+
+// Nodes is the template's number of parse nodes, at most MaxNodes.
+func (t *Template) Nodes() int { return t.nodes }
+
+// Execute runs the template on data, its env function answered by getenv
+// (nil: no variable is set), charging b, which all the evaluations of one
+// patch share. An error of the template's says where it failed in
+// text/template's words (see [CleanError]); ErrLineTooLong when the line or
+// a value built on the way passes MaxLineSize, and ErrBudgetSpent when an
+// earlier evaluation spent b.
+func (t *Template) Execute(data Context, getenv func(string) (string, bool), b *Budget) (string, error) {
+	if err := b.start(t.nodes); err != nil {
+		return "", err
+	}
+	c, err := t.t.Clone()
+	if err != nil {
+		return "", err
+	}
+	var out limitedBuffer
+	c = c.Funcs(funcs(getenv, &evalBudget{patch: b}))
+	if err := c.Execute(&out, data); err != nil {
+		return "", err
+	}
+	if err := b.spend(out.Len()); err != nil {
+		return "", err
+	}
+	return out.String(), nil
+}
 
 // templateFuncNames are the functions a snippet template may call: the
 // documented ones, bounded printf, print and println, and text/template's
@@ -53,7 +103,7 @@ var templateFuncNames = map[string]bool{
 const knownTemplateFuncs = "env, mul, add, max, min, printf, print, println, and, or, not, eq, ne, lt, le, gt, ge"
 
 // checkTemplate refuses what could make a line's template repeat work or
-// run unbounded (see maxTemplateNodes), and returns its number of parse
+// run unbounded (see MaxNodes), and returns its number of parse
 // nodes, the most one evaluation can visit.
 func checkTemplate(t *template.Template) (int, error) {
 	if n := len(t.Templates()); n > 1 {
@@ -66,8 +116,8 @@ func checkTemplate(t *template.Template) (int, error) {
 			return nil
 		}
 		nodes++
-		if nodes > maxTemplateNodes {
-			return fmt.Errorf("the template has more than %d parts; a line is one directive", maxTemplateNodes)
+		if nodes > MaxNodes {
+			return fmt.Errorf("the template has more than %d parts; a line is one directive", MaxNodes)
 		}
 		switch n := n.(type) {
 		case *parse.ListNode:
@@ -138,40 +188,32 @@ func walkBranch(walk func(parse.Node) error, b *parse.BranchNode) error {
 	return nil
 }
 
-// errLineTooLong stops a template whose output, or a value built on the way
+// ErrLineTooLong stops a template whose output, or a value built on the way
 // to it, passes MaxLineSize.
-var errLineTooLong = fmt.Errorf("the line is longer than %d bytes", MaxLineSize)
+var ErrLineTooLong = fmt.Errorf("the line is longer than %d bytes", MaxLineSize)
 
 // errEvalBudget stops one evaluation that builds more text than any line
 // needs, in values no longer than a line each.
 var errEvalBudget = fmt.Errorf("the template builds more than %d bytes of text; a line holds at most %d", maxEvalBytes, MaxLineSize)
 
-// maxPatchWritten bounds the bytes the lines snippets write into one config
-// add up to: a snippet within its 1 MiB, edited into every backend of a
-// large config, would otherwise multiply into gigabytes. It is the limit of
-// a generated config, far more than any real patch writes.
-const maxPatchWritten = 64 << 20
-
-// patchBudget is what all the template evaluations of one patch may spend,
-// and what all the lines it writes add up to.
-type patchBudget struct {
+// Budget is what all the template evaluations of one patch may spend; the
+// zero Budget is a fresh one.
+type Budget struct {
 	steps, bytes int
-	// written counts the bytes of the lines snippets wrote.
-	written int
 	// spent is set once the budget is passed: the template that passed it
-	// has the message, and every later one fails with errPatchBudgetSpent,
-	// unreported, rather than adding a message per section.
+	// has the message, and every later one fails with ErrBudgetSpent,
+	// to be left unreported rather than add a message per section.
 	spent bool
 }
 
-// errPatchBudgetSpent fails the templates that run after the patch's
-// budget is spent.
-var errPatchBudgetSpent = errors.New("the templates of this patch spent their budget")
+// ErrBudgetSpent fails the templates that run after the patch's budget is
+// spent.
+var ErrBudgetSpent = errors.New("the templates of this patch spent their budget")
 
 // start charges the nodes of a template about to run, the most it can visit.
-func (p *patchBudget) start(nodes int) error {
+func (p *Budget) start(nodes int) error {
 	if p.spent {
-		return errPatchBudgetSpent
+		return ErrBudgetSpent
 	}
 	p.steps += nodes
 	if p.steps > maxPatchSteps {
@@ -182,9 +224,9 @@ func (p *patchBudget) start(nodes int) error {
 }
 
 // spend charges n bytes of built text.
-func (p *patchBudget) spend(n int) error {
+func (p *Budget) spend(n int) error {
 	if p.spent {
-		return errPatchBudgetSpent
+		return ErrBudgetSpent
 	}
 	p.bytes += n
 	if p.bytes > maxPatchBytes {
@@ -198,14 +240,14 @@ func (p *patchBudget) spend(n int) error {
 // builds is charged to it and to the patch's budget.
 type evalBudget struct {
 	bytes int
-	patch *patchBudget
+	patch *Budget
 }
 
 // spend charges a value of n bytes about to be built: one longer than a
 // line is refused before it is built, as is one past the budgets.
 func (e *evalBudget) spend(n int) error {
 	if n > MaxLineSize {
-		return errLineTooLong
+		return ErrLineTooLong
 	}
 	e.bytes += n
 	if e.bytes > maxEvalBytes {
@@ -222,13 +264,13 @@ type limitedBuffer struct{ strings.Builder }
 
 func (b *limitedBuffer) Write(p []byte) (int, error) {
 	if b.Len()+len(p) > MaxLineSize {
-		return 0, errLineTooLong
+		return 0, ErrLineTooLong
 	}
 	return b.Builder.Write(p)
 }
 
-// TemplateContext is what snippet lines can use in {{ }} actions.
-type TemplateContext struct {
+// Context is what snippet lines can use in {{ }} actions.
+type Context struct {
 	// Servers is the number of distinct non-backup server names across all
 	// backends, plus every server-template slot: the replica count.
 	Servers int
@@ -245,10 +287,10 @@ type SectionContext struct {
 	Servers int
 }
 
-// templateFuncs returns env, mul, add, max, min and the bounded printf,
-// print and println, each charging b. getenv and b may be nil at parse
-// time, when only the names matter.
-func templateFuncs(getenv func(string) (string, bool), b *evalBudget) template.FuncMap {
+// funcs returns env, mul, add, max, min and the bounded printf, print and
+// println, each charging b. getenv and b may be nil at parse time, when
+// only the names matter.
+func funcs(getenv func(string) (string, bool), b *evalBudget) template.FuncMap {
 	if b == nil {
 		b = &evalBudget{}
 	}
@@ -466,22 +508,6 @@ func argBound(a any) int {
 	return len(fmt.Sprint(a))
 }
 
-// maxQuoted is how much of a template an error message quotes.
-const maxQuoted = 120
-
-// shortText is a template's text for a message: one longer than maxQuoted
-// bytes is cut, so that an error does not repeat a line of 16 KiB.
-func shortText(s string) string {
-	if len(s) <= maxQuoted {
-		return s
-	}
-	cut := maxQuoted
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
-
 func abs(n int) int {
 	if n < 0 {
 		return -n
@@ -489,72 +515,24 @@ func abs(n int) int {
 	return n
 }
 
-// serverCount counts distinct non-backup server names and server-template
-// slots in the given sections. (Sorting the names' hashes instead of filling
-// a map was tried: no faster. The cost is reading every line of the file.)
-// The map is sized up front from the sections' line counts, an upper bound
-// for plain servers: growing it was a tenth of a 4096-server render.
-func serverCount(sections []*Section) int {
-	hint := 0
-	for _, s := range sections {
-		if s.Kind == "backend" || s.Kind == "listen" {
-			hint += len(s.Body)
-		}
-	}
-	if len(sections) == 1 {
-		// One section, as for .Section.Servers: counted once per templated
-		// line it is edited with, so its map is sized by its server lines,
-		// not by every line a snippet may have added to it.
-		hint = 0
-		for _, l := range sections[0].Body {
-			if w := l.Words; len(w) > 0 && (w[0] == "server" || w[0] == "server-template") {
-				hint++
-			}
-		}
-	}
-	names := make(map[string]struct{}, hint)
-	for _, s := range sections {
-		if s.Kind != "backend" && s.Kind != "listen" {
-			continue
-		}
-		for _, l := range s.Body {
-			w := l.Words
-			switch {
-			case len(w) >= 3 && w[0] == "server" && !hasWord(w[3:], "backup"):
-				names[w[1]] = struct{}{}
-			case len(w) >= 4 && w[0] == "server-template" && !hasWord(w[4:], "backup"):
-				lo, hi := templateRange(w[2])
-				for i := lo; i <= hi; i++ {
-					names[w[1]+strconv.Itoa(i)] = struct{}{}
-				}
-			}
-		}
-	}
-	return len(names)
-}
+// templateNoiseRE matches the parts of text/template's execution errors that
+// repeat the template's name or name Go types and functions.
+// Compiled on first use, since package init runs on every shim start.
+var templateNoiseRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^executing "[^"]*" |error calling \w+: `) })
 
-// templateRange reads server-template's "N" or "LOW-HIGH".
-func templateRange(s string) (int, int) {
-	if a, b, ok := strings.Cut(s, "-"); ok {
-		lo, err1 := strconv.Atoi(a)
-		hi, err2 := strconv.Atoi(b)
-		if err1 == nil && err2 == nil && lo <= hi && hi-lo < 1<<16 {
-			return lo, hi
-		}
-		return 1, 0
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n > 1<<16 {
-		return 1, 0
-	}
-	return 1, n
-}
-
-func hasWord(words []string, w string) bool {
-	for _, x := range words {
-		if x == w {
-			return true
+// CleanError is a text/template error in a snippet author's words: without
+// the template's name (the caller says the file:line), the Go types and the
+// functions text/template names.
+func CleanError(err error) string {
+	msg := err.Error()
+	// text/template prefixes "template: NAME:LINE:COL: "; the name is our position.
+	if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "template: ") {
+		rest := msg[len("template: "):]
+		if j := strings.Index(rest, ": "); j >= 0 {
+			msg = rest[j+2:]
 		}
 	}
-	return false
+	msg = templateNoiseRE().ReplaceAllString(msg, "")
+	return strings.Replace(msg, "in type tmpl.Context",
+		"(known: .Servers, .Backends, .Section.Kind, .Section.Name, .Section.Servers)", 1)
 }

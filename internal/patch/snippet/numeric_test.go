@@ -1,8 +1,9 @@
-package patch
+package snippet
 
 import (
 	"testing"
 
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -39,7 +40,7 @@ func TestNumericProblem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok, err := Tokenize(tt.line)
+			tok, err := config.Tokenize(tt.line)
 			assert.NoError(t, err)
 			got := numericProblem(tok.Words)
 			if tt.want == "" {

@@ -1,4 +1,4 @@
-package patch
+package config
 
 import "strings"
 
@@ -67,10 +67,10 @@ func keyWordsOf(words []string) []string {
 	return words[:n]
 }
 
-// keyIn is Key(words) for words read from text: when the key's words stand
+// KeyIn is Key(words) for words read from text: when the key's words stand
 // in text separated by single spaces, as in every line Ray writes, the key
 // is that part of text and costs no allocation.
-func keyIn(text string, words []string) string {
+func KeyIn(text string, words []string) string {
 	kw := keyWordsOf(words)
 	if len(kw) <= 1 {
 		return strings.Join(kw, " ")

@@ -1,4 +1,6 @@
-package patch
+package snippet
+
+import "github.com/serve-launch/serve-launch/internal/patch/config"
 
 // The TOML parser builds a node for every part of a dotted key and every
 // element of an array before tomlPositions can count them: a 1 MB key of
@@ -26,11 +28,11 @@ const (
 // prescanTOML refuses data whose dotted keys, lists, tables or nesting
 // exceed what any snippet needs, with the line where it does; nil when the
 // file is for the parser to read (it may still be no TOML at all).
-func prescanTOML(file string, data []byte) *Error {
+func prescanTOML(file string, data []byte) *config.Error {
 	line, dots, seps, tables, depth := 1, 0, 0, 0, 0
 	lineStart := true // only spaces so far on this line
-	at := func(format string, args ...any) *Error {
-		return Errorf(Position{File: file, Line: line}, format, args...)
+	at := func(format string, args ...any) *config.Error {
+		return config.Errorf(config.Position{File: file, Line: line}, format, args...)
 	}
 	for i := 0; i < len(data); i++ {
 		c := data[i]
