@@ -36,7 +36,7 @@ func Config(f *config.File) []Finding {
 	var out []Finding
 	for _, s := range f.Sections {
 		if s.Kind == "global" {
-			for _, l := range s.Body {
+			for l := range s.Lines("stats") {
 				if fd, ok := adminSocket(l); ok {
 					out = append(out, fd)
 				}
@@ -46,9 +46,9 @@ func Config(f *config.File) []Finding {
 		if what == "" {
 			continue
 		}
-		for _, l := range s.Body {
+		for l := range s.Lines("bind") {
 			w := l.Words
-			if len(w) < 2 || w[0] != "bind" {
+			if len(w) < 2 {
 				continue
 			}
 			for _, addr := range strings.Split(w[1], ",") {
