@@ -89,8 +89,8 @@ func (m *migrator) preamble() {
 
 // unusedParams reports the default-server parameters no replica section
 // took: those of a defaults section that applies to none of them, and those
-// a later parameter of the same name replaced. Without this they were left
-// out of the report.
+// a later parameter of the same name replaced. Without this they would be
+// left out of the report.
 func (m *migrator) unusedParams(used map[*config.Section]bool) {
 	for _, s := range m.their.Sections {
 		if s.Kind != "defaults" && !m.replica[s] {

@@ -92,7 +92,7 @@ type applier struct {
 	texts map[string]parsedText
 	// slab holds Lines for newLineOf to hand out: an edit of `backend *`
 	// writes a line or more into every backend, and one allocation per
-	// line was a large part of Apply's cost.
+	// line would be a large part of Apply's cost.
 	slab []config.Line
 	// setPos holds the positions of every set line of the snippets: the
 	// lines a set writes carry them, which is how add knows a key that set

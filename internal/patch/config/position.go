@@ -1,8 +1,10 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -21,9 +23,9 @@ func (p Position) String() string {
 		if s != "" {
 			s += ":"
 		}
-		s += fmt.Sprint(p.Line)
+		s += strconv.Itoa(p.Line)
 		if p.Col > 0 {
-			s += fmt.Sprintf(":%d", p.Col)
+			s += ":" + strconv.Itoa(p.Col)
 		}
 	}
 	if s == "" {
@@ -57,15 +59,9 @@ func (l *ErrorList) Add(pos Position, format string, args ...any) {
 
 // Sort orders the list by file, line and column; ties keep their order.
 func (l ErrorList) Sort() {
-	sort.SliceStable(l, func(i, j int) bool {
-		a, b := l[i].Pos, l[j].Pos
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Col < b.Col
+	slices.SortStableFunc(l, func(x, y *Error) int {
+		a, b := x.Pos, y.Pos
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -30,9 +31,9 @@ func NewReplicas(hint int) *Replicas {
 func (r *Replicas) Add(l *Line) bool {
 	w := l.Words
 	switch {
-	case len(w) >= 3 && w[0] == "server" && !hasWord(w[3:], "backup"):
+	case len(w) >= 3 && w[0] == "server" && !slices.Contains(w[3:], "backup"):
 		r.names[w[1]] = struct{}{}
-	case len(w) >= 4 && w[0] == "server-template" && !hasWord(w[4:], "backup"):
+	case len(w) >= 4 && w[0] == "server-template" && !slices.Contains(w[4:], "backup"):
 		lo, hi, ok := templateRange(w[2])
 		if !ok {
 			return false
@@ -102,13 +103,4 @@ func templateRange(s string) (lo, hi int, ok bool) {
 		return 1, 0, false
 	}
 	return 1, n, true
-}
-
-func hasWord(words []string, w string) bool {
-	for _, x := range words {
-		if x == w {
-			return true
-		}
-	}
-	return false
 }

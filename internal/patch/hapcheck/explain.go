@@ -26,7 +26,7 @@ func VersionExplainer(haproxy string, f *config.File, target hapkw.Version) func
 		}
 		if !asked {
 			asked = true
-			have, known = LocalVersion(haproxy)
+			have, known = localVersion(haproxy)
 		}
 		if !known || !have.Less(target) {
 			return ""
@@ -44,8 +44,8 @@ func VersionExplainer(haproxy string, f *config.File, target hapkw.Version) func
 	}
 }
 
-// LocalVersion asks the haproxy named name (looked up on PATH) its version.
-func LocalVersion(name string) (hapkw.Version, bool) {
+// localVersion asks the haproxy named name (looked up on PATH) its version.
+func localVersion(name string) (hapkw.Version, bool) {
 	bin, err := exec.LookPath(name)
 	if err != nil {
 		return hapkw.Version{}, false

@@ -119,7 +119,7 @@ func (s *Snippet) loadSection(pos positions, i int, sd sectionDoc, errs *config.
 		ns.Lines = append(ns.Lines, s.loadBodyLine(lp, l, errs))
 	}
 	if sd.Before != "" {
-		sel, err := ParseSelector(sd.Before)
+		sel, err := parseSelector(sd.Before)
 		if err != nil {
 			errs.Add(pos.at(s.Name, path+".before"), "%v", err)
 		} else {
@@ -137,14 +137,14 @@ func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *config.ErrorL
 		errs.Add(e.Pos, "[[edit]] needs section = \"KIND [NAME-GLOB]\", such as section = \"backend *\"")
 		return nil
 	}
-	sel, err := ParseSelector(ed.Section)
+	sel, err := parseSelector(ed.Section)
 	if err != nil {
 		errs.Add(pos.at(s.Name, path+".section"), "%v", err)
 		return nil
 	}
 	e.Sel = sel
 	for j, x := range ed.Exclude {
-		g, err := CompileGlob(x)
+		g, err := compileGlob(x)
 		if err != nil {
 			errs.Add(pos.at(s.Name, fmt.Sprintf("%s.exclude.%d", path, j)), "exclude: %v", err)
 			continue
@@ -169,7 +169,7 @@ func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *config.ErrorL
 	}
 	for j, d := range ed.Delete {
 		lp := pos.at(s.Name, fmt.Sprintf("%s.delete.%d", path, j))
-		g, err := CompileGlob(strings.Join(strings.Fields(d), " "))
+		g, err := compileGlob(strings.Join(strings.Fields(d), " "))
 		if err != nil || strings.TrimSpace(d) == "" {
 			errs.Add(lp, "delete: bad key glob %q", d)
 			continue
@@ -190,7 +190,7 @@ func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *config.ErrorL
 			errs.Add(op.Pos, "insert: needs before = GLOB or after = GLOB")
 			continue
 		}
-		g, err := CompileGlob(strings.Join(strings.Fields(anchor), " "))
+		g, err := compileGlob(strings.Join(strings.Fields(anchor), " "))
 		if err != nil {
 			errs.Add(op.Pos, "insert: %v", err)
 			continue
@@ -211,7 +211,7 @@ func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *config.ErrorL
 			errs.Add(pp, "params: needs on = KEYWORD, such as on = \"default-server\"")
 			continue
 		}
-		g, err := CompileGlob(pd.On)
+		g, err := compileGlob(pd.On)
 		if err != nil {
 			errs.Add(pp, "params: %v", err)
 			continue
@@ -250,8 +250,8 @@ func (s *Snippet) loadEdit(pos positions, i int, ed editDoc, errs *config.ErrorL
 	return e
 }
 
-// ParseSelector reads "KIND" or "KIND NAME-GLOB".
-func ParseSelector(s string) (Selector, error) {
+// parseSelector reads "KIND" or "KIND NAME-GLOB".
+func parseSelector(s string) (Selector, error) {
 	f := strings.Fields(s)
 	if len(f) == 0 || len(f) > 2 {
 		return Selector{}, fmt.Errorf("bad section selector %q: want KIND or KIND NAME-GLOB, such as \"backend *\"", s)
@@ -261,7 +261,7 @@ func ParseSelector(s string) (Selector, error) {
 	}
 	sel := Selector{Kind: f[0]}
 	if len(f) == 2 {
-		g, err := CompileGlob(f[1])
+		g, err := compileGlob(f[1])
 		if err != nil {
 			return Selector{}, fmt.Errorf("bad section selector %q: %v", s, err)
 		}

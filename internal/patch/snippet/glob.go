@@ -19,8 +19,8 @@ type Glob struct {
 	re    *regexp.Regexp
 }
 
-// CompileGlob compiles pattern; an error says what is wrong with it.
-func CompileGlob(pattern string) (*Glob, error) {
+// compileGlob compiles pattern; an error says what is wrong with it.
+func compileGlob(pattern string) (*Glob, error) {
 	if !strings.ContainsAny(pattern, `?[\`) {
 		return &Glob{pattern: pattern, stars: strings.Split(pattern, "*")}, nil
 	}

@@ -14,7 +14,7 @@ func TestStarGlobMatchesRegexp(t *testing.T) {
 	inputs := []string{"", "a", "aa", "aba", "abc", "a-b-c", "backend", "http-app1", "http-", "grpc-app",
 		"my-app", "app", "xapp", "a.b", ".", "xy", "x-y", "xyy", "grpc_a_b", "grpc", "aXbYc", "acb"}
 	for _, p := range patterns {
-		g, err := CompileGlob(p)
+		g, err := compileGlob(p)
 		require.NoError(t, err)
 		require.Nil(t, g.re, "pattern %q should not need a regexp", p)
 		re, err := globRegexp(p)
@@ -38,10 +38,10 @@ func TestGlobClasses(t *testing.T) {
 		{`a\*`, "ab", false},
 	}
 	for _, tt := range tests {
-		g, err := CompileGlob(tt.pattern)
+		g, err := compileGlob(tt.pattern)
 		require.NoError(t, err)
 		assert.Equal(t, tt.want, g.Match(tt.s), "glob %q on %q", tt.pattern, tt.s)
 	}
-	_, err := CompileGlob("app[1")
+	_, err := compileGlob("app[1")
 	assert.ErrorContains(t, err, "'[' without ']'")
 }

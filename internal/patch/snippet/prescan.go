@@ -4,7 +4,7 @@ import "github.com/serve-launch/serve-launch/internal/patch/config"
 
 // The TOML parser builds a node for every part of a dotted key and every
 // element of an array before tomlPositions can count them: a 1 MB key of
-// 500,000 parts cost 56 MB of nodes. prescanTOML bounds those counts on
+// half a million parts makes as many nodes. prescanTOML bounds those counts on
 // the bytes, before any parser runs, in one pass and no allocation. It
 // knows just enough TOML to skip comments and strings, and counts the
 // characters that separate key parts ('.'), list entries (','), keys

@@ -70,7 +70,7 @@ func FuzzTemplate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if tl.Nodes() > MaxNodes {
+		if tl.Nodes() > maxNodes {
 			t.Fatalf("a template of %d parts loaded", tl.Nodes())
 		}
 		var before, after runtime.MemStats
@@ -85,7 +85,7 @@ func FuzzTemplate(f *testing.F) {
 		}
 		took := time.Since(start)
 		runtime.ReadMemStats(&after)
-		if budget.steps > maxPatchSteps+MaxNodes || budget.bytes > maxPatchBytes+maxEvalBytes {
+		if budget.steps > maxPatchSteps+maxNodes || budget.bytes > maxPatchBytes+maxEvalBytes {
 			t.Fatalf("the budget did not hold: %d steps, %d bytes, from %q", budget.steps, budget.bytes, text)
 		}
 		if took > time.Second {
