@@ -142,3 +142,22 @@ func TestPatchWritten(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "x.toml:1: edit of \"backend *\" makes the lines snippets write add up to more than 67108864 bytes (its lines times the sections it matches)", err.Error())
 }
+
+// TestTemplateEnvWithoutGetenv: Apply reads no environment of its own. With
+// no Getenv every env without a default is an error at its file:line, even
+// for a variable this process has; a default still applies.
+func TestTemplateEnvWithoutGetenv(t *testing.T) {
+	t.Setenv("SL_SET_IN_PROCESS", "7")
+	cfg := mustRead(t, "testdata/ray-2.55.cfg")
+	sn, err := snippet.Load("x.toml", globalSet(`maxconnrate {{ env "SL_SET_IN_PROCESS" }}`))
+	require.NoError(t, err)
+	_, err = (&Overrides{Snippets: []*snippet.Snippet{sn}}).Patch("ray-2.55.cfg", cfg, ApplyOptions{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `x.toml:3: template "maxconnrate {{ env \"SL_SET_IN_PROCESS\" }}" in global: at <env "SL_SET_IN_PROCESS">: environment variable SL_SET_IN_PROCESS is not set`)
+
+	sn, err = snippet.Load("x.toml", globalSet(`maxconnrate {{ env "SL_SET_IN_PROCESS" "9" }}`))
+	require.NoError(t, err)
+	out, err := (&Overrides{Snippets: []*snippet.Snippet{sn}}).Patch("ray-2.55.cfg", cfg, ApplyOptions{})
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "maxconnrate 9 # serve-launch: x.toml:3")
+}
