@@ -3,13 +3,14 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 
 	"github.com/serve-launch/serve-launch/internal/audit"
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/hapkw"
 	"github.com/serve-launch/serve-launch/internal/launch"
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/hapcheck"
 	"github.com/urfave/cli/v2"
 )
 
@@ -88,7 +89,7 @@ Example:
 				printFindings(out, audit.Config(f))
 			}
 			verr := versionCheck(out, f, target)
-			if err := haproxyCheck(c, out, f, true, versionExplainer(c, f, target)); err != nil {
+			if err := haproxyCheck(c, out, f, true, hapcheck.VersionExplainer(c.String("haproxy"), f, target)); err != nil {
 				return err
 			}
 			if verr != nil {
@@ -130,7 +131,7 @@ func targetVersion(c *cli.Context) (hapkw.Version, error) {
 // versionCheck reports, as errors, every keyword of a line the snippets
 // wrote into f that HAProxy target lacks, and returns an already printed
 // error when there is one.
-func versionCheck(out *output, f *patch.File, target hapkw.Version) error {
+func versionCheck(out *output, f *config.File, target hapkw.Version) error {
 	findings := hapkw.Check(f, target)
 	for _, fd := range findings {
 		out.errorf("%s (--haproxy-version)", fd)
@@ -141,60 +142,12 @@ func versionCheck(out *output, f *patch.File, target hapkw.Version) error {
 	return nil
 }
 
-// versionExplainer explains haproxy's alert on a line a snippet wrote when
-// the haproxy at hand is older than the target and lacks a keyword of that
-// line that the target has: the snippet is right for Ray, and this haproxy
-// cannot judge it. It asks `haproxy -v` once, at the first such alert.
-func versionExplainer(c *cli.Context, f *patch.File, target hapkw.Version) func(patch.CheckMessage) string {
-	var (
-		asked bool
-		have  hapkw.Version
-		known bool
-	)
-	return func(m patch.CheckMessage) string {
-		if !m.FromSnippet || m.Line == 0 {
-			return ""
-		}
-		if !asked {
-			asked = true
-			have, known = localVersion(c.String("haproxy"))
-		}
-		if !known || !have.Less(target) {
-			return ""
-		}
-		k, ok := hapkw.Explain(f, m.Line, have, target)
-		if !ok {
-			return ""
-		}
-		who, with := fmt.Sprintf("HAProxy %s (--haproxy-version)", target), fmt.Sprintf("BIN, a haproxy %s", target)
-		if target == hapkw.Ray() {
-			who, with = fmt.Sprintf("Ray's %s", target), "RAY_BIN, the haproxy Ray runs"
-		}
-		return fmt.Sprintf("%s: this haproxy is %s; %s has %s; check with --haproxy %s (haproxy %s said: %s)",
-			m.Source, have, who, k.Context.Describe(k.Name), with, have, m.Text)
-	}
-}
-
-// localVersion asks the haproxy named by --haproxy its version.
-func localVersion(name string) (hapkw.Version, bool) {
-	bin, err := exec.LookPath(name)
-	if err != nil {
-		return hapkw.Version{}, false
-	}
-	b, err := exec.Command(bin, "-v").Output()
-	if err != nil {
-		return hapkw.Version{}, false
-	}
-	v, err := hapkw.BannerVersion(string(b))
-	return v, err == nil
-}
-
 // rayShapeFile applies the overrides to the preflight's config in Ray 2.55's
 // shape ([launch.RayConfig]), rendered from the user's settings (env files
 // and environment). The settings' warnings (a maxconn over the file limit)
 // are about running, not about snippets: only --audit, which judges the
 // settings too, prints them; an error in them is always printed.
-func rayShapeFile(c *cli.Context, out *output, o *patch.Overrides) (*patch.File, error) {
+func rayShapeFile(c *cli.Context, out *output, o *patch.Overrides) (*config.File, error) {
 	env, err := envmap.Load(envmap.Options{
 		EnvFiles:    c.StringSlice("env-file"),
 		Environ:     os.Environ(),
@@ -210,7 +163,7 @@ func rayShapeFile(c *cli.Context, out *output, o *patch.Overrides) (*patch.File,
 	if err != nil {
 		return nil, err
 	}
-	f, err := patch.Parse(launch.RayConfigName, cfg)
+	f, err := config.Parse(launch.RayConfigName, cfg)
 	if err != nil {
 		return nil, reportErrors(out, err)
 	}

@@ -2,12 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/serve-launch/serve-launch/internal/migrate"
-	"github.com/serve-launch/serve-launch/internal/patch"
-	"github.com/serve-launch/serve-launch/internal/raycfg"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 	"github.com/urfave/cli/v2"
 )
 
@@ -87,31 +85,23 @@ Example:
 			if !c.Bool("check") {
 				return nil
 			}
-			if res.Rendered {
-				// Ray's errorfile lines need 500.http beside the config;
-				// render the check copy with the config in a temporary
-				// directory that has one, as Ray's constructor would.
-				tmp, err := os.MkdirTemp("", "serve-launch-migrate-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(tmp)
-				cfg := filepath.Join(tmp, "haproxy.cfg")
-				if err := os.WriteFile(raycfg.ErrorFilePath(cfg), []byte(raycfg.ErrorFileContent), 0o600); err != nil {
-					return err
-				}
-				if f, err = res.Apply(map[string]string{"RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": cfg}); err != nil {
-					return reportErrors(out, err)
-				}
-			}
-			return checkMigrated(c, out, f)
+			return checkMigrated(c, out, res, f)
 		},
 	}
 }
 
-// checkMigrated runs haproxy -c on the migrated config.
-func checkMigrated(c *cli.Context, out *output, f *patch.File) error {
-	if err := haproxyCheck(c, out, f, false, nil); err != nil {
+// checkMigrated runs haproxy -c on the migrated config, f as res.Verify
+// returned it.
+func checkMigrated(c *cli.Context, out *output, res *migrate.Result, f *config.File) error {
+	hap, err := checkedHAProxy(c)
+	if err != nil {
+		return err
+	}
+	checked, err := res.Check(c.Context, hap, f)
+	if err != nil {
+		return reportErrors(out, err)
+	}
+	if err := reportCheck(c, out, checked, false, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(out.stdout, "ok: haproxy -c accepts %s with the migration applied\n", f.Name)

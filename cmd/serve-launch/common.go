@@ -9,6 +9,9 @@ import (
 	"slices"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/hapcheck"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/perm"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/urfave/cli/v2"
@@ -105,7 +108,7 @@ func requireFlag(c *cli.Context, name string) error {
 // them, so this is where the flag's warning is printed.
 func loadOverrides(c *cli.Context, out *output) (*patch.Overrides, error) {
 	warnInsecure(c, out)
-	o, err := patch.LoadDir(c.String("overrides"), patch.LoadOptions{
+	o, err := load.Dir(c.String("overrides"), load.Options{
 		Warn:              func(msg string) { out.warnf("%s", msg) },
 		InsecureOverrides: insecure(c),
 	})
@@ -118,7 +121,7 @@ func loadOverrides(c *cli.Context, out *output) (*patch.Overrides, error) {
 // reportErrors prints each error of an ErrorList on its own line and returns
 // an error that is already printed.
 func reportErrors(out *output, err error) error {
-	var list patch.ErrorList
+	var list config.ErrorList
 	if errors.As(err, &list) {
 		for _, e := range list {
 			out.errorf("%s", e)
@@ -165,27 +168,43 @@ func readConfigFile(c *cli.Context, name string) (string, []byte, error) {
 	return name, data, nil
 }
 
-// haproxyCheck runs `haproxy -c` (--haproxy) on f and prints what it says:
-// alerts as errors (naming the snippet line that wrote the bad line), and
-// warnings about lines snippets wrote. Warnings about Ray's own lines are not
-// the user's to fix; they are counted, and shown with --verbose where the
-// command offers it (offersVerbose), so a snippet's stand out. explain, when
-// set, may say more than an alert (check's haproxy version mismatch); it
-// returns "" to leave the alert as it is. It returns an already printed
-// error when haproxy refuses f.
-func haproxyCheck(c *cli.Context, out *output, f *patch.File, offersVerbose bool, explain func(patch.CheckMessage) string) error {
-	verbose := offersVerbose && c.Bool("verbose")
+// haproxyCheck runs `haproxy -c` (--haproxy) on f and prints what it says
+// (see reportCheck). It returns an already printed error when haproxy
+// refuses f.
+func haproxyCheck(c *cli.Context, out *output, f *config.File, offersVerbose bool, explain func(hapcheck.Message) string) error {
+	hap, err := checkedHAProxy(c)
+	if err != nil {
+		return err
+	}
+	res, err := hapcheck.Check(c.Context, hap, f)
+	if err != nil {
+		return err
+	}
+	return reportCheck(c, out, res, offersVerbose, explain)
+}
+
+// checkedHAProxy finds --haproxy and checks its ownership and mode.
+func checkedHAProxy(c *cli.Context) (string, error) {
 	hap, err := exec.LookPath(c.String("haproxy"))
 	if err != nil {
-		return fmt.Errorf("haproxy not found: %v (give --haproxy PATH)", err)
+		return "", fmt.Errorf("haproxy not found: %v (give --haproxy PATH)", err)
 	}
 	if err := checkBinary(c, hap); err != nil {
-		return err
+		return "", err
 	}
-	res, err := patch.Check(c.Context, hap, f)
-	if err != nil {
-		return err
-	}
+	return hap, nil
+}
+
+// reportCheck prints what `haproxy -c` said: alerts as errors (naming the
+// snippet line that wrote the bad line), and warnings about lines snippets
+// wrote. Warnings about Ray's own lines are not the user's to fix; they are
+// counted, and shown with --verbose where the command offers it
+// (offersVerbose), so a snippet's stand out. explain, when set, may say
+// more than an alert (check's haproxy version mismatch); it returns "" to
+// leave the alert as it is. It returns an already printed error when
+// haproxy refused the config.
+func reportCheck(c *cli.Context, out *output, res *hapcheck.Result, offersVerbose bool, explain func(hapcheck.Message) string) error {
+	verbose := offersVerbose && c.Bool("verbose")
 	hidden := 0
 	for _, m := range res.Messages {
 		switch {
@@ -217,16 +236,18 @@ func haproxyCheck(c *cli.Context, out *output, f *patch.File, offersVerbose bool
 
 // patchConfig reads --config, applies the overrides and returns the generated
 // bytes and the patched file.
-func patchConfig(c *cli.Context, out *output, o *patch.Overrides) ([]byte, *patch.File, error) {
+func patchConfig(c *cli.Context, out *output, o *patch.Overrides) ([]byte, *config.File, error) {
 	name, data, err := readConfig(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := patch.Parse(name, data)
+	f, err := config.Parse(name, data)
 	if err != nil {
 		return nil, nil, reportErrors(out, err)
 	}
-	if err := o.Apply(f, patch.ApplyOptions{NoProvenance: c.Bool("no-provenance")}); err != nil {
+	// The snippets' env sees this process's environment: the config given
+	// is checked or shown as it would be patched here.
+	if err := o.Apply(f, patch.ApplyOptions{NoProvenance: c.Bool("no-provenance"), Getenv: os.LookupEnv}); err != nil {
 		return nil, nil, reportErrors(out, err)
 	}
 	return data, f, nil

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
 
 // The example snippets of the repository's overrides.d that fix a finding.
@@ -20,7 +20,7 @@ const (
 
 // Finding is one risky line.
 type Finding struct {
-	Pos     patch.Position
+	Pos     config.Position
 	Message string
 	// Fix is the example snippet that fixes it.
 	Fix string
@@ -32,11 +32,11 @@ func (f Finding) String() string {
 }
 
 // Config audits a parsed config.
-func Config(f *patch.File) []Finding {
+func Config(f *config.File) []Finding {
 	var out []Finding
 	for _, s := range f.Sections {
 		if s.Kind == "global" {
-			for _, l := range s.Body {
+			for l := range s.Lines("stats") {
 				if fd, ok := adminSocket(l); ok {
 					out = append(out, fd)
 				}
@@ -46,9 +46,9 @@ func Config(f *patch.File) []Finding {
 		if what == "" {
 			continue
 		}
-		for _, l := range s.Body {
+		for l := range s.Lines("bind") {
 			w := l.Words
-			if len(w) < 2 || w[0] != "bind" {
+			if len(w) < 2 {
 				continue
 			}
 			for _, addr := range strings.Split(w[1], ",") {
@@ -66,7 +66,7 @@ func Config(f *patch.File) []Finding {
 // adminSocket reports a `stats socket` that others can connect to: a unix
 // socket whose mode gives group or others write access (connecting needs
 // write), or a TCP socket on all interfaces.
-func adminSocket(l *patch.Line) (Finding, bool) {
+func adminSocket(l *config.Line) (Finding, bool) {
 	w := l.Words
 	if len(w) < 3 || w[0] != "stats" || w[1] != "socket" {
 		return Finding{}, false
@@ -121,7 +121,7 @@ func sharedTmp(path string) (string, bool) {
 // exposedService says what a frontend or listen section serves that is not
 // meant for the public: the stats page or the Prometheus exporter. "" for
 // anything else (Ray's HTTP frontend must listen where clients are).
-func exposedService(s *patch.Section) string {
+func exposedService(s *config.Section) string {
 	if s.Kind != "frontend" && s.Kind != "listen" {
 		return ""
 	}

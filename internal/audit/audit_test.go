@@ -8,6 +8,8 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/launch"
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -56,7 +58,7 @@ func TestConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := patch.Parse("cfg", []byte(tt.cfg))
+			f, err := config.Parse("cfg", []byte(tt.cfg))
 			require.NoError(t, err)
 			got := Config(f)
 			require.Len(t, got, len(tt.want), "%v", got)
@@ -78,7 +80,7 @@ func TestExamplesFix(t *testing.T) {
 		dst := filepath.Join(examples, strings.TrimSuffix(filepath.Base(name), ".example"))
 		require.NoError(t, os.WriteFile(dst, data, 0o644))
 	}
-	o, err := patch.LoadDir(examples, patch.LoadOptions{})
+	o, err := load.Dir(examples, load.Options{})
 	require.NoError(t, err)
 	require.Len(t, o.Snippets, 2)
 	for _, vars := range []map[string]string{
@@ -87,7 +89,7 @@ func TestExamplesFix(t *testing.T) {
 	} {
 		cfg, err := launch.RayConfig(vars)
 		require.NoError(t, err)
-		f, err := patch.Parse(launch.RayConfigName, cfg)
+		f, err := config.Parse(launch.RayConfigName, cfg)
 		require.NoError(t, err)
 		require.Len(t, Config(f), 3, "the built-in config has the three findings")
 		getenv := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }

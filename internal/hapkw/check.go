@@ -3,7 +3,7 @@ package hapkw
 import (
 	"strings"
 
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
 
 // Uses returns the catalog's keywords that a directive (its words) in a
@@ -57,7 +57,7 @@ func longest(c Context, words []string) []Keyword {
 
 // params looks up every word from start on as a parameter. Without each
 // parameter's arity, a value is looked up too; values that are also
-// parameter names are rare, and patch.SplitParams's list of flags misses
+// parameter names are rare, and config.SplitParams's list of flags misses
 // flags newer than it (check-reuse-pool), which would hide the next one.
 func params(out []Keyword, c Context, words []string, start int) []Keyword {
 	for i := start; i < len(words); i++ {
@@ -80,7 +80,7 @@ func appendKnown(out []Keyword, c Context, word string) []Keyword {
 // Finding is a keyword of a line a snippet wrote that the target lacks.
 type Finding struct {
 	// Pos is the snippet's file:line that wrote the line.
-	Pos     patch.Position
+	Pos     config.Position
 	Keyword Keyword
 	// Problem says why: "stats-file needs HAProxy 3.0; the target is 2.8".
 	Problem string
@@ -92,7 +92,7 @@ func (f Finding) String() string { return f.Pos.String() + ": " + f.Problem }
 // into f (a line whose position is not in f), that target lacks: one that
 // needs a newer HAProxy, or one removed before or in target. Ray's own
 // lines are Ray's business, not the snippets'.
-func Check(f *patch.File, target Version) []Finding {
+func Check(f *config.File, target Version) []Finding {
 	var out []Finding
 	for _, s := range f.Sections {
 		for _, l := range s.Body {
@@ -112,7 +112,7 @@ func Check(f *patch.File, target Version) []Finding {
 // Explain returns the keyword of f's n-th line (as haproxy numbers the
 // lines) that have lacks and want has: why a haproxy of version have
 // refuses a line that HAProxy want accepts.
-func Explain(f *patch.File, n int, have, want Version) (Keyword, bool) {
+func Explain(f *config.File, n int, have, want Version) (Keyword, bool) {
 	i := len(f.Preamble)
 	for _, s := range f.Sections {
 		if i++; i == n {

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
 
 func v(s string) Version {
@@ -142,15 +142,15 @@ func TestUses(t *testing.T) {
 
 // patched is a config in Ray's shape with lines "snippets" wrote: lines
 // whose position names 10-x.toml.
-func patched(t *testing.T, lines map[string][]string) *patch.File {
+func patched(t *testing.T, lines map[string][]string) *config.File {
 	t.Helper()
-	f, err := patch.Parse("ray.cfg", []byte("global\n    maxconn 100\ndefaults\n    mode http\nfrontend f\n    bind :8000\nbackend b\n    server s 127.0.0.1:80\n"))
+	f, err := config.Parse("ray.cfg", []byte("global\n    maxconn 100\ndefaults\n    mode http\nfrontend f\n    bind :8000\nbackend b\n    server s 127.0.0.1:80\n"))
 	require.NoError(t, err)
 	n := 0
 	for _, s := range f.Sections {
 		for _, text := range lines[s.Title()] {
 			n++
-			s.Body = append(s.Body, patch.NewLine("    "+text+"\n", patch.Position{File: "10-x.toml", Line: n}))
+			s.Body = append(s.Body, config.NewLine("    "+text+"\n", config.Position{File: "10-x.toml", Line: n}))
 		}
 	}
 	return f
@@ -164,7 +164,7 @@ func TestCheck(t *testing.T) {
 		"backend b":  {"default-server maxconn 32 strict-maxconn"},
 	})
 	// Ray's own lines are not checked: add one Ray could never write.
-	f.Sections[0].Body = append(f.Sections[0].Body, patch.NewLine("    stats-file /x\n", patch.Position{File: "ray.cfg", Line: 9}))
+	f.Sections[0].Body = append(f.Sections[0].Body, config.NewLine("    stats-file /x\n", config.Position{File: "ray.cfg", Line: 9}))
 	strs := func(fs []Finding) []string {
 		var out []string
 		for _, fd := range fs {

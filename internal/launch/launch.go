@@ -15,6 +15,8 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/hapcheck"
 	"github.com/serve-launch/serve-launch/internal/proc/shim"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
@@ -111,24 +113,24 @@ const RayFirstConfigName = "config of Ray's first start, before any route"
 
 // preflightOne applies o to cfg, named name, and runs `haproxy -c` on it.
 func preflightOne(ctx context.Context, name string, cfg []byte, o *patch.Overrides, haproxy string, getenv func(string) (string, bool)) error {
-	f, err := patch.Parse(name, cfg)
+	f, err := config.Parse(name, cfg)
 	if err != nil {
 		return err
 	}
 	if err := o.Apply(f, patch.ApplyOptions{Getenv: getenv}); err != nil {
 		return err
 	}
-	res, err := patch.Check(ctx, haproxy, f)
+	res, err := hapcheck.Check(ctx, haproxy, f)
 	if err != nil {
 		return err
 	}
 	if res.OK {
 		return nil
 	}
-	var list patch.ErrorList
+	var list config.ErrorList
 	for _, m := range res.Messages {
 		if m.Level == "ALERT" {
-			list = append(list, &patch.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c on the %s: %s", name, m.Text)})
+			list = append(list, &config.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c on the %s: %s", name, m.Text)})
 		}
 	}
 	if len(list) == 0 {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/proc/shim"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
@@ -31,7 +31,7 @@ func TestPreflight(t *testing.T) {
 	hap := haproxyPath(t)
 	env := loadEnv(t, "RAY_SERVE_HAPROXY_MAXCONN=2000")
 	t.Run("repository overrides pass", func(t *testing.T) {
-		o, err := patch.LoadDir(filepath.Join("..", "..", "overrides.d"), patch.LoadOptions{})
+		o, err := load.Dir(filepath.Join("..", "..", "overrides.d"), load.Options{})
 		require.NoError(t, err)
 		require.NoError(t, Preflight(context.Background(), env, o, hap, os.LookupEnv))
 	})
@@ -39,7 +39,7 @@ func TestPreflight(t *testing.T) {
 		dir := t.TempDir()
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "10-bad.toml"),
 			[]byte("[[edit]]\nsection = \"defaults\"\nset = [\"timeout client forever\"]\n"), 0o600))
-		o, err := patch.LoadDir(dir, patch.LoadOptions{})
+		o, err := load.Dir(dir, load.Options{})
 		require.NoError(t, err)
 		err = Preflight(context.Background(), env, o, hap, os.LookupEnv)
 		require.Error(t, err)
@@ -101,7 +101,7 @@ func TestPreflightErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "10-s.toml"), []byte(c.snippet), 0o600))
-			o, err := patch.LoadDir(dir, patch.LoadOptions{})
+			o, err := load.Dir(dir, load.Options{})
 			require.NoError(t, err)
 			err = Preflight(context.Background(), env, o, c.haproxy, Lookup(nil))
 			require.Error(t, err)

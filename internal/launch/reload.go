@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/serve-launch/serve-launch/internal/launch/build"
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/proc/hotreload"
 	"github.com/serve-launch/serve-launch/internal/proc/shim"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
@@ -45,7 +45,7 @@ type Reloader struct {
 // fail. A hot reload has no such constraint, so a bad edit keeps what runs
 // until it is fixed or Ray's next reload quarantines it.
 func (r *Reloader) Reload(ctx context.Context) (rep hotreload.ReloadReport, loadErr, err error) {
-	o, loadErr := patch.LoadDir(r.Dir, patch.LoadOptions{Warn: r.Warn, InsecureOverrides: r.InsecureOverrides})
+	o, loadErr := load.Dir(r.Dir, load.Options{Warn: r.Warn, InsecureOverrides: r.InsecureOverrides})
 	patcher := build.ReloadPatcher(o, loadErr, r.NoProvenance, r.Getenv, r.Policy, r.State.Path())
 	rep, err = hotreload.ReloadAll(ctx, r.State, patcher, r.Scope)
 	v := build.Verdicts{Path: filepath.Join(r.State.Path(), build.VerdictsFile)}

@@ -13,6 +13,10 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/hapcheck"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
+	"github.com/serve-launch/serve-launch/internal/patch/snippet"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
@@ -79,7 +83,7 @@ func TestGolden(t *testing.T) {
 // the env file through raysim's renderer, then the snippet.
 type applied struct {
 	env     map[string]string
-	patched *patch.File
+	patched *config.File
 }
 
 func applyMigration(t *testing.T, res *Result, dir string, extraEnv map[string]string) applied {
@@ -98,18 +102,18 @@ func applyMigration(t *testing.T, res *Result, dir string, extraEnv map[string]s
 	}
 	generated, err := RenderDefault(res.Servers, env)
 	require.NoError(t, err)
-	o, err := patch.LoadDir(filepath.Join(dir, SnippetDir), patch.LoadOptions{Warn: func(msg string) { t.Errorf("snippet warning: %s", msg) }})
+	o, err := load.Dir(filepath.Join(dir, SnippetDir), load.Options{Warn: func(msg string) { t.Errorf("snippet warning: %s", msg) }})
 	require.NoError(t, err, "the snippet must load")
-	f, err := patch.Parse("ray.cfg", generated)
+	f, err := config.Parse("ray.cfg", generated)
 	require.NoError(t, err)
 	require.NoError(t, o.Apply(f, patch.ApplyOptions{}), "the snippet must apply to Ray's 2.55 shape")
 	return applied{env: env, patched: f}
 }
 
 // sectionsFor returns the sections of f a row's Target selects.
-func sectionsFor(f *patch.File, target string) []*patch.Section {
+func sectionsFor(f *config.File, target string) []*config.Section {
 	if target == "backend *" {
-		var ss []*patch.Section
+		var ss []*config.Section
 		for _, s := range f.Sections {
 			if s.Kind == "backend" && s.Name != "default_backend" {
 				ss = append(ss, s)
@@ -143,8 +147,8 @@ func port(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
 
 // hasDirective looks for their setting in section s, and for a proxy in
 // Ray's defaults too, since that is in effect there.
-func hasDirective(f *patch.File, s *patch.Section, row Row, their []string) bool {
-	look := []*patch.Section{s}
+func hasDirective(f *config.File, s *config.Section, row Row, their []string) bool {
+	look := []*config.Section{s}
 	if s.Kind == "frontend" || s.Kind == "backend" || s.Kind == "listen" {
 		look = append(look, f.Find("defaults", "")...)
 	}
@@ -159,7 +163,7 @@ func hasDirective(f *patch.File, s *patch.Section, row Row, their []string) bool
 				}
 				continue
 			}
-			if (l.Key() == patch.Key(their) || their[0] == "bind" && l.Words[0] == "bind") && sameValue(their, l.Words) {
+			if (l.Key() == config.Key(their) || their[0] == "bind" && l.Words[0] == "bind") && sameValue(their, l.Words) {
 				return true
 			}
 		}
@@ -224,7 +228,7 @@ func TestAppliedToRayShape(t *testing.T) {
 			c := applyMigration(t, res, t.TempDir(), paths)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			out, err := patch.Check(ctx, hap, c.patched)
+			out, err := hapcheck.Check(ctx, hap, c.patched)
 			require.NoError(t, err)
 			for _, m := range out.Messages {
 				if m.FromSnippet {
@@ -246,9 +250,9 @@ func TestGeneratedGiven(t *testing.T) {
 	res, err := Migrate(Options{Name: "user-story.cfg", Data: data, GeneratedName: "ray-2.55.cfg", Generated: gen})
 	require.NoError(t, err)
 	assert.False(t, res.Rendered)
-	o, err := patch.LoadSnippet(SnippetName, res.Snippet())
+	o, err := snippet.Load(SnippetName, res.Snippet())
 	require.NoError(t, err)
-	_, err = (&patch.Overrides{Snippets: []*patch.Snippet{o}}).Patch("ray-2.55.cfg", gen, patch.ApplyOptions{})
+	_, err = (&patch.Overrides{Snippets: []*snippet.Snippet{o}}).Patch("ray-2.55.cfg", gen, patch.ApplyOptions{})
 	require.NoError(t, err)
 	assert.Contains(t, string(res.Report()), "Compared with: ray-2.55.cfg.")
 }
@@ -341,7 +345,7 @@ func TestOddInputs(t *testing.T) {
 			require.NoError(t, err)
 			res, err := Migrate(Options{Name: filepath.Base(p), Data: data})
 			if err != nil {
-				var list patch.ErrorList
+				var list config.ErrorList
 				require.ErrorAs(t, err, &list, "only their own parse errors may stop a migration")
 				return
 			}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
-	"github.com/serve-launch/serve-launch/internal/patch"
 )
 
 // EnvFile returns the env file: one commented NAME=value line per variable
@@ -221,41 +220,4 @@ func (r *Result) EnvMap() map[string]string {
 		m[e.Name] = e.Value
 	}
 	return m
-}
-
-// Verify loads the snippet and applies it to Ray's config: the given
-// generated config, or Ray's 2.55 shape rendered with the env file. It
-// returns the patched config, so a caller can go on to haproxy -c.
-func (r *Result) Verify() (*patch.File, error) { return r.Apply(nil) }
-
-// Apply is Verify with extra variables for rendering Ray's shape, such as
-// paths that exist on this machine; they are ignored when the generated
-// config was given rather than rendered.
-func (r *Result) Apply(extra map[string]string) (*patch.File, error) {
-	gen := r.Generated
-	var err error
-	if r.Rendered {
-		env := r.EnvMap()
-		for k, v := range extra {
-			env[k] = v
-		}
-		if gen, err = RenderDefault(r.Servers, env); err != nil {
-			return nil, err
-		}
-	}
-	f, err := patch.Parse(r.GeneratedName, gen)
-	if err != nil {
-		return nil, err
-	}
-	if !r.HasSnippet() {
-		return f, nil
-	}
-	sn, err := patch.LoadSnippet(SnippetName, r.Snippet())
-	if err != nil {
-		return nil, err
-	}
-	if err := (&patch.Overrides{Snippets: []*patch.Snippet{sn}}).Apply(f, patch.ApplyOptions{}); err != nil {
-		return nil, err
-	}
-	return f, nil
 }

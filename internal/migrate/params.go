@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
 
 // serverParamNotCarried gives the reason for parameters that only make sense
@@ -25,7 +25,7 @@ var serverParamNotCarried = map[string]string{
 type param struct {
 	name, value string
 	flag        bool
-	line        *patch.Line
+	line        *config.Line
 	prec        int
 }
 
@@ -37,9 +37,9 @@ func (p param) text() string {
 }
 
 // parseParams reads parameter words: a flag alone, anything else with a value.
-func parseParams(words []string, l *patch.Line, prec int) []param {
+func parseParams(words []string, l *config.Line, prec int) []param {
 	var ps []param
-	for _, w := range patch.SplitParams(words) {
+	for _, w := range config.SplitParams(words) {
 		p := param{name: w[0], flag: len(w) == 1, line: l, prec: prec}
 		if !p.flag {
 			p.value = w[1]
@@ -66,7 +66,7 @@ func (ps *paramSet) put(p param) {
 }
 
 // serverParams returns the parameters of a server or server-template line.
-func serverParams(l *patch.Line) []param {
+func serverParams(l *config.Line) []param {
 	start := 3
 	if l.Words[0] == "server-template" {
 		start = 4
@@ -80,9 +80,9 @@ func serverParams(l *patch.Line) []param {
 // params reports and carries the server parameters in effect for their
 // replica section s: default-server of their defaults d, then of s, then
 // what every server line of s says alike.
-func (m *migrator) params(s, d *patch.Section, servers []*patch.Line) {
+func (m *migrator) params(s, d *config.Section, servers []*config.Line) {
 	var eff paramSet
-	for _, sec := range []*patch.Section{d, s} {
+	for _, sec := range []*config.Section{d, s} {
 		if sec == nil {
 			continue
 		}
@@ -90,11 +90,9 @@ func (m *migrator) params(s, d *patch.Section, servers []*patch.Line) {
 		if sec == d {
 			prec = precDefaults
 		}
-		for _, l := range sec.Body {
-			if len(l.Words) > 0 && l.Words[0] == "default-server" {
-				for _, p := range parseParams(l.Words[1:], l, prec) {
-					eff.put(p)
-				}
+		for l := range sec.Lines("default-server") {
+			for _, p := range parseParams(l.Words[1:], l, prec) {
+				eff.put(p)
 			}
 		}
 	}
@@ -126,7 +124,7 @@ func (m *migrator) params(s, d *patch.Section, servers []*patch.Line) {
 			common.put(first)
 			continue
 		}
-		var at *patch.Line
+		var at *config.Line
 		for i := range per {
 			if p, ok := per[i][name]; ok {
 				at = p.line
@@ -185,16 +183,6 @@ func (m *migrator) params(s, d *patch.Section, servers []*patch.Line) {
 
 func ok(p param) bool { return p.name != "" }
 
-// sectionOf finds the section holding line l.
-func sectionOf(f *patch.File, l *patch.Line) *patch.Section {
-	for _, s := range f.Sections {
-		if slices.Contains(s.Body, l) {
-			return s
-		}
-	}
-	return &patch.Section{Kind: "?"}
-}
-
 // rayDefaultServer returns the parameters of Ray's default-server line in
 // its first application backend.
 func (m *migrator) rayDefaultServer() paramSet {
@@ -202,11 +190,9 @@ func (m *migrator) rayDefaultServer() paramSet {
 	if m.rayBackend == nil {
 		return ps
 	}
-	for _, l := range m.rayBackend.Body {
-		if len(l.Words) > 0 && l.Words[0] == "default-server" {
-			for _, p := range parseParams(l.Words[1:], l, 0) {
-				ps.put(p)
-			}
+	for l := range m.rayBackend.Lines("default-server") {
+		for _, p := range parseParams(l.Words[1:], l, 0) {
+			ps.put(p)
 		}
 	}
 	return ps
@@ -215,20 +201,25 @@ func (m *migrator) rayDefaultServer() paramSet {
 // addParam carries a parameter through params on Ray's default-server.
 func (m *migrator) addParam(r *Row, p param) {
 	acc := m.edits[tBackends]
-	sl := &snipLine{text: p.text(), key: p.name, prec: p.prec, row: r, from: m.from(p.line)}
+	sl := &snipLine{claim: claim{prec: p.prec, sec: sectionOf(m.their, p.line), row: r, from: m.from(p.line)}, text: p.text(), key: p.name}
 	for i, prev := range acc.params {
 		if prev.key != p.name {
 			continue
 		}
-		switch {
-		case prev.text == sl.text:
+		if prev.text == sl.text {
 			r.How, r.Detail = BySnippet, "same as "+posOf(prev.from)
-		case p.prec > prev.prec:
-			prev.row.How, prev.row.Detail = NotCarried, "overridden in their config by "+posOf(sl.from)
+			return
+		}
+		// Parameters come one per name from each of their sections (see
+		// params), so only overrides and conflicts arise here.
+		v := judge(prev.claim, p.prec, sl.sec, p.name)
+		if v == conflicts {
+			m.notCarried(r, "conflicts with %s: one default-server for all of Ray's application backends", posOf(prev.from))
+			return
+		}
+		if m.settle(v, prev.claim, r, p.name, sl.from) {
 			acc.params[i] = sl
 			r.How, r.Detail = BySnippet, "app backends params on default-server"
-		default:
-			m.notCarried(r, "conflicts with %s: one default-server for all of Ray's application backends", posOf(prev.from))
 		}
 		return
 	}
@@ -238,7 +229,7 @@ func (m *migrator) addParam(r *Row, p param) {
 
 // absentIntervals reports the check intervals Ray always writes but their
 // config leaves to haproxy, which then uses inter.
-func (m *migrator) absentIntervals(s *patch.Section, eff paramSet, ray paramSet, servers []*patch.Line) {
+func (m *migrator) absentIntervals(s *config.Section, eff paramSet, ray paramSet, servers []*config.Line) {
 	_, checks := eff.by["check"]
 	if !checks || len(servers) == 0 {
 		return
@@ -262,7 +253,7 @@ func (m *migrator) absentIntervals(s *patch.Section, eff paramSet, ray paramSet,
 
 // fixed handles their metrics or stats section: Ray generates its own, so
 // only the port maps, and only for metrics to a variable.
-func (m *migrator) fixed(s *patch.Section, ray *patch.Section, what string) {
+func (m *migrator) fixed(s *config.Section, ray *config.Section, what string) {
 	for _, l := range s.Body {
 		if !l.IsDirective() {
 			continue
@@ -309,7 +300,7 @@ func (m *migrator) fixed(s *patch.Section, ray *patch.Section, what string) {
 	}
 }
 
-func (m *migrator) setEnvFromBind(r *Row, l *patch.Line, port string) {
+func (m *migrator) setEnvFromBind(r *Row, l *config.Line, port string) {
 	v, _ := envmap.Lookup("RAY_SERVE_HAPROXY_METRICS_PORT")
 	val, isDefault, why := fitVar(v, port)
 	if why != "" {
@@ -319,29 +310,6 @@ func (m *migrator) setEnvFromBind(r *Row, l *patch.Line, port string) {
 	m.setEnv(r, v.Name, val, isDefault, precSection, l)
 	if host := strings.TrimSuffix(l.Words[1], ":"+port); host != "" && host != "*" && host != "0.0.0.0" && host != "::" {
 		r.Detail += fmt.Sprintf(" (Ray binds all interfaces, not %s)", host)
-	}
-}
-
-// wholeSection reports a section of theirs that has no counterpart in Ray's
-// config.
-func (m *migrator) wholeSection(s *patch.Section) {
-	n := 0
-	for _, l := range s.Body {
-		if l.IsDirective() {
-			n++
-		}
-	}
-	r := &Row{Setting: s.Title(), Their: fmt.Sprintf("%s (%s)", strings.Join(s.Header.Words, " "), plural(n, "line")), Pos: s.Header.Pos, Ray: "nothing"}
-	m.rows = append(m.rows, r)
-	switch s.Kind {
-	case "frontend":
-		m.notCarried(r, "does not route to their replica backends; Ray's only client-facing frontend is http_frontend")
-	case "backend", "listen":
-		m.notCarried(r, "holds no servers; Ray's default_backend answers paths no application serves")
-	case "userlist":
-		m.notCarried(r, "Ray's config has no users; credentials are not copied into snippets")
-	default:
-		m.notCarried(r, "Ray's config has no %s section; add one with a [[section]] snippet by hand if still needed", s.Kind)
 	}
 }
 

@@ -10,13 +10,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/snippet"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 )
 
-// repoOverrides loads the overrides.d shipped at the repository root.
+// repoOverrides loads the overrides.d shipped at the repository root: its
+// *.toml files in name order, as load.Dir does (which imports this package,
+// so its tests cannot call it).
 func repoOverrides(t testing.TB) *Overrides {
-	o, err := LoadDir(filepath.Join("..", "..", "overrides.d"), LoadOptions{})
+	paths, err := filepath.Glob(filepath.Join("..", "..", "overrides.d", "*.toml"))
 	require.NoError(t, err)
+	o := &Overrides{Dir: filepath.Join("..", "..", "overrides.d")}
+	for _, path := range paths {
+		sn, err := snippet.Load(path, mustRead(t, path))
+		require.NoError(t, err)
+		o.Snippets = append(o.Snippets, sn)
+	}
 	require.NotEmpty(t, o.Snippets)
 	return o
 }
@@ -46,7 +56,7 @@ func TestEmptyOverridesKeepBytes(t *testing.T) {
 	o := &Overrides{}
 	for _, path := range testConfigs(t) {
 		in := mustRead(t, path)
-		f, _ := Parse(path, in)
+		f, _ := config.Parse(path, in)
 		require.NoError(t, o.Apply(f, ApplyOptions{}))
 		assert.Equal(t, in, f.Render(), path)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/snippet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,7 +36,7 @@ func TestBadSnippets(t *testing.T) {
 			require.Error(t, err, "%s must fail", path)
 			assert.Contains(t, err.Error(), want)
 			// All errors of a run come as a list of positioned errors.
-			var list ErrorList
+			var list config.ErrorList
 			require.ErrorAs(t, err, &list)
 			for _, e := range list {
 				assert.Equal(t, name, e.Pos.File, "%v", e)
@@ -45,35 +47,19 @@ func TestBadSnippets(t *testing.T) {
 }
 
 func badSnippetErr(name string, data, cfg []byte) error {
-	sn, err := LoadSnippet(name, data)
+	sn, err := snippet.Load(name, data)
 	if err != nil {
 		return err
 	}
-	_, err = (&Overrides{Snippets: []*Snippet{sn}}).Patch("ray-2.55.cfg", cfg, ApplyOptions{Getenv: noEnv})
+	_, err = (&Overrides{Snippets: []*snippet.Snippet{sn}}).Patch("ray-2.55.cfg", cfg, ApplyOptions{Getenv: noEnv})
 	return err
-}
-
-// TestEmptySnippetFile covers a file of zero bytes, which cannot carry a
-// want comment.
-func TestEmptySnippetFile(t *testing.T) {
-	_, err := LoadSnippet("empty.toml", nil)
-	require.Error(t, err)
-	assert.Equal(t, "empty.toml:1: snippet has no [[edit]] and no [[section]]: nothing to do", err.Error())
-}
-
-// TestSnippetByteOrderMark checks that a UTF-8 byte order mark before the
-// first table is skipped and the lines keep their numbers.
-func TestSnippetByteOrderMark(t *testing.T) {
-	_, err := LoadSnippet("bom.toml", []byte("\xef\xbb\xbf[[edit]]\nsection = \"global\"\nset = [\"maxconn {{ bad\"]\n"))
-	require.Error(t, err)
-	assert.Equal(t, `bom.toml:3: template: function "bad" not defined`, err.Error())
 }
 
 // TestBadSnippetReportsAll checks that one run reports every error of a
 // file, in line order, rather than stopping at the first.
 func TestBadSnippetReportsAll(t *testing.T) {
 	err := badSnippetErr("many-errors.toml", mustRead(t, "testdata/bad/many-errors.toml"), mustRead(t, "testdata/ray-2.55.cfg"))
-	var list ErrorList
+	var list config.ErrorList
 	require.ErrorAs(t, err, &list)
 	require.Len(t, list, 3, "%v", err)
 	assert.Equal(t, 4, list[0].Pos.Line)

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/testing/bench"
 )
 
@@ -36,7 +38,7 @@ func eachSize(b *testing.B, body func(b *testing.B, data []byte)) {
 
 func loadRepoOverrides(b *testing.B) *patch.Overrides {
 	b.Helper()
-	o, err := patch.LoadDir(overridesDir, patch.LoadOptions{})
+	o, err := load.Dir(overridesDir, load.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func loadRepoOverrides(b *testing.B) *patch.Overrides {
 func BenchmarkShape255Parse(b *testing.B) {
 	eachSize(b, func(b *testing.B, data []byte) {
 		for b.Loop() {
-			if _, err := patch.Parse("haproxy.cfg", data); err != nil {
+			if _, err := config.Parse("haproxy.cfg", data); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -63,7 +65,7 @@ func BenchmarkShape255Apply(b *testing.B) {
 		// parse, kept off the clock.
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			f, err := patch.Parse("haproxy.cfg", data)
+			f, err := config.Parse("haproxy.cfg", data)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -78,7 +80,7 @@ func BenchmarkShape255Apply(b *testing.B) {
 func BenchmarkShape255Render(b *testing.B) {
 	o := loadRepoOverrides(b)
 	eachSize(b, func(b *testing.B, data []byte) {
-		f, err := patch.Parse("haproxy.cfg", data)
+		f, err := config.Parse("haproxy.cfg", data)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -111,7 +113,7 @@ func BenchmarkShape255Patch(b *testing.B) {
 func BenchmarkLoadRepoOverrides(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := patch.LoadDir(overridesDir, patch.LoadOptions{}); err != nil {
+		if _, err := load.Dir(overridesDir, load.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,12 +3,13 @@ package patch
 import (
 	"bufio"
 	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/snippet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -67,11 +68,11 @@ func editCases(t testing.TB) []editCase {
 }
 
 // patchWith loads one snippet and applies it to a config.
-func patchWith(t testing.TB, snippetName string, snippet []byte, configName string, config []byte, opt ApplyOptions) []byte {
+func patchWith(t testing.TB, snippetName string, data []byte, configName string, cfg []byte, opt ApplyOptions) []byte {
 	t.Helper()
-	sn, err := LoadSnippet(snippetName, snippet)
+	sn, err := snippet.Load(snippetName, data)
 	require.NoError(t, err)
-	out, err := (&Overrides{Snippets: []*Snippet{sn}}).Patch(configName, config, opt)
+	out, err := (&Overrides{Snippets: []*snippet.Snippet{sn}}).Patch(configName, cfg, opt)
 	require.NoError(t, err)
 	return out
 }
@@ -84,7 +85,7 @@ func TestEditsGolden(t *testing.T) {
 			out := patchWith(t, name, c.data, filepath.Base(c.config), in, c.opt)
 			golden(t, "edits/"+c.name+".golden", out)
 
-			_, err := Parse("out.cfg", out)
+			_, err := config.Parse("out.cfg", out)
 			require.NoError(t, err, "the patched file must parse")
 			assert.NotEqual(t, string(in), string(out), "the snippet must change something")
 			if bytes.Contains(in, []byte("\r\n")) {
@@ -147,44 +148,6 @@ func TestEditsPassHAProxyCheck(t *testing.T) {
 	}
 }
 
-// TestLaterSnippetWins loads two snippets that set the same keys from a
-// directory: they apply in byte order of the file name, so the later file's
-// value is what the config ends up with, whatever order the directory lists.
-func TestLaterSnippetWins(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
-	}
-	// Written in reverse so that creation order cannot be what decides.
-	write("20-late.toml", "[[edit]]\nsection = \"defaults\"\nset = [\"timeout client 20s\"]\n"+
-		"[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 200\"]\n")
-	write("10-early.toml", "[[edit]]\nsection = \"defaults\"\nset = [\"timeout client 10s\", \"timeout queue 10s\"]\n"+
-		"[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 100\"]\n")
-	o, err := LoadDir(dir, LoadOptions{})
-	require.NoError(t, err)
-	require.Len(t, o.Snippets, 2)
-	assert.Equal(t, "10-early.toml", o.Snippets[0].Name)
-
-	out, err := o.Patch("ray-2.55.cfg", mustRead(t, "testdata/ray-2.55.cfg"), ApplyOptions{Getenv: noEnv})
-	require.NoError(t, err)
-	s := string(out)
-	assert.Contains(t, s, "\n    timeout client 20s # serve-launch: 20-late.toml:3\n")
-	assert.Contains(t, s, "\n    timeout queue 10s # serve-launch: 10-early.toml:3\n")
-	assert.Contains(t, s, "\n    maxconnrate 200 # serve-launch: 20-late.toml:6\n")
-	assert.NotContains(t, s, "timeout client 10s")
-	assert.NotContains(t, s, "maxconnrate 100")
-	assert.Equal(t, 1, strings.Count(s, "timeout client "), "one timeout client line, in place")
-
-	// Swapping the names swaps the winner.
-	require.NoError(t, os.Rename(filepath.Join(dir, "20-late.toml"), filepath.Join(dir, "05-late.toml")))
-	o, err = LoadDir(dir, LoadOptions{})
-	require.NoError(t, err)
-	out, err = o.Patch("ray-2.55.cfg", mustRead(t, "testdata/ray-2.55.cfg"), ApplyOptions{Getenv: noEnv})
-	require.NoError(t, err)
-	assert.Contains(t, string(out), "\n    timeout client 10s # serve-launch: 10-early.toml:3\n")
-	assert.Contains(t, string(out), "\n    maxconnrate 100 # serve-launch: 10-early.toml:6\n")
-}
-
 // TestRepoOverridesTwoRuns patches with the repository's overrides in two
 // separate loads: identical bytes, and the second pass over the first output
 // changes nothing.
@@ -207,19 +170,19 @@ func TestRepoOverridesTwoRuns(t *testing.T) {
 // haproxy reads only one of the two.
 func TestAddAfterSetOfTheSameKey(t *testing.T) {
 	cfg := mustRead(t, "testdata/ray-2.55.cfg")
-	load := func(name, body string) *Snippet {
-		sn, err := LoadSnippet(name, []byte(body))
+	load := func(name, body string) *snippet.Snippet {
+		sn, err := snippet.Load(name, []byte(body))
 		require.NoError(t, err)
 		return sn
 	}
 	tests := []struct {
 		name     string
-		snippets []*Snippet
+		snippets []*snippet.Snippet
 		want     string
 	}{
-		{"same edit", []*Snippet{load("10-a.toml", "[[edit]]\nsection = \"defaults\"\nset = [\"timeout server 5s\"]\nadd = [\"timeout server 10s\"]\n")},
+		{"same edit", []*snippet.Snippet{load("10-a.toml", "[[edit]]\nsection = \"defaults\"\nset = [\"timeout server 5s\"]\nadd = [\"timeout server 10s\"]\n")},
 			`10-a.toml:4: add: "timeout server 10s" adds a second "timeout server" line to defaults, which set at 10-a.toml:3 keeps to one line; drop the add or the set`},
-		{"later snippet", []*Snippet{
+		{"later snippet", []*snippet.Snippet{
 			load("10-a.toml", "[[edit]]\nsection = \"defaults\"\nset = [\"timeout server 5s\"]\n"),
 			load("20-b.toml", "[[edit]]\nsection = \"defaults\"\nadd = [\"timeout server 10s\"]\n"),
 		}, `20-b.toml:3: add: "timeout server 10s" adds a second "timeout server" line to defaults, which set at 10-a.toml:3 keeps to one line`},
@@ -250,9 +213,9 @@ func TestFirstStartHasNoAppBackends(t *testing.T) {
 	first := mustRead(t, "testdata/ray-2.55-first-start.cfg")
 	routed := mustRead(t, "testdata/ray-2.55.cfg")
 	patch := func(cfg []byte, body string) ([]byte, error) {
-		sn, err := LoadSnippet("10-a.toml", []byte(body))
+		sn, err := snippet.Load("10-a.toml", []byte(body))
 		require.NoError(t, err)
-		return (&Overrides{Snippets: []*Snippet{sn}}).Patch("haproxy.cfg", cfg, ApplyOptions{Getenv: noEnv})
+		return (&Overrides{Snippets: []*snippet.Snippet{sn}}).Patch("haproxy.cfg", cfg, ApplyOptions{Getenv: noEnv})
 	}
 	apps := "[[edit]]\nsection = \"backend *\"\nexclude = [\"default_backend\"]\nset = [\"option httpchk GET /health\"]\n" +
 		"[[edit]]\nsection = \"defaults\"\nset = [\"timeout queue 5s\"]\n"
@@ -292,9 +255,9 @@ func TestFirstStartHasNoAppBackends(t *testing.T) {
 // there, as it was before the rule.
 func TestFirstStartNeedsDefaultBackend(t *testing.T) {
 	patch := func(cfg, body string) error {
-		sn, err := LoadSnippet("10-a.toml", []byte(body))
+		sn, err := snippet.Load("10-a.toml", []byte(body))
 		require.NoError(t, err)
-		_, err = (&Overrides{Snippets: []*Snippet{sn}}).Patch("haproxy.cfg", []byte(cfg), ApplyOptions{Getenv: noEnv})
+		_, err = (&Overrides{Snippets: []*snippet.Snippet{sn}}).Patch("haproxy.cfg", []byte(cfg), ApplyOptions{Getenv: noEnv})
 		return err
 	}
 	backends := "[[edit]]\nsection = \"backend *\"\nexclude = [\"default_backend\"]\nset = [\"option httpchk GET /health\"]\n"
@@ -325,9 +288,9 @@ func TestFirstStartNeedsDefaultBackend(t *testing.T) {
 func TestAddAfterSetKeepingTheLine(t *testing.T) {
 	cfg := mustRead(t, "testdata/ray-2.55.cfg")
 	require.Contains(t, string(cfg), "timeout client 3600s")
-	sn, err := LoadSnippet("10-a.toml", []byte("[[edit]]\nsection = \"defaults\"\nset = [\"timeout client 3600s\"]\nadd = [\"timeout client 10s\"]\n"))
+	sn, err := snippet.Load("10-a.toml", []byte("[[edit]]\nsection = \"defaults\"\nset = [\"timeout client 3600s\"]\nadd = [\"timeout client 10s\"]\n"))
 	require.NoError(t, err)
-	_, err = (&Overrides{Snippets: []*Snippet{sn}}).Patch("ray-2.55.cfg", cfg, ApplyOptions{Getenv: noEnv})
+	_, err = (&Overrides{Snippets: []*snippet.Snippet{sn}}).Patch("ray-2.55.cfg", cfg, ApplyOptions{Getenv: noEnv})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `10-a.toml:4: add: "timeout client 10s" adds a second "timeout client" line to defaults, which set at 10-a.toml:3 keeps to one line`)
 }

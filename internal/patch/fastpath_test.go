@@ -1,125 +1,11 @@
 package patch
 
 import (
-	"regexp"
-	"strings"
 	"testing"
 
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
-
-// fastPathLines exercise the shortcuts Parse takes for speed: keys sliced
-// out of the line, words kept in a shared arena, and the fallback to the
-// full tokenizer.
-var fastPathLines = []string{
-	"",
-	"   ",
-	"global",
-	"    timeout connect 5s",
-	"    timeout   connect 5s",
-	"\ttimeout\tconnect 5s",
-	"    no option httplog",
-	"    no  option httplog",
-	"    option",
-	"    stats socket /run/admin.sock mode 660 level admin",
-	"    stats   socket /run/admin.sock",
-	"    server s1 127.0.0.1:8000 check # comment 'with' \"quotes\"",
-	"    server s1 127.0.0.1:8000 check#tight",
-	"    http-request return status 200 string \"ok\" if h",
-	"    acl a path_beg /x\\ y",
-	"    timeoutconnect timeout connect",
-	"    option option option",
-	"    # only a comment",
-	"    bind :8080 # serve-launch: 10-x.toml:3",
-	strings.Repeat("w ", 600),
-}
-
-func TestKeyInMatchesKey(t *testing.T) {
-	for _, line := range fastPathLines {
-		tok, err := Tokenize(line)
-		if err != nil {
-			continue
-		}
-		assert.Equal(t, Key(tok.Words), keyIn(line, tok.Words), "line %q", line)
-	}
-}
-
-func TestTokenizeWithArenaMatchesTokenize(t *testing.T) {
-	// A small chunk makes lines outgrow it, which moves their words.
-	a := wordArena{chunk: 3}
-	var got []Tokens
-	for _, line := range fastPathLines {
-		tok, err := tokenizeInto(line, &a)
-		require.NoError(t, err, line)
-		got = append(got, tok)
-	}
-	for i, line := range fastPathLines {
-		want, err := Tokenize(line)
-		require.NoError(t, err)
-		assert.Equal(t, want.Words, got[i].Words, "line %q", line)
-		assert.Equal(t, want.Comment, got[i].Comment, "line %q", line)
-		assert.Equal(t, want.HasComment, got[i].HasComment, "line %q", line)
-		assert.Equal(t, len(got[i].Words), cap(got[i].Words), "line %q: an append must not reach the next line's words", line)
-	}
-}
-
-func TestParseKeysMatchKey(t *testing.T) {
-	f, err := Parse("x.cfg", []byte(strings.Join(fastPathLines, "\n")))
-	require.NoError(t, err)
-	f.eachLine(func(l *Line) {
-		assert.Equal(t, Key(l.Words), l.Key(), "line %q", l.Raw)
-	})
-}
-
-func TestIsParamName(t *testing.T) {
-	re := regexp.MustCompile(`^[a-z][a-z0-9._-]*$`)
-	for _, s := range []string{"", "a", "maxconn", "slowstart", "check-ssl", "ca-file", "x.y_z-1",
-		"1abc", "-a", "_a", ".a", "Maxconn", "max conn", "maxconn=1", "ä", "a\n", "a9"} {
-		assert.Equal(t, re.MatchString(s), isParamName(s), "%q", s)
-	}
-}
-
-// TestParseMatchesLineByLine parses a large config, with quoted lines, a
-// bad quote, CRLF and a last line without a terminator, and checks every
-// line against NewLine on its own: the shared slices Parse uses change
-// nothing.
-func TestParseMatchesLineByLine(t *testing.T) {
-	big := string(bigConfig(64, 40))
-	half := len(big) / 2
-	cut := half + strings.IndexByte(big[half:], '\n') + 1
-	withOddLines := big[:cut] + "    http-request return status 200 string \"ok ok\" if h\r\n" +
-		"    acl bad path 'unterminated\n" + big[cut:] + "    # no final newline"
-	for name, text := range map[string]string{"plain": big, "odd lines": withOddLines} {
-		t.Run(name, func(t *testing.T) {
-			f, err := Parse("big.cfg", []byte(text))
-			if name == "plain" {
-				require.NoError(t, err)
-			} else {
-				require.ErrorContains(t, err, "unterminated single quote")
-			}
-			assert.Equal(t, text, string(f.Render()))
-			num := 0
-			f.eachLine(func(l *Line) {
-				num++
-				want := NewLine(l.Raw, Position{File: "big.cfg", Line: num})
-				assert.Equal(t, want.Pos, l.Pos, "line %d", num)
-				assert.Equal(t, want.Words, l.Words, "line %d", num)
-				assert.Equal(t, want.Comment, l.Comment, "line %d", num)
-				assert.Equal(t, want.Key(), l.Key(), "line %d", num)
-				assert.Equal(t, want.Err, l.Err, "line %d", num)
-			})
-			assert.Equal(t, strings.Count(text, "\n")+1-boolInt(strings.HasSuffix(text, "\n")), num)
-		})
-	}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
 
 // TestNewLineOfMatchesNewLine holds the lines the engine builds from known
 // words (set texts, rewritten server lines) to what tokenizing them gives.
@@ -136,50 +22,21 @@ func TestNewLineOfMatchesNewLine(t *testing.T) {
 	}
 	for _, prov := range []bool{true, false} {
 		a := &applier{opt: ApplyOptions{NoProvenance: !prov}}
-		s := &Section{Header: NewLine("backend b\r\n", Position{})}
-		pos := Position{File: "40-backends.toml", Line: 7}
+		s := &config.Section{Header: config.NewLine("backend b\r\n", config.Position{})}
+		pos := config.Position{File: "40-backends.toml", Line: 7}
 		for _, text := range texts {
 			got := a.newLine(s, "    ", text, pos)
-			want := NewLine(got.Raw, pos)
+			want := config.NewLine(got.Raw, pos)
 			assert.Equal(t, want, got, "text %q, provenance %v", text, prov)
 		}
 		for _, words := range [][]string{
 			{"server", "s1", "127.0.0.1:1", "check", "maxconn", "32"},
 			{"default-server", "check", "agent-send", "a b#c", ""},
 		} {
-			l := NewLine("    "+joinWords(words)+" # serve-launch: old.toml:1\r\n", Position{})
+			l := config.NewLine("    "+joinWords(words)+" # serve-launch: old.toml:1\r\n", config.Position{})
 			got := a.rewrite(s, l, words, pos)
-			want := NewLine(got.Raw, pos)
+			want := config.NewLine(got.Raw, pos)
 			assert.Equal(t, want, got, "words %q, provenance %v", words, prov)
 		}
 	}
-}
-
-func TestServerCount(t *testing.T) {
-	cfg := `frontend f
-    server not-counted 127.0.0.1:1
-backend a
-    server s1 127.0.0.1:1 check
-    server s2 127.0.0.1:2 check
-    server spare 127.0.0.1:9 check backup
-    server-template t 1-3 127.0.0.1:3 check
-backend b
-    server s1 127.0.0.1:1 check
-    server s3 127.0.0.1:3
-    server-template t 2 127.0.0.1:4
-listen l
-    server l1 127.0.0.1:5
-    server-template u 5 127.0.0.1:6 backup
-`
-	f, err := Parse("x.cfg", []byte(cfg))
-	require.NoError(t, err)
-	// s1 s2 s3 t1 t2 t3 l1: s1 and t1/t2 are named twice, spare and u are backups.
-	assert.Equal(t, 7, serverCount(f.Sections))
-	assert.Equal(t, 5, serverCount(f.Sections[1:2]))
-	assert.Equal(t, 0, serverCount(nil))
-
-	// A big file counts as the map it replaced would.
-	big, err := Parse("big.cfg", bigConfig(100, 30))
-	require.NoError(t, err)
-	assert.Equal(t, 3000, serverCount(big.Sections))
 }

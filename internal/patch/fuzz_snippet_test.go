@@ -3,6 +3,9 @@ package patch
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/snippet"
 )
 
 // FuzzLoadSnippet feeds arbitrary snippet files to the loader and, when one
@@ -29,17 +32,17 @@ func FuzzLoadSnippet(f *testing.F) {
 		return "", false
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sn, err := LoadSnippet("fuzz.toml", data)
+		sn, err := snippet.Load("fuzz.toml", data)
 		if err != nil {
 			return
 		}
-		o := &Overrides{Snippets: []*Snippet{sn}}
+		o := &Overrides{Snippets: []*snippet.Snippet{sn}}
 		opt := ApplyOptions{Getenv: env}
 		out, err := o.Patch("ray-2.55.cfg", cfg, opt)
 		if err != nil {
 			return
 		}
-		if _, err := Parse("patched.cfg", out); err != nil {
+		if _, err := config.Parse("patched.cfg", out); err != nil {
 			t.Fatalf("the patched file does not parse: %v\n%s", err, out)
 		}
 		again, err := o.Patch("patched.cfg", out, opt)

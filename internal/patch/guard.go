@@ -2,9 +2,13 @@ package patch
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/snippet"
 )
 
 // Ray drives the running haproxy through its admin socket and regenerates the
@@ -15,14 +19,14 @@ import (
 //
 // Facts belong to one section each, so an edit's guard only needs the facts
 // of the sections it matched.
-func guardFacts(sections []*Section) map[string]string {
+func guardFacts(sections []*config.Section) map[string]string {
 	facts := map[string]string{}
 	for _, s := range sections {
 		switch {
 		case s.Kind == "global":
-			for _, l := range s.Body {
+			for l := range s.Lines("stats") {
 				w := l.Words
-				if len(w) >= 3 && w[0] == "stats" && w[1] == "socket" && hasWord(w, "admin") {
+				if len(w) >= 3 && w[1] == "socket" && slices.Contains(w, "admin") {
 					why := "Ray talks to haproxy over this admin socket (show info, show stat, show servers state) and passes it to -x on reloads"
 					facts["admin socket "+w[2]] = why
 					facts["admin socket "+w[2]+" level admin"] = why
@@ -41,8 +45,8 @@ func guardFacts(sections []*Section) map[string]string {
 			}
 		}
 		if isRayGRPCFrontend(s) {
-			for _, l := range s.Body {
-				if w := l.Words; len(w) >= 2 && w[0] == "use_backend" {
+			for l := range s.Lines("use_backend") {
+				if w := l.Words; len(w) >= 2 {
 					facts[fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))] = "Ray routes each application to its backend by these rules"
 				}
 			}
@@ -54,7 +58,7 @@ func guardFacts(sections []*Section) map[string]string {
 				if len(w) >= 2 && w[0] == "bind" {
 					facts[fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))] = "Ray serves HTTP on this bind and probes it"
 				}
-				if len(w) >= 3 && w[0] == "acl" && (hasWord(w, "/-/healthz") || hasWord(w, "/-/routes")) {
+				if len(w) >= 3 && w[0] == "acl" && (slices.Contains(w, "/-/healthz") || slices.Contains(w, "/-/routes")) {
 					acls[w[1]] = true
 					facts[fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))] = "Ray's /-/healthz and /-/routes endpoints answer from these rules"
 				}
@@ -87,17 +91,17 @@ var guardKeywords = map[string]bool{"stats": true, "server": true, "server-templ
 // mayTripGuard reports whether e can remove or change a guarded line: add and
 // insert only add lines, params keep a server's name, and set only replaces
 // lines of its own key.
-func mayTripGuard(e *edit) bool {
-	if len(e.delete) > 0 {
+func mayTripGuard(e *snippet.Edit) bool {
+	if len(e.Delete) > 0 {
 		return true
 	}
-	for _, op := range e.params {
-		if op.on.match("bind") {
+	for _, op := range e.Params {
+		if op.On.Match("bind") {
 			return true
 		}
 	}
-	for _, tl := range e.set {
-		f := strings.Fields(tl.text)
+	for _, v := range e.Set {
+		f := strings.Fields(v.Text)
 		if len(f) == 0 || guardKeywords[f[0]] || strings.Contains(f[0], "{{") {
 			return true
 		}
@@ -107,15 +111,15 @@ func mayTripGuard(e *edit) bool {
 
 // isRayHTTPFrontend reports whether s is the frontend that serves Ray's HTTP
 // port: Ray names it http_frontend and puts its /-/healthz rule there.
-func isRayHTTPFrontend(s *Section) bool {
+func isRayHTTPFrontend(s *config.Section) bool {
 	if s.Kind != "frontend" && s.Kind != "listen" {
 		return false
 	}
 	if s.Name == "http_frontend" {
 		return true
 	}
-	for _, l := range s.Body {
-		if len(l.Words) > 0 && l.Words[0] == "acl" && hasWord(l.Words, "/-/healthz") {
+	for l := range s.Lines("acl") {
+		if slices.Contains(l.Words, "/-/healthz") {
 			return true
 		}
 	}
@@ -160,29 +164,29 @@ type rayView struct {
 	// adminPaths are the paths of Ray's admin sockets (level admin), and
 	// adminLines the lines that open them.
 	adminPaths map[string]bool
-	adminLines map[*Line]bool
+	adminLines map[*config.Line]bool
 	// ports maps each port Ray's listeners bind to the section Ray gave it
 	// and what it is ("Ray's HTTP port").
 	ports map[int]rayPort
 	// rules are the rules of Ray's HTTP frontends that answer /-/healthz
 	// and /-/routes, and sections are Ray's own proxies (frontend, backend,
 	// listen), as opposed to those a [[section]] added.
-	rules    map[*Line]bool
-	sections map[*Section]bool
+	rules    map[*config.Line]bool
+	sections map[*config.Section]bool
 	// globals are the file's global sections, where admin sockets are.
-	globals []*Section
+	globals []*config.Section
 }
 
 type rayPort struct {
-	owner *Section
+	owner *config.Section
 	what  string
 }
 
 // newRayView reads Ray's admin sockets, ports, health and route rules and
 // sections from f. A section a snippet added is not Ray's: its header came
 // from the snippet, or says so in its provenance comment.
-func newRayView(f *File) *rayView {
-	v := &rayView{adminPaths: map[string]bool{}, adminLines: map[*Line]bool{}, ports: map[int]rayPort{}, rules: map[*Line]bool{}, sections: map[*Section]bool{}}
+func newRayView(f *config.File) *rayView {
+	v := &rayView{adminPaths: map[string]bool{}, adminLines: map[*config.Line]bool{}, ports: map[int]rayPort{}, rules: map[*config.Line]bool{}, sections: map[*config.Section]bool{}}
 	for _, s := range f.Sections {
 		if s.Kind == "global" {
 			v.globals = append(v.globals, s)
@@ -192,14 +196,14 @@ func newRayView(f *File) *rayView {
 		}
 		switch {
 		case s.Kind == "global":
-			for _, l := range s.Body {
-				if w := l.Words; len(w) >= 3 && w[0] == "stats" && w[1] == "socket" && hasWord(w, "admin") {
+			for l := range s.Lines("stats") {
+				if w := l.Words; len(w) >= 3 && w[1] == "socket" && slices.Contains(w, "admin") {
 					v.adminPaths[w[2]] = true
 					v.adminLines[l] = true
 				}
 			}
 			continue
-		case !proxyKinds[s.Kind]:
+		case !config.IsProxyKind(s.Kind):
 			continue
 		}
 		v.sections[s] = true
@@ -219,8 +223,8 @@ func newRayView(f *File) *rayView {
 		default:
 			continue
 		}
-		for _, l := range s.Body {
-			if len(l.Words) >= 2 && l.Words[0] == "bind" {
+		for l := range s.Lines("bind") {
+			if len(l.Words) >= 2 {
 				for _, r := range bindPorts(l.Words[1]) {
 					for p := r[0]; p <= r[1] && p-r[0] < 1<<16; p++ {
 						v.ports[p] = rayPort{owner: s, what: what}
@@ -235,16 +239,16 @@ func newRayView(f *File) *rayView {
 // rayHTTPRules returns the rules of Ray's HTTP frontend s that answer
 // /-/healthz and /-/routes: the http-request rules naming an acl on those
 // paths.
-func rayHTTPRules(s *Section) []*Line {
+func rayHTTPRules(s *config.Section) []*config.Line {
 	acls := map[string]bool{}
-	for _, l := range s.Body {
-		if w := l.Words; len(w) >= 3 && w[0] == "acl" && (hasWord(w, "/-/healthz") || hasWord(w, "/-/routes")) {
+	for l := range s.Lines("acl") {
+		if w := l.Words; len(w) >= 3 && (slices.Contains(w, "/-/healthz") || slices.Contains(w, "/-/routes")) {
 			acls[w[1]] = true
 		}
 	}
-	var rules []*Line
-	for _, l := range s.Body {
-		if w := l.Words; len(w) >= 2 && w[0] == "http-request" {
+	var rules []*config.Line
+	for l := range s.Lines("http-request") {
+		if w := l.Words; len(w) >= 2 {
 			for _, x := range w {
 				if acls[x] {
 					rules = append(rules, l)
@@ -258,15 +262,15 @@ func rayHTTPRules(s *Section) []*Line {
 
 // isRayGRPCFrontend reports whether s is the frontend that serves Ray's
 // gRPC port (Ray after 2.55): grpc_frontend, which answers Ray's Healthz.
-func isRayGRPCFrontend(s *Section) bool {
+func isRayGRPCFrontend(s *config.Section) bool {
 	if s.Kind != "frontend" && s.Kind != "listen" {
 		return false
 	}
 	if s.Name == "grpc_frontend" {
 		return true
 	}
-	for _, l := range s.Body {
-		if len(l.Words) > 0 && l.Words[0] == "acl" && hasWord(l.Words, "/ray.serve.RayServeAPIService/Healthz") {
+	for l := range s.Lines("acl") {
+		if slices.Contains(l.Words, "/ray.serve.RayServeAPIService/Healthz") {
 			return true
 		}
 	}
@@ -319,13 +323,13 @@ var answers = map[string]bool{
 var intrusionKeywords = map[string]bool{"stats": true, "bind": true, "disabled": true, "http-request": true, "tcp-request": true}
 
 // mayIntrude reports whether e writes a line an intrusion can be.
-func mayIntrude(e *edit) bool {
-	lines := append(append([]tmplLine(nil), e.set...), e.add...)
-	for _, op := range e.insert {
-		lines = append(lines, op.lines...)
+func mayIntrude(e *snippet.Edit) bool {
+	lines := append(append([]snippet.Value(nil), e.Set...), e.Add...)
+	for _, op := range e.Insert {
+		lines = append(lines, op.Lines...)
 	}
-	for _, tl := range lines {
-		f := strings.Fields(tl.text)
+	for _, v := range lines {
+		f := strings.Fields(v.Text)
 		if len(f) > 0 && (intrusionKeywords[f[0]] || strings.Contains(f[0], "{{")) {
 			return true
 		}
@@ -335,7 +339,7 @@ func mayIntrude(e *edit) bool {
 
 // intrusions lists what sections hold that takes over something of Ray's,
 // each with the sentence saying what Ray needs instead.
-func (v *rayView) intrusions(sections []*Section) map[string]string {
+func (v *rayView) intrusions(sections []*config.Section) map[string]string {
 	found := map[string]string{}
 	for _, s := range sections {
 		last := -1 // Ray's last health or route rule in s
@@ -364,7 +368,7 @@ func (v *rayView) intrusions(sections []*Section) map[string]string {
 				found[line] = "Ray's frontends and backends must stay enabled: a disabled one stops serving Ray's traffic"
 			case last >= 0 && i < last && w[0] == "http-request" && len(w) >= 2 && answers[w[1]] && !v.rules[l]:
 				found[line] = "a rule that can answer, deny or redirect ahead of Ray's /-/healthz and /-/routes rules takes over Ray's health checks and route listing; put it after them, with insert before = \"use_backend *\""
-			case last >= 0 && w[0] == "tcp-request" && (hasWord(w, "reject") || hasWord(w, "silent-drop")):
+			case last >= 0 && w[0] == "tcp-request" && (slices.Contains(w, "reject") || slices.Contains(w, "silent-drop")):
 				found[line] = "a tcp-request rule that can drop connections runs ahead of Ray's /-/healthz and /-/routes rules, wherever it is written; use an http-request rule after them"
 			}
 		}
@@ -376,14 +380,14 @@ func (v *rayView) intrusions(sections []*Section) map[string]string {
 // path with another line of a global section, s included, and is not Ray's
 // own: an edit may rewrite Ray's line in place (a tighter mode), but not
 // open the path twice.
-func (v *rayView) secondSocket(s *Section, l *Line) bool {
+func (v *rayView) secondSocket(s *config.Section, l *config.Line) bool {
 	if v.adminLines[l] {
 		return false
 	}
 	n := 0
-	count := func(g *Section) {
-		for _, x := range g.Body {
-			if w := x.Words; len(w) >= 3 && w[0] == "stats" && w[1] == "socket" && w[2] == l.Words[2] {
+	count := func(g *config.Section) {
+		for x := range g.Lines("stats") {
+			if w := x.Words; len(w) >= 3 && w[1] == "socket" && w[2] == l.Words[2] {
 				n++
 			}
 		}
@@ -398,7 +402,7 @@ func (v *rayView) secondSocket(s *Section, l *Line) bool {
 }
 
 // portIn returns a port of r that Ray binds in another section than s.
-func (v *rayView) portIn(r [2]int, s *Section) (int, bool) {
+func (v *rayView) portIn(r [2]int, s *config.Section) (int, bool) {
 	for p := r[0]; p <= r[1] && p-r[0] < 1<<16; p++ {
 		if rp, ok := v.ports[p]; ok && rp.owner != s {
 			return p, true

@@ -26,3 +26,16 @@ func golden(t *testing.T, name string, got []byte) {
 	require.NoError(t, err, "missing golden file; run go test -update")
 	assert.Equal(t, string(want), string(got), "golden %s differs; run go test -update after checking the change", path)
 }
+
+func mustRead(t testing.TB, path string) []byte {
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return data
+}
+
+func testConfigs(t testing.TB) []string {
+	paths, err := filepath.Glob("testdata/*.cfg")
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	return paths
+}

@@ -3,6 +3,9 @@ package patch
 import (
 	"errors"
 	"path/filepath"
+	"slices"
+
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
 
 // Quarantine is a snippet file that a patch left out, whole, and why.
@@ -16,7 +19,7 @@ type Quarantine struct {
 	// File is the snippet file's name.
 	File string
 	// Errs are the file's errors, each with its file:line.
-	Errs ErrorList
+	Errs config.ErrorList
 }
 
 // Error lists the file's errors, one a line.
@@ -25,7 +28,7 @@ func (q Quarantine) Error() string { return q.Errs.Error() }
 // SplitByFile splits errs by the snippet file each names, in order of first
 // appearance. An error that names no file (a problem of the overrides
 // directory itself) is returned in rest.
-func SplitByFile(errs ErrorList) (byFile []Quarantine, rest ErrorList) {
+func SplitByFile(errs config.ErrorList) (byFile []Quarantine, rest config.ErrorList) {
 	idx := map[string]int{}
 	for _, e := range errs {
 		if e.Pos.File == "" {
@@ -48,14 +51,7 @@ func SplitByFile(errs ErrorList) (byFile []Quarantine, rest ErrorList) {
 func (o *Overrides) Without(names ...string) *Overrides {
 	out := &Overrides{Dir: o.Dir}
 	for _, sn := range o.Snippets {
-		skip := false
-		for _, n := range names {
-			if sn.Name == n {
-				skip = true
-				break
-			}
-		}
-		if !skip {
+		if !slices.Contains(names, sn.Name) {
 			out.Snippets = append(out.Snippets, sn)
 		}
 	}
@@ -73,10 +69,10 @@ func (o *Overrides) Without(names ...string) *Overrides {
 // first failing file (in application order) is left out at a time and the
 // rest is tried again on a fresh parse; a clean run, the common case, costs
 // one parse and one apply.
-func (o *Overrides) ApplyEach(name string, generated []byte, opt ApplyOptions) (f *File, left []Quarantine, err error) {
+func (o *Overrides) ApplyEach(name string, generated []byte, opt ApplyOptions) (f *config.File, left []Quarantine, err error) {
 	kept := o
 	for {
-		f, err = Parse(name, generated)
+		f, err = config.Parse(name, generated)
 		if err != nil {
 			return nil, left, err
 		}
@@ -84,7 +80,7 @@ func (o *Overrides) ApplyEach(name string, generated []byte, opt ApplyOptions) (
 		if err == nil {
 			return f, left, nil
 		}
-		var list ErrorList
+		var list config.ErrorList
 		if !errors.As(err, &list) {
 			return nil, left, err
 		}
@@ -99,7 +95,7 @@ func (o *Overrides) ApplyEach(name string, generated []byte, opt ApplyOptions) (
 
 // firstFailing is the first snippet of o, in application order, that an
 // error of list names; "" when none does.
-func firstFailing(o *Overrides, list ErrorList) string {
+func firstFailing(o *Overrides, list config.ErrorList) string {
 	named := map[string]bool{}
 	for _, e := range list {
 		named[filepath.Base(e.Pos.File)] = true
@@ -113,8 +109,8 @@ func firstFailing(o *Overrides, list ErrorList) string {
 }
 
 // errorsOf is the errors of list that name the snippet file.
-func errorsOf(list ErrorList, file string) ErrorList {
-	var out ErrorList
+func errorsOf(list config.ErrorList, file string) config.ErrorList {
+	var out config.ErrorList
 	for _, e := range list {
 		if filepath.Base(e.Pos.File) == file {
 			out = append(out, e)

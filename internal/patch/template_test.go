@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/patch/snippet"
+	"github.com/serve-launch/serve-launch/internal/patch/tmpl"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -54,7 +56,7 @@ func TestTemplateBounds(t *testing.T) {
 		{name: "urlquery", line: `maxconn {{ urlquery "<<<<" }}`, want: "function \"urlquery\" is not available"},
 		{name: "nested in a pipeline", line: `maxconn {{ mul (len "ab") 2 }}`, want: "function \"len\" is not available"},
 		{name: "too many parts", line: "maxconn " + strings.Repeat("{{1}}", 100), want: "x.toml:3: template: the template has more than 256 parts; a line is one directive"},
-		{name: "template longer than a line", line: "maxconn {{1}}" + strings.Repeat("x", MaxLineSize), want: "x.toml:3: template of 16397 bytes is longer than the limit of 16384"},
+		{name: "template longer than a line", line: "maxconn {{1}}" + strings.Repeat("x", tmpl.MaxLineSize), want: "x.toml:3: template of 16397 bytes is longer than the limit of 16384"},
 		{name: "mul overflow", line: `maxconnrate {{ mul 9223372036854775807 2 }}`,
 			want: "x.toml:3: template \"maxconnrate {{ mul 9223372036854775807 2 }}\" in global: at <mul 9223372036854775807 2>: mul of 9223372036854775807 and 2 overflows a 64-bit integer"},
 		{name: "add overflow", line: `maxsessrate {{ add 9223372036854775807 1 }}`,
@@ -80,31 +82,14 @@ func TestTemplateBounds(t *testing.T) {
 // TestTemplateEnvTooLong: an environment value longer than a line is
 // refused rather than built into one.
 func TestTemplateEnvTooLong(t *testing.T) {
-	sn, err := LoadSnippet("x.toml", globalSet(`log-tag {{ env "BIG" }}`))
+	sn, err := snippet.Load("x.toml", globalSet(`log-tag {{ env "BIG" }}`))
 	require.NoError(t, err)
-	big := strings.Repeat("x", MaxLineSize+1)
-	_, err = (&Overrides{Snippets: []*Snippet{sn}}).Patch("ray-2.55.cfg", mustRead(t, "testdata/ray-2.55.cfg"), ApplyOptions{
+	big := strings.Repeat("x", tmpl.MaxLineSize+1)
+	_, err = (&Overrides{Snippets: []*snippet.Snippet{sn}}).Patch("ray-2.55.cfg", mustRead(t, "testdata/ray-2.55.cfg"), ApplyOptions{
 		Getenv: func(string) (string, bool) { return big, true },
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "x.toml:3: template \"log-tag {{ env \\\"BIG\\\" }}\" in global: at <env \"BIG\">: environment variable BIG is 16385 bytes long, longer than a line may be (16384)")
-}
-
-// TestSnippetTemplateParts: the templates of one snippet are held to a
-// number of parts in all, so that loading one stays fast.
-func TestSnippetTemplateParts(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("[[edit]]\nsection = \"backend *\"\nadd = [\n")
-	for i := range 1000 {
-		fmt.Fprintf(&b, "  'http-request set-header X-%d %s',\n", i, strings.Repeat("{{1}}", 60))
-	}
-	b.WriteString("]\n")
-	_, err := LoadSnippet("x.toml", []byte(b.String()))
-	require.Error(t, err)
-	var list ErrorList
-	require.ErrorAs(t, err, &list)
-	require.Len(t, list, 1, "said once")
-	assert.Equal(t, "x.toml:274: template: the snippet's templates have more than 65536 parts in all; split it, or write fewer templated lines", list[0].Error())
 }
 
 // TestPatchBudget: templated lines edited into many sections stop at the
@@ -139,55 +124,6 @@ func TestPatchBudget(t *testing.T) {
 	}
 }
 
-// TestPrintfBound: the bound printf charges is never below what Sprintf
-// prints, so a value is refused before it is built, never after.
-func TestPrintfBound(t *testing.T) {
-	tests := []struct {
-		name   string
-		format string
-		args   []any
-	}{
-		{"plain", "maxconn %d", []any{5}},
-		{"width", "%08d|%-20s|%x", []any{5, "ab", "\xff\xfe"}},
-		{"quote escapes", "%q %+q %x % x %X", []any{"\x00\x01\xff", "é€😀", "abc", "abc", "abc"}},
-		{"star width", "%*d", []any{300, 1}},
-		{"indexed", "%[2]s %[1]s %[2]s", []any{"aaaa", "bbbbbbbb"}},
-		{"missing", "%d %d %d", []any{1}},
-		{"extra", "%d", []any{1, "extra", 3.5}},
-		{"float", "%f %e %g", []any{1e300, 1e-300, 1.5}},
-		{"precision", "%.300f %10.5s", []any{1.0, "abcdefgh"}},
-		{"percent", "100%% %v", []any{true}},
-		{"trailing percent", "abc%", []any{}},
-		{"context", "%v %+v", []any{TemplateContext{Servers: 3, Section: SectionContext{Kind: "backend", Name: "app"}}, SectionContext{Name: "x"}}},
-		{"complex", "%v", []any{complex(1e300, 1e300)}},
-		{"binary", "%b %o %#x %U %c", []any{-9223372036854775807, 1 << 40, 255, 0x1F600, 0x1F600}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := len(fmt.Sprintf(tt.format, tt.args...))
-			assert.LessOrEqual(t, got, printfBound(tt.format, tt.args), "%q", fmt.Sprintf(tt.format, tt.args...))
-			assert.LessOrEqual(t, len(fmt.Sprint(tt.args...)), printBound(tt.args))
-			assert.LessOrEqual(t, len(fmt.Sprintln(tt.args...)), printBound(tt.args))
-		})
-	}
-}
-
-// TestSnippetTemplatePartsSaidOnce: the templates after the one that passed
-// the snippet's limit are left unparsed without a message each.
-func TestSnippetTemplatePartsSaidOnce(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("[[edit]]\nsection = \"global\"\nset = [\n")
-	for i := range 300 {
-		fmt.Fprintf(&b, "  'maxconn %s%d',\n", strings.Repeat("{{1}}", 60), i)
-	}
-	b.WriteString("]\n")
-	_, err := LoadSnippet("x.toml", []byte(b.String()))
-	var list ErrorList
-	require.ErrorAs(t, err, &list)
-	require.Len(t, list, 1, "%v", err)
-	assert.Contains(t, list[0].Error(), "the snippet's templates have more than 65536 parts in all")
-}
-
 // TestPatchWritten: a snippet within its size, edited into every backend of
 // a large config, stops where the lines it writes pass the limit of a
 // config instead of multiplying into gigabytes.
@@ -205,4 +141,23 @@ func TestPatchWritten(t *testing.T) {
 	err := badSnippetErr("x.toml", []byte(snippet.String()), []byte(cfg.String()))
 	require.Error(t, err)
 	assert.Equal(t, "x.toml:1: edit of \"backend *\" makes the lines snippets write add up to more than 67108864 bytes (its lines times the sections it matches)", err.Error())
+}
+
+// TestTemplateEnvWithoutGetenv: Apply reads no environment of its own. With
+// no Getenv every env without a default is an error at its file:line, even
+// for a variable this process has; a default still applies.
+func TestTemplateEnvWithoutGetenv(t *testing.T) {
+	t.Setenv("SL_SET_IN_PROCESS", "7")
+	cfg := mustRead(t, "testdata/ray-2.55.cfg")
+	sn, err := snippet.Load("x.toml", globalSet(`maxconnrate {{ env "SL_SET_IN_PROCESS" }}`))
+	require.NoError(t, err)
+	_, err = (&Overrides{Snippets: []*snippet.Snippet{sn}}).Patch("ray-2.55.cfg", cfg, ApplyOptions{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `x.toml:3: template "maxconnrate {{ env \"SL_SET_IN_PROCESS\" }}" in global: at <env "SL_SET_IN_PROCESS">: environment variable SL_SET_IN_PROCESS is not set`)
+
+	sn, err = snippet.Load("x.toml", globalSet(`maxconnrate {{ env "SL_SET_IN_PROCESS" "9" }}`))
+	require.NoError(t, err)
+	out, err := (&Overrides{Snippets: []*snippet.Snippet{sn}}).Patch("ray-2.55.cfg", cfg, ApplyOptions{})
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "maxconnrate 9 # serve-launch: x.toml:3")
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/hapcheck"
 	"github.com/serve-launch/serve-launch/internal/proc/shim"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
 )
@@ -62,12 +64,12 @@ type Builder struct {
 // Patch is the [shim.Patcher] of b.
 func (b *Builder) Patch(ctx context.Context, req shim.PatchRequest) shim.PatchResult {
 	unpatched := func(why string) shim.PatchResult {
-		return shim.PatchResult{Data: req.Generated, Unpatched: why}
+		return shim.PatchResult{Data: req.Generated, Unpatched: why, Facts: factsOf(req)}
 	}
 	o, err := b.Load()
 	var left []state.QuarantinedSnippet
 	if err != nil {
-		var list patch.ErrorList
+		var list config.ErrorList
 		if o == nil || !errors.As(err, &list) {
 			return unpatched(oneLineErr(err))
 		}
@@ -109,7 +111,7 @@ func (b *Builder) Patch(ctx context.Context, req shim.PatchRequest) shim.PatchRe
 		for _, q := range out {
 			o = o.Without(q.File)
 		}
-		res := shim.PatchResult{Data: f.Render(), Snippets: Snippets(o), Quarantined: left}
+		res := shim.PatchResult{Data: f.Render(), Snippets: Snippets(o), Quarantined: left, Facts: f.Facts()}
 		if b.haproxy(req) == "" {
 			return res
 		}
@@ -151,15 +153,15 @@ func (b *Builder) Patch(ctx context.Context, req shim.PatchRequest) shim.PatchRe
 // in which case the snippets cannot be blamed and stay in force.
 func (b *Builder) unblamed(ctx context.Context, req shim.PatchRequest, bad []patch.Quarantine) shim.PatchResult {
 	msg := bad[0].Error()
-	f, err := patch.Parse(req.Name, req.Generated)
+	f, err := config.Parse(req.Name, req.Generated)
 	if err == nil {
 		var still []patch.Quarantine
 		if still, _, err = b.check(ctx, b.haproxy(req), &patch.Overrides{}, f, req.Generated, req.Scratch); err == nil && len(still) == 0 {
-			return shim.PatchResult{Data: req.Generated, Checked: "haproxy -c",
+			return shim.PatchResult{Data: req.Generated, Checked: "haproxy -c", Facts: f.Facts(),
 				Unpatched: "haproxy -c refuses the patched config at a line of Ray's config, which a snippet changed: " + msg}
 		}
 	}
-	return shim.PatchResult{Data: req.Generated, Unpatched: "haproxy -c refuses Ray's generated config itself: " + msg}
+	return shim.PatchResult{Data: req.Generated, Unpatched: "haproxy -c refuses Ray's generated config itself: " + msg, Facts: factsOf(req)}
 }
 
 // check runs `haproxy -c` on data (f rendered), written to scratch, unless
@@ -167,7 +169,7 @@ func (b *Builder) unblamed(ctx context.Context, req shim.PatchRequest, bad []pat
 // snippet files haproxy refused a line of, each with haproxy's words at the
 // snippet's file:line; an unblamed refusal comes back as one entry with no
 // file.
-func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides, f *patch.File, data []byte, scratch string) (bad []patch.Quarantine, how string, err error) {
+func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides, f *config.File, data []byte, scratch string) (bad []patch.Quarantine, how string, err error) {
 	sig := signature(haproxy, o, f)
 	v := Verdicts{Path: b.Verdicts}
 	if v.Has(sig) {
@@ -182,7 +184,7 @@ func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides,
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res, err := patch.CheckPath(cctx, haproxy, f, scratch)
+	res, err := hapcheck.CheckPath(cctx, haproxy, f, scratch)
 	if err != nil {
 		return nil, "", err
 	}
@@ -190,14 +192,14 @@ func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides,
 		v.Add(sig)
 		return nil, "haproxy -c", nil
 	}
-	var list patch.ErrorList
+	var list config.ErrorList
 	var other []string
 	for _, m := range res.Messages {
 		if m.Level != "ALERT" {
 			continue
 		}
 		if m.FromSnippet {
-			list = append(list, &patch.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c refuses the line this snippet wrote: %s", m.Text)})
+			list = append(list, &config.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c refuses the line this snippet wrote: %s", m.Text)})
 		} else {
 			other = append(other, m.String())
 		}
@@ -209,7 +211,17 @@ func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides,
 	if len(other) == 0 {
 		other = append(other, strings.TrimSpace(res.Output))
 	}
-	return []patch.Quarantine{{Errs: patch.ErrorList{{Err: errors.New(strings.Join(other, "; "))}}}}, "haproxy -c", nil
+	return []patch.Quarantine{{Errs: config.ErrorList{{Err: errors.New(strings.Join(other, "; "))}}}}, "haproxy -c", nil
+}
+
+// factsOf reads the facts of Ray's file as it is, for a result that runs it
+// unpatched; none when it does not parse (haproxy will say why).
+func factsOf(req shim.PatchRequest) config.Facts {
+	f, err := config.Parse(req.Name, req.Generated)
+	if err != nil {
+		return config.Facts{}
+	}
+	return f.Facts()
 }
 
 // haproxy is the binary that judges req: the instance's own, else b's.
@@ -247,7 +259,7 @@ func oneLineErr(err error) string { return strings.ReplaceAll(err.Error(), "\n",
 // reload (servers come and go) and are Ray's to get right, so a Ray reload
 // that only moves servers finds its snippet lines judged already and runs
 // no -c.
-func signature(haproxy string, o *patch.Overrides, f *patch.File) string {
+func signature(haproxy string, o *patch.Overrides, f *config.File) string {
 	h := sha256.New()
 	if st, err := os.Stat(haproxy); err == nil {
 		fmt.Fprintf(h, "%s %d %d\n", haproxy, st.Size(), st.ModTime().UnixNano())
@@ -257,7 +269,7 @@ func signature(haproxy string, o *patch.Overrides, f *patch.File) string {
 	}
 	for _, s := range f.Sections {
 		title := false
-		for _, l := range append([]*patch.Line{s.Header}, s.Body...) {
+		for _, l := range append([]*config.Line{s.Header}, s.Body...) {
 			if l.Pos.File == f.Name {
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/proc/shim"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
@@ -70,7 +71,7 @@ func TestBuilderQuarantines(t *testing.T) {
 		"50-good-too.toml": "[[edit]]\nsection = \"defaults\"\nset = [\"timeout http-request 30s\"]\n",
 	})
 	verdicts := filepath.Join(t.TempDir(), "verdicts")
-	o, loadErr := patch.LoadDir(dir, patch.LoadOptions{})
+	o, loadErr := load.Dir(dir, load.Options{})
 	require.Error(t, loadErr)
 	b := &Builder{Load: func() (*patch.Overrides, error) { return o, loadErr }, Apply: patch.ApplyOptions{Getenv: lookup(nil)},
 		HAProxy: f.haproxy, Verdicts: verdicts}
@@ -107,7 +108,7 @@ func TestBuilderQuarantines(t *testing.T) {
 
 	// With the refused file fixed, one -c judges the whole set, once.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "40-refused.toml"), []byte("[[edit]]\nsection = \"defaults\"\nset = [\"timeout queue 60s\"]\n"), 0o600))
-	o, loadErr = patch.LoadDir(dir, patch.LoadOptions{})
+	o, loadErr = load.Dir(dir, load.Options{})
 	for range 2 {
 		res = b.Patch(context.Background(), shim.PatchRequest{Name: "haproxy.cfg", Generated: moved, Scratch: f.scratch})
 		assert.Len(t, res.Quarantined, 2)
@@ -124,7 +125,7 @@ func TestBuilderPassthrough(t *testing.T) {
 		"10-good.toml":    "[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 500\"]\n",
 		"30-nomatch.toml": "[[edit]]\nsection = \"backend no-such-app\"\nset = [\"retries 2\"]\n",
 	})
-	o, err := patch.LoadDir(dir, patch.LoadOptions{})
+	o, err := load.Dir(dir, load.Options{})
 	require.NoError(t, err)
 	b := &Builder{Load: func() (*patch.Overrides, error) { return o, nil }, Policy: shim.OnPatchErrorPassthrough, HAProxy: f.haproxy}
 	res := b.Patch(context.Background(), shim.PatchRequest{Name: "haproxy.cfg", Generated: f.gen, Scratch: f.scratch})
@@ -138,7 +139,7 @@ func TestBuilderRayConfigRefused(t *testing.T) {
 	f := newBuilderFixture(t)
 	gen := append(append([]byte{}, f.gen...), "    bogus-ray-line 1\n"...)
 	dir := writeSnippets(t, map[string]string{"10-good.toml": "[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 500\"]\n"})
-	o, err := patch.LoadDir(dir, patch.LoadOptions{})
+	o, err := load.Dir(dir, load.Options{})
 	require.NoError(t, err)
 	b := &Builder{Load: func() (*patch.Overrides, error) { return o, nil }, HAProxy: f.haproxy}
 	res := b.Patch(context.Background(), shim.PatchRequest{Name: "haproxy.cfg", Generated: gen, Scratch: f.scratch})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/proc/shim"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
 )
@@ -34,7 +35,7 @@ const VerdictsFile = "verdicts"
 func ShimPatcher(env shim.ShimEnv, realHAProxy string) shim.Patcher {
 	b := &Builder{
 		Load: sync.OnceValues(func() (*patch.Overrides, error) {
-			return patch.LoadDir(env.OverridesDir, patch.LoadOptions{InsecureOverrides: env.InsecureOverrides})
+			return load.Dir(env.OverridesDir, load.Options{InsecureOverrides: env.InsecureOverrides})
 		}),
 		// The shim runs in Ray's environment, which already has the env
 		// files applied.
@@ -49,7 +50,7 @@ func ShimPatcher(env shim.ShimEnv, realHAProxy string) shim.Patcher {
 
 // ReloadPatcher returns the patch function of a hot reload: the same
 // [Builder] as the shim's, over snippets already loaded (o and its load
-// error, as [patch.LoadDir] returned them), so that a hot reload gives
+// error, as [load.Dir] returned them), so that a hot reload gives
 // haproxy what Ray's next start through the shim would.
 //
 // getenv answers the snippets' env template function. It must see what the

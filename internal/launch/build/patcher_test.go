@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/proc/shim"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
@@ -25,7 +25,7 @@ func TestPatcherUsesRayEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "10-node.toml"),
 		[]byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate {{ env \\\"SERVE_LAUNCH_TEST_ONLY_RATE\\\" }}\"]\n"), 0o600))
-	o, err := patch.LoadDir(dir, patch.LoadOptions{})
+	o, err := load.Dir(dir, load.Options{})
 	require.NoError(t, err)
 	_, inProcessEnv := os.LookupEnv("SERVE_LAUNCH_TEST_ONLY_RATE")
 	require.False(t, inProcessEnv)
@@ -56,7 +56,7 @@ func TestShimPatchesWithSnippetsAsOfTheLock(t *testing.T) {
 			[]byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate "+rate+"\"]\n"), 0o600))
 	}
 	write("10")
-	// A hidden file is no snippet (patch.LoadDir skips it): the record must
+	// A hidden file is no snippet (load.Dir skips it): the record must
 	// not list it either.
 	require.NoError(t, os.WriteFile(filepath.Join(overrides, ".10-rate.toml"), []byte("junk"), 0o600))
 	sd, err := state.OpenStateDir(filepath.Join(t.TempDir(), "state"))

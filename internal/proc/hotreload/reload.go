@@ -305,7 +305,7 @@ func reloadOne(ctx context.Context, s *state.StateDir, dir string, patcher shim.
 	}
 
 	// Save the servers' runtime state where the new worker will load it.
-	facts := shim.ScanConfig(patched...)
+	facts := shim.MergeFacts(results)
 	if facts.AdminSocket != "" && facts.ServerStateFile != "" {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		servers, err := admin.ShowServersState(sctx, facts.AdminSocket)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 	"github.com/serve-launch/serve-launch/internal/proc/procfs"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
 )
@@ -53,6 +54,9 @@ type PatchResult struct {
 	Checked string
 	// CheckError says why haproxy could not judge Data (-c ran too long).
 	CheckError string
+	// Facts are Data's admin socket, server-state file and listeners,
+	// read from the model the Patcher built (no second scan of the file).
+	Facts config.Facts
 }
 
 // Result is what the haproxy runs: every snippet, some, or none.
@@ -356,12 +360,10 @@ func (sh *shim) start(ctx context.Context, in *shimInstance, args *HAProxyArgs, 
 		OverridesDir: sh.cfg.OverridesDir, InsecureOverrides: sh.cfg.InsecureOverrides,
 		PatchedAt: time.Now().UTC(), Running: running,
 	}
-	var data [][]byte
 	for _, r := range res {
 		r.Fill(rec)
-		data = append(data, r.Data)
 	}
-	fillRecord(rec, sh.cfg, sh.real, args, argv, paths, running, data)
+	fillRecord(rec, sh.cfg, sh.real, args, argv, paths, running, MergeFacts(res))
 	in.record(kind, rec, res)
 	in.logf("exec %s %s", sh.real, strings.Join(argv, " "))
 	// The instance lock stays held until exec closes it (O_CLOEXEC). A
@@ -486,6 +488,24 @@ func ErrorOf(res []PatchResult) string {
 	return strings.Join(msgs, "\n")
 }
 
+// MergeFacts merges the facts of a start's files, in load order: the first
+// admin socket and server-state file, every listener. (Ray passes one file;
+// a server-state-file relative to a server-state-base of another file is
+// not resolved across files.)
+func MergeFacts(res []PatchResult) config.Facts {
+	var out config.Facts
+	for _, r := range res {
+		if out.AdminSocket == "" {
+			out.AdminSocket = r.Facts.AdminSocket
+		}
+		if out.ServerStateFile == "" {
+			out.ServerStateFile = r.Facts.ServerStateFile
+		}
+		out.Listeners = append(out.Listeners, r.Facts.Listeners...)
+	}
+	return out
+}
+
 // Fill sets what the results of a start's files say in rec.
 func (r PatchResult) Fill(rec *state.Instance) {
 	rec.Snippets = append(rec.Snippets, r.Snippets...)
@@ -537,7 +557,7 @@ func stopOlderMasters(argv, sf []string, oldPIDs []int, files []string, exe os.F
 
 // fillRecord sets the fields of an instance record that describe the haproxy
 // about to be exec'd.
-func fillRecord(rec *state.Instance, cfg ShimConfig, real string, args *HAProxyArgs, argv, generated, running []string, data [][]byte) {
+func fillRecord(rec *state.Instance, cfg ShimConfig, real string, args *HAProxyArgs, argv, generated, running []string, f config.Facts) {
 	rec.MasterPID = os.Getpid()
 	rec.RayPID = os.Getppid()
 	rec.LauncherPID = cfg.LauncherPID
@@ -554,7 +574,6 @@ func fillRecord(rec *state.Instance, cfg ShimConfig, real string, args *HAProxyA
 		rec.Files = append(rec.Files, fp)
 	}
 	rec.Patched = rec.Files[0].Patched
-	f := ScanConfig(data...)
 	rec.AdminSocket, rec.Listeners = f.AdminSocket, f.Listeners
 }
 

@@ -452,6 +452,32 @@ kept only if it measured faster side by side with the build before it.
 - **Data plane:** after the exec the process *is* haproxy, with the same argv and file, so a
   throughput ratio away from 1.0 is run-to-run noise on this shared machine; compare the
   per-pair ratios and the spread of the runs.
+
+## Design notes from measurements
+
+Measurements behind choices in the patch packages' code, moved here from its comments (the
+code keeps the reason); the numbers are from the profiling sessions above, not from this run.
+
+- config.Parse keeps every line in one slice and every body as its own slice of pointers.
+  Cutting every body out of one slice of pointers, with a few spare slots each for edits, saved
+  1500 allocations at 4096 servers but cost more page faults and was no faster.
+- config.Parse tokenizes on one goroutine: tokenizing pieces of a large file on several
+  goroutines was no faster for a 4096-server config on the 2-core machines here, the second
+  thread's start and its page faults costing what it saved.
+- Line.init sets a line's fields one by one: writing a whole Line literal over an element of
+  Parse's big slice built it on the stack and copied all 120 bytes through runtime.wbMove while
+  the garbage collector marked.
+- config.ServerCount fills a map sized up front from the sections' line counts: growing it was
+  about a tenth of a 4096-server render, and sorting the names' hashes instead of filling a map
+  was no faster (the cost is reading every line of the file).
+- The engine hands out written lines from a slab: one allocation per line an edit of
+  ` + "`" + `backend *` + "`" + ` writes was a large part of Apply's cost.
+- Globs without ` + "`" + `?` + "`" + `, ` + "`" + `[` + "`" + ` or ` + "`" + `\` + "`" + ` match without a regexp: compiling one was most of the cost of
+  loading a snippet, which the shim does on every haproxy start.
+- Parsing a template costs about a microsecond per part, hence the bound on the parts of all
+  the templates of one snippet (65536).
+- go-toml builds a node for every part of a dotted key before anything can count them: a 1 MB
+  key of 500,000 parts cost 56 MB of nodes, hence the pre-scan of a snippet's bytes.
 `
 
 // linearity is Patch's ns/server at the largest size over the size before

@@ -21,6 +21,9 @@ import (
 
 	"github.com/serve-launch/serve-launch/internal/hapkw"
 	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
+	"github.com/serve-launch/serve-launch/internal/patch/hapcheck"
+	"github.com/serve-launch/serve-launch/internal/patch/snippet"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 )
@@ -110,11 +113,11 @@ func recipeFiles(t *testing.T) []string {
 	return files
 }
 
-func loadRecipe(t *testing.T, path string) *patch.Snippet {
+func loadRecipe(t *testing.T, path string) *snippet.Snippet {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	s, err := patch.LoadSnippet(filepath.Base(path), data)
+	s, err := snippet.Load(filepath.Base(path), data)
 	require.NoError(t, err, "%s does not load", path)
 	return s
 }
@@ -124,11 +127,11 @@ func loadRecipe(t *testing.T, path string) *patch.Snippet {
 // about a line a snippet wrote (a recipe must not add warnings). It returns
 // the patched config. Every keyword the recipes write must be in Ray's
 // HAProxy (2.8), which may not be the haproxy at hand.
-func applyAndCheck(t *testing.T, haproxy string, rc rayConfig, snippets ...*patch.Snippet) string {
+func applyAndCheck(t *testing.T, haproxy string, rc rayConfig, snippets ...*snippet.Snippet) string {
 	t.Helper()
 	o := &patch.Overrides{Dir: cookbookDir, Snippets: snippets}
 	getenv := func(k string) (string, bool) { v, ok := rc.env[k]; return v, ok }
-	f, err := patch.Parse("ray-2.55.cfg", rc.cfg)
+	f, err := config.Parse("ray-2.55.cfg", rc.cfg)
 	require.NoError(t, err)
 	require.NoError(t, o.Apply(f, patch.ApplyOptions{Getenv: getenv}))
 	// Whatever haproxy runs the test, a recipe must suit the HAProxy Ray ships.
@@ -138,7 +141,7 @@ func applyAndCheck(t *testing.T, haproxy string, rc rayConfig, snippets ...*patc
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	res, err := patch.Check(ctx, haproxy, f)
+	res, err := hapcheck.Check(ctx, haproxy, f)
 	require.NoError(t, err)
 	var problems []string
 	for _, m := range res.Messages {
@@ -286,7 +289,7 @@ var expectations = map[string]func(t *testing.T, cfg string, rc rayConfig){
 func TestCookbookRecipes(t *testing.T) {
 	haproxy := haproxyBinary(t)
 	rc := renderRay(t)
-	var all []*patch.Snippet
+	var all []*snippet.Snippet
 	for _, path := range recipeFiles(t) {
 		name := filepath.Base(path)
 		t.Run(strings.TrimSuffix(name, ".toml"), func(t *testing.T) {
@@ -323,7 +326,7 @@ func TestCookbookRecipes(t *testing.T) {
 func TestRecipesNeedTheirEnv(t *testing.T) {
 	rc := renderRay(t)
 	s := loadRecipe(t, filepath.Join(repoRoot, cookbookDir, "node-header.toml"))
-	o := &patch.Overrides{Snippets: []*patch.Snippet{s}}
+	o := &patch.Overrides{Snippets: []*snippet.Snippet{s}}
 	_, err := o.Patch("ray.cfg", rc.cfg, patch.ApplyOptions{Getenv: func(string) (string, bool) { return "", false }})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "SERVE_NODE_NAME")

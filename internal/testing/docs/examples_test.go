@@ -15,7 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
-	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/snippet"
 )
 
 // These tests check what can be checked here of the deployment examples:
@@ -85,10 +85,10 @@ func TestKubeRayConfigMap(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names) // serve-launch's order
-	var snippets []*patch.Snippet
+	var snippets []*snippet.Snippet
 	for _, name := range names {
 		require.True(t, strings.HasSuffix(name, ".toml"), "%s: only *.toml snippets belong in the overrides ConfigMap", name)
-		s, err := patch.LoadSnippet(name, []byte(overrides.Data[name]))
+		s, err := snippet.Load(name, []byte(overrides.Data[name]))
 		require.NoError(t, err)
 		snippets = append(snippets, s)
 	}

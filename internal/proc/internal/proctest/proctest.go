@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/admin"
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 	"github.com/serve-launch/serve-launch/internal/proc/procfs"
 	"github.com/serve-launch/serve-launch/internal/proc/shim"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
@@ -215,11 +216,15 @@ var TestSnippets = []state.Snippet{
 func ReplacePatcher(old, new string) shim.Patcher {
 	return func(_ context.Context, req shim.PatchRequest) shim.PatchResult {
 		data := []byte(strings.ReplaceAll(string(req.Generated), old, new))
+		var facts config.Facts
+		if f, err := config.Parse(req.Name, data); err == nil {
+			facts = f.Facts()
+		}
 		if strings.Contains(string(req.Generated), "#FAIL") {
-			return shim.PatchResult{Data: data, Snippets: TestSnippets[:1], Checked: "haproxy -c", Quarantined: []state.QuarantinedSnippet{
+			return shim.PatchResult{Data: data, Snippets: TestSnippets[:1], Checked: "haproxy -c", Facts: facts, Quarantined: []state.QuarantinedSnippet{
 				{Name: "20-b.toml", Error: "20-b.toml:4: section \"backend *\" matches nothing in " + req.Name}}}
 		}
-		return shim.PatchResult{Data: data, Snippets: TestSnippets, Checked: "haproxy -c"}
+		return shim.PatchResult{Data: data, Snippets: TestSnippets, Checked: "haproxy -c", Facts: facts}
 	}
 }
 

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// Facts are what running a configuration needs to know of it, besides
+// haproxy itself: where to talk to it, where it keeps its server state and
+// what it listens on.
+type Facts struct {
+	// AdminSocket is the path of the first `stats socket` of a global
+	// section that says `level admin`, without a unix@ prefix; "" when
+	// there is none on a file system path.
+	AdminSocket string
+	// ServerStateFile is the global server-state-file, joined to
+	// server-state-base when it is relative; "" when there is none.
+	ServerStateFile string
+	// Listeners are the addresses of the bind lines of frontends and
+	// listens, in load order.
+	Listeners []string
+}
+
+// Facts reads f's [Facts].
+func (f *File) Facts() Facts { return FactsOf(f) }
+
+// FactsOf reads the [Facts] of the files of one configuration, given in
+// the order haproxy loads them (-f a -f b): its global sections merge, so a
+// server-state-base in one file applies to a server-state-file in another.
+func FactsOf(files ...*File) Facts {
+	var facts Facts
+	var base, file string
+	for _, f := range files {
+		for _, s := range f.Sections {
+			switch s.Kind {
+			case "global":
+				for _, l := range s.Body {
+					w := l.Words
+					switch {
+					case len(w) >= 3 && w[0] == "stats" && w[1] == "socket":
+						addr := strings.TrimPrefix(w[2], "unix@")
+						if facts.AdminSocket == "" && strings.HasPrefix(addr, "/") && hasPair(w[3:], "level", "admin") {
+							facts.AdminSocket = addr
+						}
+					// Both are first-wins in haproxy (GlobalFirstWins).
+					case len(w) >= 2 && w[0] == "server-state-base" && base == "":
+						base = w[1]
+					case len(w) >= 2 && w[0] == "server-state-file" && file == "":
+						file = w[1]
+					}
+				}
+			case "frontend", "listen":
+				for l := range s.Lines("bind") {
+					if len(l.Words) >= 2 {
+						facts.Listeners = append(facts.Listeners, l.Words[1])
+					}
+				}
+			}
+		}
+	}
+	if file != "" && !strings.HasPrefix(file, "/") && base != "" {
+		file = filepath.Join(base, file)
+	}
+	facts.ServerStateFile = file
+	return facts
+}
+
+// hasPair reports whether words hold a, b next to each other.
+func hasPair(words []string, a, b string) bool {
+	for i := 0; i+1 < len(words); i++ {
+		if words[i] == a && words[i+1] == b {
+			return true
+		}
+	}
+	return false
+}
