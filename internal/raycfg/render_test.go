@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -252,4 +253,17 @@ func TestRenderMasterIsFatalOn26(t *testing.T) {
 	out, err := exec.Command(bin, "-c", "-f", s.ConfigFile).CombinedOutput()
 	assert.Error(t, err)
 	assert.Contains(t, string(out), "tune.h2.be.initial-window-size")
+}
+
+// FuzzSafeName checks SafeName against Ray's definition, a replace then a
+// regular expression.
+func FuzzSafeName(f *testing.F) {
+	for _, s := range []string{"SERVE_REPLICA::app#dep#abc", "http-my app/v1", "http-café★", "a\xffb", "##//", ""} {
+		f.Add(s)
+	}
+	unsafe := regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+	f.Fuzz(func(t *testing.T, name string) {
+		want := unsafe.ReplaceAllString(strings.NewReplacer("#", "-", "/", ".").Replace(name), "_")
+		assert.Equal(t, want, SafeName(name))
+	})
 }
