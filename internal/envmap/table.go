@@ -205,7 +205,7 @@ func Table() []Var {
 		},
 		{
 			Name: "RAY_SERVE_ENABLE_HAPROXY_OPTIMIZED_CONFIG", Kind: KindFlag, Default: "1",
-			Section: "global, defaults", Directive: "server-state-base/-file, option idle-close-on-response, load-server-state-from-file global; reloads add -x",
+			Section: "global, defaults", Directive: "server-state-base, server-state-file, option idle-close-on-response, load-server-state-from-file global; reloads add -x",
 			DirectiveOff: "(no server state, no -x on reload)",
 			Versions:     Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "1",
 			Doc: "keeps server state and listening sockets across reloads",
@@ -380,7 +380,7 @@ func Table() []Var {
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH", Kind: KindPath, Default: "/tmp/haproxy-serve/metrics.sock",
-			Section: "global", Directive: "log unix@{} (ingress-router metrics only)",
+			Section: "frontend http_frontend", Directive: "log {} ... (ingress-router metrics only)",
 			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "/var/run/haproxy-serve/metrics.sock",
 			Doc: "datagram socket for ingress-router metrics, with RAY_SERVE_INGRESS_REQUEST_ROUTER_METRICS_ENABLED=1",
 		},
