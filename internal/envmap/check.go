@@ -3,6 +3,7 @@ package envmap
 import (
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -23,10 +24,8 @@ func unknownName(name string) string {
 	if _, ok := Lookup(name); ok {
 		return ""
 	}
-	for _, p := range knownFamilies() {
-		if strings.HasPrefix(name, p) {
-			return ""
-		}
+	if slices.ContainsFunc(knownFamilies(), func(p string) bool { return strings.HasPrefix(name, p) }) {
+		return ""
 	}
 	best, dist := closest(name)
 	upper := strings.ToUpper(name)

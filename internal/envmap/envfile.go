@@ -19,13 +19,13 @@ type assignment struct {
 	source Source
 }
 
-// MaxEnvFileSize bounds one env file: far more than any real one, so a larger
+// maxEnvFileSize bounds one env file: far more than any real one, so a larger
 // file is a mistake (a binary or log given as --env-file), reported at once.
-const MaxEnvFileSize = 1 << 20
+const maxEnvFileSize = 1 << 20
 
-// MaxEnvLineSize bounds one line, below go-envparse's own limit (which
+// maxEnvLineSize bounds one line, below go-envparse's own limit (which
 // would say only "token too long").
-const MaxEnvLineSize = 32 << 10
+const maxEnvLineSize = 32 << 10
 
 var errTooLarge = errors.New("file too large")
 
@@ -53,9 +53,9 @@ func readLimited(name string, limit int64) ([]byte, error) {
 // keeping the line number and the empty values go-envparse would not report
 // reliably.
 func readEnvFile(name string) ([]assignment, []Diagnostic) {
-	data, err := readLimited(name, MaxEnvFileSize)
+	data, err := readLimited(name, maxEnvFileSize)
 	if errors.Is(err, errTooLarge) {
-		return nil, []Diagnostic{{Severity: Error, Source: Source{File: name}, Message: fmt.Sprintf("env file is larger than the limit of %d bytes", MaxEnvFileSize)}}
+		return nil, []Diagnostic{{Severity: Error, Source: Source{File: name}, Message: fmt.Sprintf("env file is larger than the limit of %d bytes", maxEnvFileSize)}}
 	}
 	if err != nil {
 		msg := err.Error()
@@ -73,7 +73,7 @@ func readEnvFile(name string) ([]assignment, []Diagnostic) {
 	var diags []Diagnostic
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	// Larger than the file limit, so no line is ever too long for the scanner.
-	sc.Buffer(make([]byte, 0, 64*1024), MaxEnvFileSize+1)
+	sc.Buffer(make([]byte, 0, 64*1024), maxEnvFileSize+1)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		trimmed := strings.TrimSpace(line)
@@ -81,8 +81,8 @@ func readEnvFile(name string) ([]assignment, []Diagnostic) {
 			continue
 		}
 		src := Source{File: name, Line: n}
-		if len(line) > MaxEnvLineSize {
-			diags = append(diags, Diagnostic{Severity: Error, Source: src, Message: fmt.Sprintf("line of %d bytes is longer than the limit of %d", len(line), MaxEnvLineSize)})
+		if len(line) > maxEnvLineSize {
+			diags = append(diags, Diagnostic{Severity: Error, Source: src, Message: fmt.Sprintf("line of %d bytes is longer than the limit of %d", len(line), maxEnvLineSize)})
 			continue
 		}
 		m, err := envparse.Parse(strings.NewReader(line))

@@ -401,11 +401,10 @@ func knownFamilies() []string {
 
 // familyTable returns the variables under [knownFamilies] that package
 // raycfg renders: what they drive and Ray's defaults. Load leaves them
-// unchecked and the README does not list them, as before they were
-// described here; they are here so that every default raycfg uses has one
-// source. Ray's defaults for the h2 tuning and the router's timeout and
-// buffer are not in the Ray sources read (RAY-HAPROXY.md): haproxy's own
-// defaults, 5 s and 64 KiB are assumed.
+// unchecked and the README does not list them; they are described here so
+// that every default raycfg uses has one source. Ray's defaults for the h2
+// tuning and the router's timeout and buffer are not in the Ray sources
+// read: haproxy's own defaults, 5 s and 64 KiB are assumed.
 func familyTable() []Var {
 	h2 := func(name, def, directive, doc string) Var {
 		return Var{
@@ -473,12 +472,12 @@ func All() []Var { return append(Table(), familyTable()...) }
 
 // Lookup returns the variable called name.
 func Lookup(name string) (Var, bool) {
-	for _, v := range Table() {
-		if v.Name == name {
-			return v, true
-		}
+	t := Table()
+	i := slices.IndexFunc(t, func(v Var) bool { return v.Name == name })
+	if i < 0 {
+		return Var{}, false
 	}
-	return Var{}, false
+	return t[i], true
 }
 
 // Gap is a setting the user story needs that no variable reaches in Ray

@@ -76,9 +76,9 @@ type Options struct {
 }
 
 // SafeName is Ray's get_safe_name: `#` -> `-`, `/` -> `.`, then every run of
-// other characters outside [A-Za-z0-9._-] -> `_`. (Ray does it with a
-// regular expression; one pass over the runes gives the same names, as
-// FuzzSafeName checks, without one of a render's larger costs.)
+// other characters outside [A-Za-z0-9._-] -> `_`. Ray does it with a
+// replace and a regular expression; one pass over the runes gives the same
+// names (FuzzSafeName checks) and costs a large render less.
 func SafeName(name string) string {
 	var b strings.Builder
 	b.Grow(len(name))
@@ -122,7 +122,7 @@ const ErrorFileContent = "HTTP/1.1 500 Internal Server Error\r\n" +
 	"\r\n" +
 	"Internal Server Error"
 
-// LuaPath is where master writes ingress_request_router.lua: beside the config.
-func LuaPath(configFile string) string {
+// luaPath is where master writes ingress_request_router.lua: beside the config.
+func luaPath(configFile string) string {
 	return filepath.Join(filepath.Dir(configFile), "ingress_request_router.lua")
 }

@@ -113,12 +113,13 @@ func render(opts Options, s Settings) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raycfg templates: %v", err)
 	}
-	t, ok := tmpls[opts.Shape]
-	if !ok {
-		return nil, fmt.Errorf("unknown shape %q (want 2.55, v1 or master)", opts.Shape)
+	shape := opts.Shape
+	if _, ok := tmpls[shape]; !ok {
+		// A shape ParseShape would refuse renders as 2.55, as it always has.
+		shape = Shape255
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, string(opts.Shape)+".tmpl", newView(opts, s)); err != nil {
+	if err := tmpls[shape].ExecuteTemplate(&buf, string(shape)+".tmpl", newView(opts, s)); err != nil {
 		return nil, fmt.Errorf("raycfg template %s: %v", opts.Shape, err)
 	}
 	// Ray appends a newline when the rendered template does not end in one.
@@ -140,7 +141,7 @@ func newView(opts Options, s Settings) view {
 		H26Compat:     opts.H26Compat,
 		DefaultServer: defaultServer(s),
 		ErrorFile:     ErrorFilePath(s.ConfigFile),
-		LuaPath:       LuaPath(s.ConfigFile),
+		LuaPath:       luaPath(s.ConfigFile),
 	}
 	// Real 2.55 hard-codes the stats port; master reads it (see [Options]).
 	v.StatsPort = 8404

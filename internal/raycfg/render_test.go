@@ -267,3 +267,13 @@ func FuzzSafeName(f *testing.F) {
 		assert.Equal(t, want, SafeName(name))
 	})
 }
+
+// TestRenderUnknownShape pins what a shape ParseShape refuses renders as:
+// Ray 2.55's config.
+func TestRenderUnknownShape(t *testing.T) {
+	want, err := Render(Options{Shape: Shape255, Apps: twoApps()})
+	require.NoError(t, err)
+	got, err := Render(Options{Shape: "x", Apps: twoApps()})
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got))
+}

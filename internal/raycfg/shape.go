@@ -7,7 +7,7 @@ import (
 	"github.com/serve-launch/serve-launch/internal/envmap"
 )
 
-// Shape names a generation of Ray's haproxy template (RAY-HAPROXY.md §4).
+// Shape names a generation of Ray's haproxy template.
 // Each is the template of one [envmap.Release], and spelt the same.
 type Shape string
 
