@@ -65,10 +65,8 @@ const (
 // a variable Ray added in r and still reads.
 func releasesFrom(r Release) []Release {
 	all := []Release{ReleaseV1, Release255, ReleaseMaster, ReleaseMasterJune}
-	for i, x := range all {
-		if x == r {
-			return all[i:]
-		}
+	if i := slices.Index(all, r); i >= 0 {
+		return all[i:]
 	}
 	return nil
 }
@@ -106,7 +104,10 @@ type Var struct {
 	// "ray" for Ray-side behaviour that is no directive.
 	Section string
 	// Directive is the line the value produces, "{}" standing for the value.
-	// For flags it is the effect of "1".
+	// For flags it is the effect of "1". Several directives are separated
+	// by ", "; "..." stands for the words after; a "; " starts what happens
+	// outside the config and a final "(...)" is a remark. raycfg's tests
+	// read it so.
 	Directive string
 	// DirectiveOff is the effect of a flag set to anything but "1".
 	DirectiveOff string
