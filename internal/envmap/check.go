@@ -3,6 +3,7 @@ package envmap
 import (
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -23,10 +24,8 @@ func unknownName(name string) string {
 	if _, ok := Lookup(name); ok {
 		return ""
 	}
-	for _, p := range knownFamilies() {
-		if strings.HasPrefix(name, p) {
-			return ""
-		}
+	if slices.ContainsFunc(knownFamilies(), func(p string) bool { return strings.HasPrefix(name, p) }) {
+		return ""
 	}
 	best, dist := closest(name)
 	upper := strings.ToUpper(name)
@@ -162,7 +161,7 @@ func (e *Env) checkMachine(limit uint64) {
 		if strings.HasSuffix(s.Var.Name, "SOCKET_PATH") && len(s.Value) > unixPathMax {
 			e.warnf(s.Var.Name, s.Source, "%s is %d bytes long; a unix socket path may have at most %d", s.Var.Name, len(s.Value), unixPathMax)
 		}
-		if s.Var.Versions == RayMaster {
+		if s.Var.onlyAfter255() {
 			e.warnf(s.Var.Name, s.Source, "%s is read only by Ray %s; Ray 2.55 ignores it", s.Var.Name, RayMaster)
 		}
 	}

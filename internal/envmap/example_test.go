@@ -29,9 +29,9 @@ func ExampleLoad() {
 		fmt.Println("refusing to start:", errs)
 		return
 	}
-	maxconn, _ := env.Get("RAY_SERVE_HAPROXY_MAXCONN")
-	nbthread, _ := env.Get("RAY_SERVE_HAPROXY_NBTHREAD")
-	fmt.Println("maxconn", maxconn, "nbthread", nbthread)
+	maxconn, _ := env.Setting("RAY_SERVE_HAPROXY_MAXCONN")
+	nbthread, _ := env.Setting("RAY_SERVE_HAPROXY_NBTHREAD")
+	fmt.Println("maxconn", maxconn.Value, "nbthread", nbthread.Value)
 	fmt.Println(env.ChildEnviron(base))
 	// Output:
 	// maxconn 2000 nbthread 4

@@ -35,9 +35,9 @@ func QuoteValue(value string) string {
 	}
 }
 
-// NonDefault returns the settings whose effective value differs from Ray's:
+// nonDefault returns the settings whose effective value differs from Ray's:
 // what an env file must hold to reproduce this Env.
-func (e *Env) NonDefault() []Setting {
+func (e *Env) nonDefault() []Setting {
 	var out []Setting
 	for _, s := range e.settings {
 		if s.Set && (s.Var.Omitted || s.Value != s.Var.Default) {
@@ -55,45 +55,10 @@ func (e *Env) WriteEnvFile(w io.Writer) error {
 	if _, err := fmt.Fprintln(w, "# RAY_SERVE_HAPROXY_* settings that differ from Ray's defaults (serve-launch env --format env)"); err != nil {
 		return err
 	}
-	for _, s := range e.NonDefault() {
+	for _, s := range e.nonDefault() {
 		if _, err := fmt.Fprintf(w, "# %s\n%s=%s\n", s.Var.Doc, s.Var.Name, QuoteValue(s.Value)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
-
-// Markdown returns the README's variable table, generated from [Table] and
-// [Gaps].
-func Markdown() string {
-	var b strings.Builder
-	b.WriteString("| Variable | Type | Ray default | Drives | Ray versions | What it does |\n")
-	b.WriteString("|---|---|---|---|---|---|\n")
-	for _, v := range Table() {
-		typ := string(v.Kind)
-		if len(v.Values) > 0 {
-			typ += ": " + strings.Join(v.Values, ", ")
-		}
-		def := "`" + v.Default + "`"
-		if v.Omitted {
-			def = "unset (omitted)"
-		}
-		directive := strings.ReplaceAll(v.Directive, "{}", "<value>")
-		drives := "`" + v.Section + "`: `" + directive + "`"
-		if v.Kind == KindFlag {
-			drives = "`" + v.Section + "`: `" + v.Directive + "` when \"1\", else `" + v.DirectiveOff + "`"
-		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", v.Name, typ, def, mdEscape(drives), v.Versions, mdEscape(v.Doc))
-	}
-	b.WriteString("\nVariables under `RAY_SERVE_HAPROXY_H2_`, `RAY_SERVE_HAPROXY_INGRESS_` and\n")
-	b.WriteString("`RAY_SERVE_INGRESS_REQUEST_ROUTER_` (Ray after 2.55) are passed to Ray unchecked.\n")
-	b.WriteString("\nSettings no variable reaches in Ray 2.55, and the override snippet that covers each:\n\n")
-	b.WriteString("| Setting | Section | Ray 2.55 generates | Snippet |\n|---|---|---|---|\n")
-	for _, g := range Gaps() {
-		fmt.Fprintf(&b, "| %s | `%s` | %s | `%s` |\n", g.Setting, g.Section, g.Ray, g.Snippet)
-	}
-	return b.String()
-}
-
-// mdEscape keeps a cell inside its table column.
-func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

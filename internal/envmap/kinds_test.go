@@ -98,7 +98,7 @@ func TestCheckKinds(t *testing.T) {
 func TestTableConsistent(t *testing.T) {
 	seen := map[string]bool{}
 	kinds := map[Kind]bool{}
-	for _, v := range Table() {
+	for _, v := range All() {
 		t.Run(v.Name, func(t *testing.T) {
 			assert.False(t, seen[v.Name], "duplicate")
 			seen[v.Name] = true
@@ -112,6 +112,9 @@ func TestTableConsistent(t *testing.T) {
 				assert.Empty(t, v.Default)
 			} else {
 				assert.Empty(t, check(v, v.Default), "default %q", v.Default)
+			}
+			for r, d := range v.Defaults {
+				assert.Empty(t, check(v, d), "default %q in %s", d, r)
 			}
 			if v.Kind == KindFlag {
 				assert.NotEmpty(t, v.DirectiveOff)

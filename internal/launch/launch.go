@@ -23,12 +23,7 @@ import (
 
 // Lookup returns a getenv over an environment list such as Ray's.
 func Lookup(environ []string) func(string) (string, bool) {
-	m := make(map[string]string, len(environ))
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			m[k] = v
-		}
-	}
+	m := envmap.FromEnviron(environ)
 	return func(name string) (string, bool) {
 		v, ok := m[name]
 		return v, ok

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-
 	"syscall"
 )
 
@@ -68,7 +67,7 @@ end, 0)
 // WriteLua writes the stand-in Lua script master loads when an app has an
 // ingress request router.
 func WriteLua(configFile string) error {
-	if err := os.WriteFile(LuaPath(configFile), []byte(stubLua), 0o644); err != nil {
+	if err := os.WriteFile(luaPath(configFile), []byte(stubLua), 0o644); err != nil {
 		return fmt.Errorf("write lua: %w", err)
 	}
 	return nil

@@ -29,8 +29,8 @@ func blockedFlockWaiter(t *testing.T, ino uint64) bool {
 	return false
 }
 
-// TestWriteConfigUnderLock pins Ray's write (RAY-HAPROXY.md §2 Config
-// write): it waits for flock(LOCK_EX) on <cfg>.lock, which a shim reading
+// TestWriteConfigUnderLock pins Ray's write (HAProxyApi's
+// _generate_config_file_internal): it waits for flock(LOCK_EX) on <cfg>.lock, which a shim reading
 // the file holds, and then rewrites the file in place (same inode, no
 // rename), so a reader without the lock could see a partial file.
 func TestWriteConfigUnderLock(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -80,6 +81,58 @@ func TestRenderGolden(t *testing.T) {
 			Env:          map[string]string{"RAY_SERVE_INGRESS_REQUEST_ROUTER_METRICS_ENABLED": "1", "RAY_SERVE_HAPROXY_INGRESS_RETRIES": "2", "RAY_SERVE_HAPROXY_INGRESS_RETRY_ON": "conn-failure"}}},
 		{name: "master_h26", opts: Options{Shape: ShapeMaster, Apps: masterApps(), GRPCPort: 9000, H26Compat: true}},
 		{name: "master_http_only", opts: Options{Shape: ShapeMaster, Apps: twoApps()}},
+		// V1 reads neither TCP_NODELAY nor BALANCE_ALGORITHM, nor anything
+		// master added.
+		{name: "v1_env", opts: Options{Shape: ShapeV1, Apps: twoApps(), Env: map[string]string{
+			"RAY_SERVE_HAPROXY_TCP_NODELAY":       "1",
+			"RAY_SERVE_HAPROXY_BALANCE_ALGORITHM": "roundrobin",
+			"RAY_SERVE_HAPROXY_TIMEOUT_SERVER_S":  "30",
+			"RAY_SERVE_HAPROXY_SYSLOG_PORT":       "5140",
+			"RAY_SERVE_HAPROXY_STATS_PORT":        "9999",
+			"RAY_SERVE_HAPROXY_LOG_TARGET":        "10.0.0.9:514",
+			"RAY_SERVE_HAPROXY_TUNE_BUFSIZE":      "32768",
+		}, HTTPHost: "0.0.0.0", KeepAliveTimeoutS: 30}},
+		// Apps with gRPC, routers and a fallback render as plain HTTP apps
+		// before master; HadServers keeps /-/healthz ready without replicas.
+		{name: "v255_master_apps", opts: Options{Shape: Shape255, Apps: append(masterApps(), App{Name: "empty", RoutePrefix: "/empty"}),
+			GRPCPort: 9000, HadServers: true, HTTPHost: "::"}},
+		{name: "v255_had_servers", opts: Options{Shape: Shape255, Apps: []App{{Name: "a", RoutePrefix: "/a"}}, HadServers: true}},
+		// Every master-only variable, the forward-body router path and a
+		// router backend with its own server timeout.
+		{name: "master_env", opts: Options{Shape: ShapeMaster, Apps: masterApps(), GRPCPort: 9000, HTTPHost: "127.0.0.1", HTTPPort: 18000,
+			Env: map[string]string{
+				"RAY_SERVE_HAPROXY_TCP_NODELAY":                      "0",
+				"RAY_SERVE_HAPROXY_LOG_TARGET":                       "10.0.0.9:5514",
+				"RAY_SERVE_HAPROXY_STATS_PORT":                       "9404",
+				"RAY_SERVE_HAPROXY_SYSLOG_PORT":                      "5140", // ignored in master
+				"RAY_SERVE_HAPROXY_TUNE_BUFSIZE":                     "32768",
+				"RAY_SERVE_HAPROXY_H2_MAX_FRAME_SIZE":                "32768",
+				"RAY_SERVE_HAPROXY_H2_BE_INITIAL_WINDOW_SIZE":        "131070",
+				"RAY_SERVE_HAPROXY_H2_BE_MAX_CONCURRENT_STREAMS":     "200",
+				"RAY_SERVE_HAPROXY_H2_FE_INITIAL_WINDOW_SIZE":        "262140",
+				"RAY_SERVE_HAPROXY_H2_FE_MAX_CONCURRENT_STREAMS":     "300",
+				"RAY_SERVE_HAPROXY_INGRESS_TIMEOUT_SERVER_S":         "7",
+				"RAY_SERVE_HAPROXY_INGRESS_REQUEST_ROUTER_TIMEOUT_S": "3",
+				"RAY_SERVE_HAPROXY_INGRESS_REQUEST_ROUTER_BUFSIZE":   "131072",
+				"RAY_SERVE_INGRESS_REQUEST_ROUTER_FORWARD_BODY":      "1",
+				"RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH":              "/run/serve/metrics.sock", // metrics are off
+				"RAY_SERVE_ENABLE_HAPROXY_OPTIMIZED_CONFIG":          "0",
+				"RAY_SERVE_HAPROXY_HARD_STOP_AFTER_S":                "",
+				"RAY_SERVE_HAPROXY_TIMEOUT_CONNECT_S":                "5",
+				"RAY_SERVE_HAPROXY_HEALTH_CHECK_FASTINTER":           "",
+			}}},
+		// Draining with several gRPC apps and no gRPC fallback: the gRPC
+		// health rules fail, ListApplications is unavailable and unmatched
+		// calls go to default_grpc_backend.
+		{name: "master_draining", opts: Options{Shape: ShapeMaster, GRPCPort: 9000, Draining: true, Apps: append(masterApps(),
+			App{Name: "grpc_two", GRPC: true, Replicas: []Target{{Name: "SERVE_REPLICA::grpc_two#G#h1", Host: "127.0.0.1", Port: 40002}},
+				Fallback: &Target{Name: "SERVE_PROXY_ACTOR-head", Host: "10.0.0.1", Port: 9000}})}},
+		// Before any route, gRPC on: no gRPC apps, so the default gRPC backend.
+		{name: "master_no_routes", opts: Options{Shape: ShapeMaster, GRPCPort: 9000}},
+		// master's head node is ready without replicas; routers without
+		// replica IDs give no router.
+		{name: "master_head_no_replicas", opts: Options{Shape: ShapeMaster, IsHead: true, Apps: []App{{Name: "a", RoutePrefix: "/a",
+			IngressRouters: []Target{{Name: "SERVE_REPLICA::a#Router#r1", Host: "127.0.0.1", Port: 30020}}}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -200,4 +253,27 @@ func TestRenderMasterIsFatalOn26(t *testing.T) {
 	out, err := exec.Command(bin, "-c", "-f", s.ConfigFile).CombinedOutput()
 	assert.Error(t, err)
 	assert.Contains(t, string(out), "tune.h2.be.initial-window-size")
+}
+
+// FuzzSafeName checks SafeName against Ray's definition, a replace then a
+// regular expression.
+func FuzzSafeName(f *testing.F) {
+	for _, s := range []string{"SERVE_REPLICA::app#dep#abc", "http-my app/v1", "http-café★", "a\xffb", "##//", ""} {
+		f.Add(s)
+	}
+	unsafe := regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+	f.Fuzz(func(t *testing.T, name string) {
+		want := unsafe.ReplaceAllString(strings.NewReplacer("#", "-", "/", ".").Replace(name), "_")
+		assert.Equal(t, want, SafeName(name))
+	})
+}
+
+// TestRenderUnknownShape pins what a shape ParseShape refuses renders as:
+// Ray 2.55's config.
+func TestRenderUnknownShape(t *testing.T) {
+	want, err := Render(Options{Shape: Shape255, Apps: twoApps()})
+	require.NoError(t, err)
+	got, err := Render(Options{Shape: "x", Apps: twoApps()})
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got))
 }

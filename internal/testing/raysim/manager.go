@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/admin"
+	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
@@ -101,7 +102,7 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		environ = os.Environ()
 	}
 	if cfg.Options.Env == nil {
-		cfg.Options.Env = raycfg.EnvMap(environ)
+		cfg.Options.Env = envmap.FromEnviron(environ)
 	}
 	if cfg.Options.Shape == "" {
 		cfg.Options.Shape = raycfg.Shape255
