@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
+	"github.com/serve-launch/serve-launch/internal/execpath"
 	"github.com/serve-launch/serve-launch/internal/launch"
 	"github.com/serve-launch/serve-launch/internal/metrics"
 	"github.com/serve-launch/serve-launch/internal/proc"
@@ -253,25 +253,18 @@ func dashDash(c *cli.Context) bool {
 	return false
 }
 
+// lookPathIn finds the command run starts, on the PATH it gives the
+// command (which has the shim's directory first). A path is left to the
+// start, which tells a missing program (127) from one it cannot run (126).
 func lookPathIn(name string, env []string) (string, error) {
-	if filepath.Base(name) != name {
+	if strings.Contains(name, "/") {
 		return name, nil
 	}
-	for _, kv := range env {
-		if len(kv) > 5 && kv[:5] == "PATH=" {
-			for _, dir := range filepath.SplitList(kv[5:]) {
-				p := filepath.Join(dir, name)
-				if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-					return p, nil
-				}
-			}
-		}
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
+	p, err := execpath.LookPath(name, envmap.FromEnviron(env)["PATH"], nil)
+	if errors.Is(err, execpath.ErrNotFound) {
 		return "", fmt.Errorf("%s: command not found on PATH", name)
 	}
-	return p, nil
+	return p, err
 }
 
 // loadEnv loads and checks the RAY_SERVE_HAPROXY_* settings, printing

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"slices"
 
+	"github.com/serve-launch/serve-launch/internal/execpath"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/patch/config"
 	"github.com/serve-launch/serve-launch/internal/patch/hapcheck"
@@ -185,7 +185,7 @@ func haproxyCheck(c *cli.Context, out *output, f *config.File, offersVerbose boo
 
 // checkedHAProxy finds --haproxy and checks its ownership and mode.
 func checkedHAProxy(c *cli.Context) (string, error) {
-	hap, err := exec.LookPath(c.String("haproxy"))
+	hap, err := execpath.LookPath(c.String("haproxy"), os.Getenv("PATH"), nil)
 	if err != nil {
 		return "", fmt.Errorf("haproxy not found: %v (give --haproxy PATH)", err)
 	}

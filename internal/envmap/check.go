@@ -2,10 +2,12 @@ package envmap
 
 import (
 	"fmt"
-	"os/exec"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/serve-launch/serve-launch/internal/execpath"
 )
 
 // fdMargin is what haproxy adds to 2 x maxconn when it computes the open
@@ -167,7 +169,7 @@ func (e *Env) checkMachine(limit uint64) {
 	}
 
 	if s, ok := e.Setting("RAY_SERVE_HAPROXY_BINARY_PATH"); ok && s.Set && check(s.Var, s.Value) == "" {
-		if _, err := exec.LookPath(s.Value); err != nil {
+		if _, err := execpath.LookPath(s.Value, os.Getenv("PATH"), nil); err != nil {
 			e.warnf(s.Var.Name, s.Source, "%s=%s: no such executable on this machine", s.Var.Name, s.Value)
 		}
 	}

@@ -1,12 +1,12 @@
 package launch
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/serve-launch/serve-launch/internal/execpath"
 )
 
 // ShimName is the shim's executable: the haproxy Ray runs under
@@ -27,37 +27,25 @@ const EnvShim = "SERVE_LAUNCH_SHIM"
 // else in the directory of the running executable.
 func FindShim(argv0 string, getenv func(string) string) (string, error) {
 	if p := getenv(EnvShim); p != "" {
-		if err := executable(p); err != nil {
+		abs, err := filepath.Abs(p)
+		if err == nil {
+			err = execpath.Executable(abs)
+		}
+		if err != nil {
 			return "", fmt.Errorf("%s=%s: %v", EnvShim, p, err)
 		}
-		return filepath.Abs(p)
+		return abs, nil
 	}
 	var dirs []string
-	if strings.Contains(argv0, "/") {
-		dirs = append(dirs, filepath.Dir(argv0))
-	} else if p, err := exec.LookPath(argv0); err == nil {
+	if p, err := execpath.LookPath(argv0, getenv("PATH"), nil); err == nil {
 		dirs = append(dirs, filepath.Dir(p))
 	}
 	if exe, err := os.Executable(); err == nil {
 		dirs = append(dirs, filepath.Dir(exe))
 	}
-	for _, d := range dirs {
-		p := filepath.Join(d, ShimName)
-		if executable(p) == nil {
-			return filepath.Abs(p)
-		}
+	if p, err := execpath.LookPath(ShimName, strings.Join(dirs, string(filepath.ListSeparator)), nil); err == nil {
+		return p, nil
 	}
 	return "", fmt.Errorf("%s not found beside serve-launch (looked in %s): install both programs (the wheel and the release archive carry both; go install github.com/serve-launch/serve-launch/cmd/...@latest builds both), or name it in %s",
 		ShimName, strings.Join(dirs, ", "), EnvShim)
-}
-
-func executable(p string) error {
-	st, err := os.Stat(p)
-	if err != nil {
-		return err
-	}
-	if st.IsDir() || st.Mode().Perm()&0o111 == 0 {
-		return errors.New("not an executable file")
-	}
-	return nil
 }

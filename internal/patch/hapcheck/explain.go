@@ -2,8 +2,10 @@ package hapcheck
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 
+	"github.com/serve-launch/serve-launch/internal/execpath"
 	"github.com/serve-launch/serve-launch/internal/hapkw"
 	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
@@ -46,7 +48,7 @@ func VersionExplainer(haproxy string, f *config.File, target hapkw.Version) func
 
 // localVersion asks the haproxy named name (looked up on PATH) its version.
 func localVersion(name string) (hapkw.Version, bool) {
-	bin, err := exec.LookPath(name)
+	bin, err := execpath.LookPath(name, os.Getenv("PATH"), nil)
 	if err != nil {
 		return hapkw.Version{}, false
 	}

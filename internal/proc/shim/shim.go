@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/execpath"
 	"github.com/serve-launch/serve-launch/internal/patch/config"
 	"github.com/serve-launch/serve-launch/internal/proc/procfs"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
@@ -611,51 +612,24 @@ func IsSelf(path string) (bool, error) {
 // PATH-style list) that is not this executable. The result is absolute and
 // never serve-launch itself.
 func ResolveRealHAProxy(explicit, pathList string) (string, error) {
+	name, skip := explicit, func(p string) bool { self, _ := IsSelf(p); return self }
 	if explicit != "" {
-		p := explicit
-		if !strings.Contains(p, "/") {
-			found, err := lookPath(p, pathList, true)
-			if err != nil {
-				return "", err
-			}
-			p = found
-		}
-		p = absPath(p)
-		if err := checkExecutable(p); err != nil {
-			return "", err
-		}
-		if self, _ := IsSelf(p); self {
-			return "", fmt.Errorf("haproxy %s is serve-launch itself", p)
-		}
-		return p, nil
+		skip = nil // a name the user gave is theirs, and checked below
+	} else {
+		name = "haproxy"
 	}
-	return lookPath("haproxy", pathList, false)
-}
-
-func lookPath(name, pathList string, allowSelf bool) (string, error) {
-	for _, d := range filepath.SplitList(pathList) {
-		if d == "" {
-			d = "."
-		}
-		p := absPath(filepath.Join(d, name))
-		if checkExecutable(p) != nil {
-			continue
-		}
-		if self, _ := IsSelf(p); self && !allowSelf {
-			continue
-		}
-		return p, nil
+	p, err := execpath.LookPath(name, pathList, skip)
+	var pe *os.PathError
+	switch {
+	case errors.Is(err, execpath.ErrNotFound):
+		return "", fmt.Errorf("%s not found on PATH (install haproxy or pass its path)", name)
+	case errors.As(err, &pe):
+		return "", fmt.Errorf("haproxy %s: %w", p, pe.Err)
+	case err != nil:
+		return "", fmt.Errorf("haproxy %w", err)
 	}
-	return "", fmt.Errorf("%s not found on PATH (install haproxy or pass its path)", name)
-}
-
-func checkExecutable(p string) error {
-	st, err := os.Stat(p)
-	if err != nil {
-		return fmt.Errorf("haproxy %s: %w", p, state.CleanPathErr(err))
+	if self, _ := IsSelf(p); self {
+		return "", fmt.Errorf("haproxy %s is serve-launch itself", p)
 	}
-	if st.IsDir() || st.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("haproxy %s is not an executable file", p)
-	}
-	return nil
+	return p, nil
 }
