@@ -3,17 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/require"
 )
-
-// update rewrites the README's command reference: go test ./cmd/serve-launch -update
-var update = flag.Bool("update", false, "rewrite the README's generated command reference")
 
 // commandReference is the README block between the commands markers: the
 // --help of the program and of every command, so README and --help cannot
@@ -34,18 +29,5 @@ func commandReference(t *testing.T) string {
 }
 
 func TestREADMECommandReference(t *testing.T) {
-	const begin, end = "<!-- commands:begin -->\n", "<!-- commands:end -->"
-	path := "../../README.md"
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	s := string(data)
-	i, j := strings.Index(s, begin), strings.Index(s, end)
-	require.True(t, i >= 0 && j > i, "README.md lacks the commands markers")
-	want := commandReference(t)
-	if *update {
-		s = s[:i+len(begin)] + want + s[j:]
-		require.NoError(t, os.WriteFile(path, []byte(s), 0o644))
-		return
-	}
-	assert.Equal(t, want, s[i+len(begin):j], "README's command reference is stale: go test ./cmd/serve-launch -run README -update")
+	testenv.GoldenSection(t, "../../README.md", "<!-- commands:begin -->\n", "<!-- commands:end -->", commandReference(t))
 }

@@ -1,17 +1,12 @@
 package envmap
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the generated README table")
 
 const (
 	readmePath  = "../../README.md"
@@ -22,23 +17,7 @@ const (
 // TestREADME fails when the README's variable table is not what [markdown]
 // generates; run `go test ./internal/envmap -update` to rewrite it.
 func TestREADME(t *testing.T) {
-	data, err := os.ReadFile(readmePath)
-	require.NoError(t, err)
-	readme := string(data)
-	before, rest, ok := strings.Cut(readme, beginMarker)
-	require.True(t, ok, "README.md lacks %q", beginMarker)
-	current, after, ok := strings.Cut(rest, endMarker)
-	require.True(t, ok, "README.md lacks %q after the begin marker", endMarker)
-
-	want := markdown()
-	if *update {
-		if current != want {
-			out := before + beginMarker + want + endMarker + after
-			require.NoError(t, os.WriteFile(readmePath, []byte(out), 0o644))
-		}
-		return
-	}
-	assert.Equal(t, want, current, "README.md is stale: run go test ./internal/envmap -update")
+	testenv.GoldenSection(t, readmePath, beginMarker, endMarker, markdown())
 }
 
 // markdown returns the README's variable table, generated from [Table] and

@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,8 +21,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // cases are the external configs of testdata: the user story's
 // start-haproxy.sh config, a tab-indented one with listen sections and
@@ -65,15 +62,7 @@ func TestGolden(t *testing.T) {
 
 			dir := filepath.Join("testdata", "golden", tc.name)
 			for file, data := range got {
-				path := filepath.Join(dir, file)
-				if *update {
-					require.NoError(t, os.MkdirAll(dir, 0o755))
-					require.NoError(t, os.WriteFile(path, data, 0o644))
-					continue
-				}
-				want, err := os.ReadFile(path)
-				require.NoError(t, err, "run go test -update to create the golden files")
-				assert.Equal(t, string(want), string(data), "%s differs from its golden file (go test -update refreshes it)", path)
+				testenv.Golden(t, filepath.Join(dir, file), data)
 			}
 		})
 	}

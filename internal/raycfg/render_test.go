@@ -2,8 +2,6 @@ package raycfg
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -14,8 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current renderer")
 
 // twoApps is the fixture most goldens use: a prefixed app with two replicas
 // and a root app with three, named as Ray names replica actors.
@@ -138,13 +134,7 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Render(tc.opts)
 			require.NoError(t, err)
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				require.NoError(t, os.WriteFile(path, got, 0o644))
-			}
-			want, err := os.ReadFile(path)
-			require.NoError(t, err, "run go test ./internal/raycfg -run TestRenderGolden -update")
-			assert.Equal(t, string(want), string(got))
+			testenv.Golden(t, filepath.Join("testdata", tc.name+".golden"), got)
 		})
 	}
 }

@@ -2,19 +2,16 @@ package bench
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/report.md.golden from the current report")
 
 // These tests check what turns measurements into BENCHMARKS.md: the
 // statistics, the parsers of wrk, go test and spawner output, the configs
@@ -312,12 +309,5 @@ func TestMarkdownGolden(t *testing.T) {
 		}
 	}
 
-	golden := filepath.Join("testdata", "report.md.golden")
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run go test ./internal/bench -update to create it")
-	assert.Equal(t, string(want), got, "report changed; if on purpose, run go test ./internal/bench -update")
+	testenv.Golden(t, filepath.Join("testdata", "report.md.golden"), []byte(got))
 }
