@@ -471,7 +471,16 @@ code keeps the reason); the numbers are from the profiling sessions above, not f
   about a tenth of a 4096-server render, and sorting the names' hashes instead of filling a map
   was no faster (the cost is reading every line of the file).
 - The engine hands out written lines from a slab: one allocation per line an edit of
-  ` + "`" + `backend *` + "`" + ` writes was a large part of Apply's cost.
+  
+- **The shim as a program of its own, and quarantine (issues 16 and 18).** The shim before
+  those changes (serve-launch run as ` + "`" + `haproxy` + "`" + `, commit 90256bd) and serve-launch-shim after
+  them, each patching a Ray 2.55-shaped config of 5 servers with the repository's overrides.d
+  and exec'ing /bin/true, alternated 400 times each in one run on a loaded machine: median
+  13.70 ms before, 13.45 ms after (p25 13.16 and 12.93), so the shim path is no slower although
+  it now writes an event slot twice and reads the verdict file. The launcher pays instead: linking the Prometheus client added about 4 ms of
+  package init to every ` + "`" + `serve-launch` + "`" + ` command here (GODEBUG=inittrace), which the shim,
+  run at every haproxy start, does not link.
+` + "`" + `backend *` + "`" + ` writes was a large part of Apply's cost.
 - Globs without ` + "`" + `?` + "`" + `, ` + "`" + `[` + "`" + ` or ` + "`" + `\` + "`" + ` match without a regexp: compiling one was most of the cost of
   loading a snippet, which the shim does on every haproxy start.
 - Parsing a template costs about a microsecond per part, hence the bound on the parts of all
