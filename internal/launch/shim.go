@@ -15,8 +15,7 @@ import (
 // Why a binary of its own: the shim runs at every haproxy start Ray makes,
 // and every package a Go binary links runs its init at every start. The
 // launcher's HTTP metrics server and its CLI would add milliseconds to each
-// of them (the Prometheus client's init alone was 2.5 to 5 ms here), for
-// nothing the shim uses.
+// of them (BENCHMARKS.md, design notes), for nothing the shim uses.
 const ShimName = "serve-launch-shim"
 
 // EnvShim overrides where the launcher finds [ShimName].

@@ -11,8 +11,8 @@ import (
 // marshalInstance encodes in exactly as json.MarshalIndent(in, "", "  ")
 // does, without reflection. The shim writes a record on every haproxy start;
 // encoding/json's first use in a process builds its encoders by reflecting
-// over Instance, which was about 5% of a shim start, against a few
-// microseconds here. recordjson_test.go holds it to encoding/json's bytes, so
+// over Instance, a noticeable part of a shim start (BENCHMARKS.md, design
+// notes), against a few microseconds here. recordjson_test.go holds it to encoding/json's bytes, so
 // a field added to Instance without a line here fails the tests.
 func marshalInstance(in *Instance) ([]byte, error) {
 	at, err := in.PatchedAt.MarshalJSON()

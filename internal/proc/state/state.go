@@ -146,8 +146,8 @@ func (s *StateDir) InstanceDir(id string) (string, error) {
 
 // WriteFile atomically replaces dir/name (dir is an instance directory)
 // with data: a new temp file in the same directory (O_EXCL|O_NOFOLLOW, mode
-// 0600), fsync, rename over the target, fsync of the directory. A symlink
-// planted at dir/name is replaced, never followed.
+// 0600) swapped into place (see replace), without fsync (see writeAtomic).
+// A symlink planted at dir/name is replaced, never followed.
 func (s *StateDir) WriteFile(dir, name string, data []byte) error {
 	if err := s.inside(dir); err != nil {
 		return err
@@ -205,8 +205,8 @@ func WriteAtomic(target string, data []byte, mode os.FileMode) error {
 // replace puts tmp in target's place atomically, as rename does, and removes
 // what was there. It swaps the two with RENAME_EXCHANGE and unlinks the old
 // file: ext4 (auto_da_alloc) starts writing a file back at once when it is
-// renamed over an existing one, which made each of the shim's two writes
-// about three times as slow as the swap and unlink. Where there is nothing
+// renamed over an existing one, which made the shim's writes several times
+// slower than the swap and unlink (BENCHMARKS.md, design notes). Where there is nothing
 // to swap with (a first write) or the file system cannot swap, it renames.
 func replace(tmp, target string) error {
 	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE)
