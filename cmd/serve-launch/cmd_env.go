@@ -113,13 +113,18 @@ func writeEnvTable(out *output, env *envmap.Env) error {
 		value, source, effect := s.Value, s.Source.String(), envEffect(s, release)
 		switch {
 		case s.Ignored && !s.Set:
-			// Nothing is in force: no value, no source, only what says so.
+			// Nothing is in force: no value, no default, only what says so.
 			value, source = "-", "-"
+			if s.Unset {
+				source = "unset at " + s.Source.String()
+			}
+		case s.Unset:
+			source = "default (unset at " + source + ")"
+			if s.Var.Omitted {
+				value = "(unset)"
+			}
 		case !s.Set && s.Var.Omitted:
 			value = "(unset)"
-		}
-		if s.Unset {
-			source = "default (unset at " + source + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Var.Name, value, source, effect)
 	}
