@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,10 +154,33 @@ func Status(s *StateDir) ([]Instance, error) {
 	var out []Instance
 	var errs []error
 	for _, dir := range dirs {
-		in, err := s.LoadInstance(dir)
+		in, err := s.instance(dir, (*Instance).live)
 		if err != nil {
 			errs = append(errs, err)
-			continue
+		}
+		if in != nil {
+			out = append(out, *in)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// instance reads one instance and decides its state; nil when only a
+// check (-c) ran in dir. The files are read first and /proc looked at
+// after, so a reload can land in between: its haproxy stops the master
+// the record names, which then reads as dead or wedged. A master is only
+// stopped after the record of the next one is written, which moves the
+// event slot's Seq on: a bad verdict is taken again when the Seq moved,
+// a few times at most, since a Ray reloading without pause could keep it
+// moving. live is [Instance.live]; a test passes one that lands a reload
+// in between.
+func (s *StateDir) instance(dir string, live func(*Instance, *Events)) (*Instance, error) {
+	var errs []error
+	for try := 0; ; try++ {
+		errs = errs[:0]
+		in, err := s.LoadInstance(dir)
+		if err != nil {
+			return nil, err
 		}
 		events, eerr := ReadEvents(dir)
 		if eerr != nil {
@@ -165,14 +189,18 @@ func Status(s *StateDir) ([]Instance, error) {
 		}
 		if in == nil {
 			if events.Start.Kind == "" {
-				continue // only a check (-c) ran here
+				return nil, errors.Join(errs...)
 			}
 			in = &Instance{ID: filepath.Base(dir), Dir: dir}
 		}
-		in.live(events)
-		out = append(out, *in)
+		live(in, events)
+		if in.State != StateDead && in.State != StateWedged || try == 3 {
+			return in, errors.Join(errs...)
+		}
+		if now, err := ReadEvents(dir); err != nil || now.Seq == events.Seq {
+			return in, errors.Join(errs...)
+		}
 	}
-	return out, errors.Join(errs...)
 }
 
 // live fills in the live fields of in from its event slot and /proc.
@@ -230,6 +258,10 @@ func (in *Instance) state(events *Events, starting bool) (string, string) {
 		return StateWedged, detail + "; restart Serve's proxy on this node (restart `serve run`, or `ray stop` and start again) to recover"
 	}
 	if !in.Alive {
+		if in.MasterPID != 0 && in.shimBeforeExec() {
+			return StateStarting, fmt.Sprintf("the shim (PID %d) has written the record of its haproxy %s and is about to exec haproxy",
+				in.MasterPID, events.Start.Kind)
+		}
 		if in.LauncherPID != 0 && !procfs.Alive(in.LauncherPID) {
 			return StateStopped, fmt.Sprintf("its launcher (PID %d) has exited", in.LauncherPID)
 		}
@@ -259,6 +291,15 @@ func (in *Instance) state(events *Events, starting bool) (string, string) {
 		return StateDegraded, "left out (quarantined): " + strings.Join(names, ", ") + "; fix them and the launcher reloads haproxy with every snippet"
 	}
 	return StateServing, ""
+}
+
+// shimBeforeExec reports whether MasterPID is still the shim Ray ran, with
+// Ray's argv: the shim writes the record (its own PID is the master to be)
+// before it execs haproxy, and a look in between, longer on a loaded
+// machine, would otherwise call a healthy reload dead.
+func (in *Instance) shimBeforeExec() bool {
+	args := procfs.ExecdArgs(in.MasterPID)
+	return len(args) > 0 && len(in.RayArgv) > 0 && slices.Equal(args[1:], in.RayArgv)
 }
 
 // QuarantinedSnippet is a snippet file left out of a patch, whole, and why.

@@ -232,6 +232,9 @@ func TestStatusStates(t *testing.T) {
 		{name: "a shim at work", rec: &Instance{MasterPID: alive.Process.Pid, Running: []string{running}, Seq: 3},
 			events: &Events{Seq: 4, Start: Event{Kind: EventReload, PID: os.Getpid(), Result: ResultStarting}},
 			state:  StateStarting},
+		{name: "a shim between its record and its exec is starting, not dead",
+			rec:   &Instance{MasterPID: alive.Process.Pid, Running: []string{"/a/patched.cfg"}, RayArgv: []string{"-c", "sleep 60", running}, Result: ResultPatched},
+			state: StateStarting, detail: "about to exec haproxy"},
 		{name: "stopped by Ray, whose process is gone", rec: &Instance{MasterPID: dead, Running: []string{running}, RayPID: dead},
 			state: StateStopped, detail: "the Ray process that started it"},
 		{name: "a shim killed with its Ray process wedges nothing", rec: &Instance{MasterPID: dead, Running: []string{running}, Seq: 3},
@@ -315,4 +318,46 @@ func TestWriteFileReplaces(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	assert.Equal(t, []string{PatchedFile}, names, "no temp file is left behind")
+}
+
+// TestStatusRetakesAVerdictARaceMade: a reload landing between the read of
+// the record and the look at /proc stops the master the record names; the
+// verdict "dead" is taken again on the files the reload wrote.
+func TestStatusRetakesAVerdictARaceMade(t *testing.T) {
+	running := filepath.Join(t.TempDir(), "patched.cfg")
+	next := exec.Command("sh", "-c", "sleep 60", running)
+	require.NoError(t, next.Start())
+	t.Cleanup(func() { next.Process.Kill(); next.Wait() })
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run())
+
+	s, err := OpenStateDir(filepath.Join(t.TempDir(), "state"))
+	require.NoError(t, err)
+	dir, err := s.InstanceDir("abc")
+	require.NoError(t, err)
+	// The record of the master the reload stops, as read before it did.
+	require.NoError(t, s.SaveInstance(dir, &Instance{MasterPID: gone.Process.Pid, Running: []string{running}, Result: ResultPatched, Seq: 1}))
+	require.NoError(t, WriteSlot(filepath.Join(dir, EventsFile), (&Events{Seq: 1, Start: Event{Kind: EventStart, Result: ResultPatched}}).encode()))
+
+	looks := 0
+	in, err := s.instance(dir, func(in *Instance, ev *Events) {
+		if looks++; looks == 1 {
+			// The reload lands now: its record and slot, then the old master stops.
+			require.NoError(t, s.SaveInstance(dir, &Instance{MasterPID: next.Process.Pid, Running: []string{running}, Result: ResultPatched, Seq: 3}))
+			require.NoError(t, WriteSlot(filepath.Join(dir, EventsFile), (&Events{Seq: 3, Start: Event{Kind: EventReload, Result: ResultPatched}}).encode()))
+		}
+		in.live(ev)
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 2, looks, "the dead verdict was taken again")
+	assert.Equal(t, StateServing, in.State, in.StateDetail)
+	assert.Equal(t, next.Process.Pid, in.MasterPID)
+
+	// A master dead with no reload after it stays dead, after one more read.
+	looks = 0
+	require.NoError(t, s.SaveInstance(dir, &Instance{MasterPID: gone.Process.Pid, Running: []string{running}, Result: ResultPatched, Seq: 3}))
+	in, err = s.instance(dir, func(in *Instance, ev *Events) { looks++; in.live(ev) })
+	require.NoError(t, err)
+	assert.Equal(t, 1, looks)
+	assert.Equal(t, StateDead, in.State)
 }
