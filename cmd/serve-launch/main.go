@@ -90,6 +90,7 @@ Example:
 			statusCommand(out),
 			reloadCommand(out),
 			migrateCommand(out),
+			initCommand(out),
 			completionCommand(out),
 		},
 	}
