@@ -214,3 +214,22 @@ func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestGoInstall: `go install MODULE/cmd/...` installs both programs side
+// by side, as the README says (from the checkout here: @latest needs the
+// network).
+func TestGoInstall(t *testing.T) {
+	gobin := t.TempDir()
+	cmd := exec.Command("go", "install", "./cmd/...")
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "GOBIN="+gobin, "GOPROXY=off", "GOFLAGS=-mod=readonly")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	ents, err := os.ReadDir(gobin)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, dist.Programs, names)
+}
