@@ -126,6 +126,62 @@ func TestWheelInstall(t *testing.T) {
 		assert.Contains(t, patched, "\n    timeout http-request 30s\n")
 	})
 
+	t.Run("systemd install.sh", func(t *testing.T) {
+		script := filepath.Join(repoRoot, "docs", "examples", "systemd", "install.sh")
+		install := func(root, tarball string) (string, error) {
+			cmd := exec.Command("sh", script, tarball)
+			cmd.Env = append(os.Environ(), "DESTDIR="+root)
+			b, err := cmd.CombinedOutput()
+			return string(b), err
+		}
+		root := t.TempDir()
+		got, err := install(root, filepath.Join(out, a.Tarballs[0]))
+		require.NoError(t, err, got)
+		assert.Contains(t, got, "serve-launch version "+version+"\n")
+		for _, name := range dist.Programs {
+			p := filepath.Join(root, "usr", "local", "bin", name)
+			st, err := os.Stat(p)
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o755), st.Mode().Perm(), p)
+			assertStatic(t, p)
+		}
+		for dst, src := range map[string]string{
+			"etc/systemd/system/serve-launch.service": "docs/examples/systemd/serve-launch.service",
+			"etc/serve/node.env":                      "docs/examples/systemd/node.env",
+		} {
+			want, err := os.ReadFile(filepath.Join(repoRoot, src))
+			require.NoError(t, err)
+			have, err := os.ReadFile(filepath.Join(root, dst))
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(have), dst)
+		}
+		assert.FileExists(t, filepath.Join(root, "etc", "serve", "serve.env"))
+		assert.FileExists(t, filepath.Join(root, "etc", "serve", "overrides.d", "10-rate-limits.toml"))
+
+		// Again: the settings stay as they are.
+		edited := filepath.Join(root, "etc", "serve", "serve.env")
+		require.NoError(t, os.WriteFile(edited, []byte("RAY_SERVE_HAPROXY_MAXCONN=2000\n"), 0o644))
+		got, err = install(root, filepath.Join(out, a.Tarballs[0]))
+		require.NoError(t, err, got)
+		assert.Contains(t, got, "holds settings already")
+		b, err := os.ReadFile(edited)
+		require.NoError(t, err)
+		assert.Equal(t, "RAY_SERVE_HAPROXY_MAXCONN=2000\n", string(b))
+
+		// A tarball that does not match SHA256SUMS installs nothing.
+		bad := t.TempDir()
+		data, err := os.ReadFile(filepath.Join(out, a.Tarballs[0]))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(bad, a.Tarballs[0]), append(data, 0), 0o644))
+		sums, err := os.ReadFile(filepath.Join(out, a.Sums))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(bad, a.Sums), sums, 0o644))
+		empty := t.TempDir()
+		got, err = install(empty, filepath.Join(bad, a.Tarballs[0]))
+		require.Error(t, err, got)
+		assert.NoDirExists(t, filepath.Join(empty, "usr"))
+	})
+
 	t.Run("raysim under the installed launcher", func(t *testing.T) {
 		// The overrides are what init writes, by the installed program.
 		l := testenv.Start(t, bins.InstalledIn(binDir), testenv.Launch{
