@@ -76,18 +76,21 @@ func TestWheelInstall(t *testing.T) {
 	t.Logf("dist.Build for linux/%s took %s", platform.GOARCH, time.Since(start).Round(time.Millisecond))
 	require.Len(t, a.Wheels, 1)
 	assert.Equal(t, "1.2.3.post4+gdeadbee", a.PyVersion)
-	wheel := filepath.Join(out, a.Wheels[0])
 	assert.Equal(t, "serve_launch-1.2.3.post4+gdeadbee-py3-none-manylinux_2_17_"+platform.Machine+".manylinux2014_"+platform.Machine+".whl", a.Wheels[0])
 	checkSums(t, out)
 
-	// A fresh virtualenv, and pip from it, offline: the wheel is all it gets.
+	// A fresh virtualenv, and pip from it, offline: the wheel is all it
+	// gets. By name from the directory, as the README and the Dockerfile
+	// do: pip picks the wheel whose tags this machine takes.
 	start = time.Now()
 	venv := filepath.Join(t.TempDir(), "venv")
 	cmd := exec.Command("python3", "-m", "venv", venv)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("python3 -m venv: %v\n%s\nthis test needs python3 with its venv module (Debian: apt-get install python3-venv; .ci/run does)", err, b)
 	}
-	run(t, filepath.Join(venv, "bin", "python"), "-m", "pip", "install", "--no-index", "--no-cache-dir", "--disable-pip-version-check", "--quiet", wheel)
+	run(t, filepath.Join(venv, "bin", "python"), "-m", "pip", "install", "--no-index", "--find-links", out, "--no-cache-dir", "--disable-pip-version-check", "--quiet", "serve-launch")
+	shown := run(t, filepath.Join(venv, "bin", "python"), "-m", "pip", "show", "--files", "serve-launch")
+	assert.Contains(t, shown, "Version: "+a.PyVersion+"\n")
 	t.Logf("venv and pip install took %s", time.Since(start).Round(time.Millisecond))
 	binDir := filepath.Join(venv, "bin")
 	launcher := filepath.Join(binDir, "serve-launch")
@@ -210,6 +213,15 @@ func TestWheelInstall(t *testing.T) {
 		})
 		status := run(t, launcher, "status", "--state-dir", l.StateDir)
 		assert.Contains(t, status, "10-rate-limits.toml")
+	})
+
+	// Last: pip can take it out again, both programs with it (RECORD
+	// names them).
+	t.Run("pip uninstall", func(t *testing.T) {
+		run(t, filepath.Join(venv, "bin", "python"), "-m", "pip", "uninstall", "--yes", "--quiet", "serve-launch")
+		for _, name := range dist.Programs {
+			assert.NoFileExists(t, filepath.Join(binDir, name))
+		}
 	})
 }
 
