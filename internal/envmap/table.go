@@ -481,7 +481,7 @@ func Lookup(name string) (Var, bool) {
 	return t[i], true
 }
 
-// Gap is a setting the user story needs that no variable reaches in Ray
+// Gap is a setting production teams need that no variable reaches in Ray
 // 2.55, with the overrides.d snippet that supplies it.
 type Gap struct {
 	// Setting is the haproxy directive the user wants.
@@ -494,7 +494,8 @@ type Gap struct {
 	Snippet string
 }
 
-// Gaps returns the user story's settings that need an override snippet.
+// Gaps returns the settings production teams need that take an override
+// snippet (the gaps the README names).
 func Gaps() []Gap {
 	return []Gap{
 		{"maxconnrate and maxsessrate = replicas x 512", "global", "nothing", "overrides.d/10-rate-limits.toml"},
