@@ -24,6 +24,16 @@ want_major="3.0"
 
 say() { echo "haproxy-trixie: $*" >&2; }
 
+# version_line PROGRAM: the first line of PROGRAM -v. Not "PROGRAM -v | head -n 1":
+# head exits after one line, haproxy may still be writing and dies of SIGPIPE,
+# and under pipefail that 141 reads as "this binary does not run" (a needless
+# fetch) or, below, fails the script.
+version_line() {
+  local out
+  out=$("$1" -v 2>/dev/null) || return 1
+  echo "${out%%$'\n'*}"
+}
+
 if [ "${1:-}" = "--refresh" ]; then
   rm -rf "$cache"
 elif [ -n "${1:-}" ]; then
@@ -31,7 +41,7 @@ elif [ -n "${1:-}" ]; then
   exit 2
 fi
 
-if [ -x "$bin" ] && "$bin" -v 2>/dev/null | head -n 1 | grep -q "version $want_major\."; then
+if [ -x "$bin" ] && [[ "$(version_line "$bin")" == *"version $want_major."* ]]; then
   echo "$bin"
   exit 0
 fi
@@ -96,7 +106,10 @@ mv "$work/root" "$cache/root"
 mv "$work/haproxy" "$bin"
 ls "$work/debs" >"$cache/packages.txt"
 
-version=$("$bin" -v | head -n 1)
+version=$(version_line "$bin") || {
+  say "error: $bin -v failed"
+  exit 1
+}
 case "$version" in
   *"version $want_major."*) say "$version at $bin" ;;
   *)

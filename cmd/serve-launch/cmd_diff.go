@@ -41,11 +41,11 @@ Example:
 			default:
 				return asExit2(fmt.Errorf("unknown --color %q: use auto, always or never", mode))
 			}
-			o, err := loadOverrides(c, out)
+			o, loadErrs, err := loadOverrides(c, out)
 			if err != nil {
 				return asExit2(err)
 			}
-			generated, f, err := patchConfig(c, out, o)
+			generated, f, err := patchConfig(c, out, o, loadErrs)
 			if err != nil {
 				return asExit2(err)
 			}

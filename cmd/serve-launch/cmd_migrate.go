@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/migrate"
 	"github.com/serve-launch/serve-launch/internal/patch/config"
@@ -49,10 +51,13 @@ Example:
 			if opts.Name, opts.Data, err = readConfigFile(c, opts.Name); err != nil {
 				return err
 			}
+			// Named as the report, the env file and the snippet cite them.
+			opts.Name = relPath(opts.Name)
 			if g := c.String("generated"); g != "" {
 				if opts.GeneratedName, opts.Generated, err = readConfigFile(c, g); err != nil {
 					return err
 				}
+				opts.GeneratedName = relPath(opts.GeneratedName)
 			}
 			res, err := migrate.Migrate(opts)
 			if err != nil {
@@ -69,6 +74,7 @@ Example:
 			if err := res.WriteDir(dir); err != nil {
 				return err
 			}
+			dir = relPath(dir)
 			if _, err := out.stdout.Write(res.Report()); err != nil {
 				return err
 			}
@@ -77,7 +83,7 @@ Example:
 			} else {
 				fmt.Fprintf(out.stdout, "\nwrote %s (no snippet needed)\n", filepath.Join(dir, migrate.EnvFileName))
 			}
-			out.hintf("next: serve-launch env --env-file %s, and serve-launch check --config <Ray's haproxy.cfg> --overrides %s",
+			out.hintf("next: serve-launch check --env-file %s --overrides %s (Ray's first start and a config with apps; --config checks a haproxy.cfg your Ray generated)",
 				filepath.Join(dir, migrate.EnvFileName), filepath.Join(dir, migrate.SnippetDir))
 			if res.Servers == 0 {
 				out.warnf("%s: no backend or listen section has server lines, so no replica settings were found", opts.Name)
@@ -106,4 +112,22 @@ func checkMigrated(c *cli.Context, out *output, res *migrate.Result, f *config.F
 	}
 	fmt.Fprintf(out.stdout, "ok: haproxy -c accepts %s with the migration applied\n", f.Name)
 	return nil
+}
+
+// relPath names path relative to the working directory when it is inside
+// it, so that the report does not repeat a long absolute path; a path
+// elsewhere stays as given.
+func relPath(path string) string {
+	if !filepath.IsAbs(path) {
+		return path
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	rel, err := filepath.Rel(wd, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return path
+	}
+	return rel
 }

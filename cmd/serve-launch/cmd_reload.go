@@ -35,6 +35,7 @@ Example:
 			noProvenanceFlag(),
 			stateDirFlag(),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
+			rayVersionFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
@@ -47,7 +48,11 @@ Example:
 			}
 			// Snippets' env function must see what Ray's environment had at
 			// run: give reload the same --env-file flags.
-			env, err := loadEnv(c, out)
+			release, err := rayRelease(c)
+			if err != nil {
+				return err
+			}
+			env, err := loadEnv(c, out, release, false)
 			if err != nil {
 				return err
 			}

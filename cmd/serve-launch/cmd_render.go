@@ -30,11 +30,11 @@ Example:
 			if err := requireFlag(c, "config"); err != nil {
 				return err
 			}
-			o, err := loadOverrides(c, out)
+			o, loadErrs, err := loadOverrides(c, out)
 			if err != nil {
 				return err
 			}
-			_, f, err := patchConfig(c, out, o)
+			_, f, err := patchConfig(c, out, o, loadErrs)
 			if err != nil {
 				return err
 			}

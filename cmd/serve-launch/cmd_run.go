@@ -59,6 +59,12 @@ and changes nothing. SIGHUP does the same on demand; SIGINT, SIGTERM and SIGQUIT
 are forwarded to the command's process group, then SIGKILL after --grace-period.
 The exit status is the command's (128+N when signal N killed it).
 
+Before anything starts, run raises its soft limit of open files to the hard
+limit, which the command inherits, and refuses a RAY_SERVE_HAPROXY_MAXCONN that
+even the hard limit cannot hold (haproxy needs about 2 x maxconn open files and
+would fail at every start). --ray-version names the Ray the command runs (2.55
+by default): its defaults, and the shape of the configs the preflight checks.
+
 Examples:
    serve-launch run --env-file serve.env app.yaml
    serve-launch run --overrides /etc/serve/overrides.d -- ray start --head --block`,
@@ -74,6 +80,7 @@ Examples:
 			&cli.BoolFlag{Name: "no-watch", Usage: "do not watch the overrides directory for changes"},
 			&cli.DurationFlag{Name: "grace-period", Value: proc.DefaultGracePeriod, Usage: "wait between forwarding a stop signal and SIGKILL"},
 			&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics at http://`ADDR`/metrics (host:port, for example 127.0.0.1:9102; off when empty): starts and hot reloads by result, quarantined snippets, instances by state"},
+			rayVersionFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			return runAction(c, out)
@@ -95,7 +102,18 @@ func runAction(c *cli.Context, out *output) error {
 	if g := c.Duration("grace-period"); g <= 0 {
 		return fmt.Errorf("--grace-period must be above 0, not %s (it is the wait between a forwarded stop signal and SIGKILL)", g)
 	}
-	env, err := loadEnv(c, out)
+	release, err := rayRelease(c)
+	if err != nil {
+		return err
+	}
+	// haproxy asks for about 2 x maxconn open files and fails at every
+	// start when the hard limit is lower. What run starts inherits the soft
+	// limit raised to the hard one; loadEnv refuses a maxconn even that
+	// cannot hold, before anything starts.
+	if err := launch.RaiseFileLimit(); err != nil {
+		out.warnf("raising the open-file limit: %v", err)
+	}
+	env, err := loadEnv(c, out, release, true)
 	if err != nil {
 		return err
 	}
@@ -103,7 +121,7 @@ func runAction(c *cli.Context, out *output) error {
 	if err != nil {
 		return err
 	}
-	o, err := loadOverrides(c, out)
+	o, loadErrs, err := loadOverrides(c, out)
 	if err != nil {
 		return err
 	}
@@ -122,10 +140,12 @@ func runAction(c *cli.Context, out *output) error {
 	}
 	if !c.Bool("skip-preflight") {
 		rayEnv := launch.Lookup(env.ChildEnviron(os.Environ()))
-		if err := launch.Preflight(c.Context, env, o, real, rayEnv); err != nil {
-			out.errorf("preflight: the snippets do not pass haproxy -c on a config in Ray's shape")
-			return reportErrors(out, err)
+		if err := launch.Preflight(c.Context, env, o, real, rayEnv); err != nil || len(loadErrs) > 0 {
+			out.errorf("preflight: nothing started: the snippets do not load, apply or pass haproxy -c on the configs in Ray %s's shape", release.Name())
+			return reportAll(out, loadErrs.Err(), err)
 		}
+	} else if len(loadErrs) > 0 {
+		return reportAll(out, loadErrs.Err())
 	}
 	shimPath, err := launch.FindShim(os.Args[0], os.Getenv)
 	if err != nil {
@@ -267,14 +287,18 @@ func lookPathIn(name string, env []string) (string, error) {
 	return p, err
 }
 
-// loadEnv loads and checks the RAY_SERVE_HAPROXY_* settings, printing
-// warnings, and refuses on errors.
-func loadEnv(c *cli.Context, out *output) (*envmap.Env, error) {
+// loadEnv loads and checks the RAY_SERVE_HAPROXY_* settings for Ray
+// release, printing warnings, and refuses on errors. starts is set where
+// the command starts haproxy (run): a maxconn the open-file limit cannot
+// hold is an error there.
+func loadEnv(c *cli.Context, out *output, release envmap.Release, starts bool) (*envmap.Env, error) {
 	env, err := envmap.Load(envmap.Options{
 		EnvFiles:    c.StringSlice("env-file"),
 		Environ:     os.Environ(),
 		EnvFileWins: c.Bool("env-file-wins"),
 		Perm:        fileChecker(c), InsecureFiles: insecure(c),
+		Release:          release,
+		FileLimitIsError: starts,
 	})
 	if env != nil {
 		for _, w := range env.Warnings() {

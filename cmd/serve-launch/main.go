@@ -53,6 +53,7 @@ const batchMemoryLimit = 48 << 20
 
 // run is main without the process exit, so tests can call it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	args = helpArgs(args)
 	out := newOutput(stdout, stderr)
 	app := newApp(out)
 	app.Metadata = map[string]any{"args": args}
@@ -60,6 +61,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return out.exit(err)
 	}
 	return 0
+}
+
+// helpArgs turns "serve-launch help [CMD]" into "serve-launch [CMD] --help",
+// which prints the same. urfave/cli's own help command stays hidden
+// (HideHelpCommand): it answers an unknown command with "No help topic" and
+// exit status 3, where appAction names the commands, and defining one of
+// our own would take the --help flag away (urfave adds it only without a
+// command named help).
+func helpArgs(args []string) []string {
+	if len(args) < 2 || args[1] != "help" {
+		return args
+	}
+	if len(args) == 2 || args[2] == "help" {
+		return []string{args[0], "--help"}
+	}
+	return []string{args[0], args[2], "--help"}
 }
 
 // newApp builds the command tree. Each command lives in its own cmd_*.go file.
@@ -73,7 +90,9 @@ stands in for the haproxy binary that Ray runs, so that every haproxy start and
 reload Ray makes runs on the generated config with the snippets applied.
 
 Example:
-   serve-launch run --env-file serve.env --overrides overrides.d -- serve run app.yaml`,
+   serve-launch run --env-file serve.env --overrides overrides.d -- serve run app.yaml
+
+"serve-launch help COMMAND" (or COMMAND --help) describes a command.`,
 		Version:              version,
 		Writer:               out.stdout,
 		ErrWriter:            out.stderr,

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/launch"
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/patch/config"
@@ -87,9 +88,9 @@ func TestExamplesFix(t *testing.T) {
 		{},
 		{"RAY_SERVE_HAPROXY_SOCKET_PATH": "/var/tmp/x/admin.sock", "RAY_SERVE_HAPROXY_METRICS_PORT": "9202"},
 	} {
-		cfg, err := launch.RayConfig(vars)
+		cfg, err := launch.RayConfig(envmap.DefaultRelease, vars)
 		require.NoError(t, err)
-		f, err := config.Parse(launch.RayConfigName, cfg)
+		f, err := config.Parse(launch.RayConfigName(envmap.DefaultRelease), cfg)
 		require.NoError(t, err)
 		require.Len(t, Config(f), 3, "the built-in config has the three findings")
 		getenv := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }

@@ -20,6 +20,35 @@ const fdMargin = 42
 // (sizeof(sun_path) minus the terminating NUL).
 const unixPathMax = 107
 
+// OpenFilesFor returns about how many open files haproxy needs for a
+// global maxconn: it asks for 2 x maxconn plus a margin and refuses to
+// start when the hard limit is lower.
+func OpenFilesFor(maxconn uint64) uint64 { return 2*maxconn + fdMargin }
+
+// ignoredMessage says that release r ignores the variable name, which the
+// releases by read.
+func ignoredMessage(name string, by []Release, r Release) string {
+	return fmt.Sprintf("%s is read only by %s; Ray %s ignores it (--ray-version names the Ray you run)", name, readersText(by), r.Name())
+}
+
+// ignoredFamily returns a warning for a name of the known families (see
+// [knownFamilies]) set with a value that e's release ignores, or "". Every
+// family is master's: a name under one that familyTable does not list is
+// taken to be read as its family is.
+func (e *Env) ignoredFamily(name, value string) string {
+	if value == "" || !slices.ContainsFunc(knownFamilies(), func(p string) bool { return strings.HasPrefix(name, p) }) {
+		return ""
+	}
+	by := releasesFrom(ReleaseMaster)
+	if i := slices.IndexFunc(familyTable(), func(v Var) bool { return v.Name == name }); i >= 0 {
+		by = familyTable()[i].ReadBy
+	}
+	if slices.Contains(by, e.release) {
+		return ""
+	}
+	return ignoredMessage(name, by, e.release)
+}
+
 // unknownName returns a warning for a name that looks like a Ray Serve HAProxy
 // variable but is not one, or "" when the name is known or unrelated.
 func unknownName(name string) string {
@@ -89,9 +118,13 @@ func editDistance(a, b string) int {
 
 // checkMachine adds the checks that need more than one value or facts about
 // this machine. It skips values that already failed their type check.
-func (e *Env) checkMachine(limit uint64) {
+func (e *Env) checkMachine(limit uint64, opts Options) {
 	valid := func(name string) (Setting, uint64, bool) {
 		s, ok := e.Setting(name)
+		if ok && s.Ignored && s.Set {
+			// Not what Ray runs with: its own default is.
+			s.Value, s.Set, s.Source = s.Var.DefaultIn(e.release), false, Source{}
+		}
 		if !ok || (!s.Set && s.Var.Omitted) || check(s.Var, s.Value) != "" {
 			return s, 0, false
 		}
@@ -106,14 +139,19 @@ func (e *Env) checkMachine(limit uint64) {
 	}
 
 	if s, maxconn, ok := valid("RAY_SERVE_HAPROXY_MAXCONN"); ok && limit > 0 {
-		need := 2*maxconn + fdMargin
-		if need > limit {
+		if need := OpenFilesFor(maxconn); need > limit {
 			most := uint64(0)
 			if limit > fdMargin {
 				most = (limit - fdMargin) / 2
 			}
-			e.warnf(s.Var.Name, s.Source,
-				"%s needs about %d open files (2 x maxconn + %d) but the limit here is %d (ulimit -n): haproxy will not start (\"Cannot raise FD limit to %d, limit is %d\"); set RAY_SERVE_HAPROXY_MAXCONN to at most %d or raise the limit",
+			// haproxy raises its own soft limit as far as the hard one goes,
+			// so the hard limit is the one that counts.
+			report := e.warnf
+			if opts.FileLimitIsError {
+				report = e.errorf
+			}
+			report(s.Var.Name, s.Source,
+				"%s needs about %d open files (2 x maxconn + %d) but the hard limit here is %d (ulimit -Hn): haproxy would fail at every start (\"Cannot raise FD limit to %d, limit is %d\"); set RAY_SERVE_HAPROXY_MAXCONN to at most %d, or raise the hard limit (LimitNOFILE= in a systemd unit, nofile in /etc/security/limits.conf)",
 				describe(s), need, fdMargin, limit, need, limit, most)
 		}
 	}
@@ -163,8 +201,8 @@ func (e *Env) checkMachine(limit uint64) {
 		if strings.HasSuffix(s.Var.Name, "SOCKET_PATH") && len(s.Value) > unixPathMax {
 			e.warnf(s.Var.Name, s.Source, "%s is %d bytes long; a unix socket path may have at most %d", s.Var.Name, len(s.Value), unixPathMax)
 		}
-		if s.Var.onlyAfter255() {
-			e.warnf(s.Var.Name, s.Source, "%s is read only by Ray %s; Ray 2.55 ignores it", s.Var.Name, RayMaster)
+		if s.Ignored {
+			e.strictf(opts.Strict, s.Var.Name, s.Source, "%s", ignoredMessage(s.Var.Name, s.Var.ReadBy, e.release))
 		}
 	}
 

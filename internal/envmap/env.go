@@ -17,10 +17,15 @@ type Setting struct {
 	Unset bool
 	// Source is where Value came from.
 	Source Source
+	// Ignored reports that the target release does not read the variable
+	// (see [Var.IgnoredBy]): Value, set or not, is not in force.
+	Ignored bool
 }
 
 // Env is the loaded and checked set of variables.
 type Env struct {
+	// release is the Ray release the settings are for.
+	release  Release
 	settings []Setting
 	// child holds what ChildEnviron applies on top of its base: a value to
 	// set, or nil to remove the key.
@@ -35,6 +40,18 @@ func (e *Env) warnf(name string, src Source, format string, args ...any) {
 func (e *Env) errorf(name string, src Source, format string, args ...any) {
 	e.diags = append(e.diags, Diagnostic{Error, name, src, fmt.Sprintf(format, args...)})
 }
+
+// strictf records a warning, or with strict ([Options.Strict]) an error.
+func (e *Env) strictf(strict bool, name string, src Source, format string, args ...any) {
+	if strict {
+		e.errorf(name, src, format, args...)
+	} else {
+		e.warnf(name, src, format, args...)
+	}
+}
+
+// Release returns the Ray release the settings are for ([Options.Release]).
+func (e *Env) Release() Release { return e.release }
 
 // Settings returns every variable of the [Table] with its effective value,
 // in table order.

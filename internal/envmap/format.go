@@ -40,7 +40,7 @@ func QuoteValue(value string) string {
 func (e *Env) nonDefault() []Setting {
 	var out []Setting
 	for _, s := range e.settings {
-		if s.Set && (s.Var.Omitted || s.Value != s.Var.Default) {
+		if s.Set && (s.Var.Omitted || s.Value != s.Var.DefaultIn(e.release)) {
 			out = append(out, s)
 		}
 	}

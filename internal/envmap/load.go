@@ -30,6 +30,17 @@ type Options struct {
 	Perm *perm.Checker
 	// InsecureFiles skips the Perm check (--insecure-overrides).
 	InsecureFiles bool
+	// Release is the Ray release the settings are for: its defaults, and
+	// which variables it reads. The zero value is [DefaultRelease].
+	Release Release
+	// Strict makes errors of what is otherwise a warning about the env
+	// file itself: an unknown or misspelt name, and a setting the release
+	// ignores. A CI check of an env file wants those to fail; what only
+	// the machine decides (the open-file limit) stays a warning.
+	Strict bool
+	// FileLimitIsError makes a maxconn the open-file limit cannot hold an
+	// error: `run` starts haproxy, which would fail at every start.
+	FileLimitIsError bool
 }
 
 // Load reads opts.EnvFiles and opts.Environ, applies the precedence rules of
@@ -37,7 +48,7 @@ type Options struct {
 // when there are errors, so callers can show what was loaded; the error is
 // then of type [Errors] and lists every problem with its FILE:LINE.
 func Load(opts Options) (*Env, error) {
-	e := &Env{child: map[string]*string{}}
+	e := &Env{child: map[string]*string{}, release: releaseOrDefault(opts.Release)}
 
 	checker := opts.Perm
 	if checker == nil {
@@ -120,7 +131,7 @@ func Load(opts Options) (*Env, error) {
 	// table's order is not the file's).
 	var badValues []Diagnostic
 	for _, v := range Table() {
-		s := Setting{Var: v, Value: v.Default}
+		s := Setting{Var: v, Value: v.DefaultIn(e.release), Ignored: v.IgnoredBy(e.release)}
 		if a, ok := effective(v.Name); ok {
 			s.Source = a.source
 			if a.value == "" {
@@ -170,9 +181,11 @@ func Load(opts Options) (*Env, error) {
 	e.diags = append(e.diags, badValues...)
 	slices.SortFunc(names, inputOrder)
 	for _, k := range names {
+		a, _ := effective(k)
 		if msg := unknownName(k); msg != "" {
-			a, _ := effective(k)
-			e.warnf(k, a.source, "%s", msg)
+			e.strictf(opts.Strict, k, a.source, "%s", msg)
+		} else if msg := e.ignoredFamily(k, a.value); msg != "" {
+			e.strictf(opts.Strict, k, a.source, "%s", msg)
 		}
 	}
 
@@ -180,7 +193,7 @@ func Load(opts Options) (*Env, error) {
 	if limit == 0 {
 		limit = rlimitNoFile()
 	}
-	e.checkMachine(limit)
+	e.checkMachine(limit, opts)
 
 	if errs := e.Errors(); len(errs) > 0 {
 		return e, errs

@@ -201,6 +201,8 @@ func TestDiagnostics(t *testing.T) {
 		file     string
 		environ  []string
 		limit    uint64
+		release  Release
+		strict   bool
 		errors   []string // substrings, "F" standing for the file path
 		warnings []string
 	}{
@@ -227,7 +229,42 @@ func TestDiagnostics(t *testing.T) {
 		{
 			name:    "unrelated names and known families are quiet",
 			file:    "CUDA_VISIBLE_DEVICES=0\nHOME=\nRAY_SERVE_HAPROXY_INGRESS_RETRY_ON=conn-failure\nRAY_SERVE_DEFAULT_HTTP_PORT=8000\n",
-			environ: []string{"PATH=/bin", "LD_PRELOAD=/x.so"},
+			environ: []string{"PATH=/bin", "LD_PRELOAD=/x.so", "RAY_SERVE_HAPROXY_H2_SOMETHING_NEW=1"},
+			release: ReleaseMaster,
+		},
+		{
+			name:     "a family variable the target ignores",
+			file:     "RAY_SERVE_HAPROXY_INGRESS_RETRY_ON=conn-failure\n",
+			environ:  []string{"RAY_SERVE_HAPROXY_H2_SOMETHING_NEW=1"},
+			warnings: []string{"F:1: RAY_SERVE_HAPROXY_INGRESS_RETRY_ON is read only by Ray master-may and later; Ray 2.55 ignores it (--ray-version names the Ray you run)", "environment: RAY_SERVE_HAPROXY_H2_SOMETHING_NEW is read only by Ray master-may and later; Ray 2.55 ignores it"},
+		},
+		{
+			name:     "a setting the target ignores",
+			file:     "RAY_SERVE_HAPROXY_RETRY_ON=conn-failure\nRAY_SERVE_HAPROXY_SYSLOG_PORT=514\n",
+			warnings: []string{"F:1: RAY_SERVE_HAPROXY_RETRY_ON is read only by Ray master; Ray 2.55 ignores it (--ray-version names the Ray you run)"},
+		},
+		{
+			name:     "a setting master ignores",
+			file:     "RAY_SERVE_HAPROXY_RETRY_ON=conn-failure\nRAY_SERVE_HAPROXY_SYSLOG_PORT=514\n",
+			release:  ReleaseMasterJune,
+			warnings: []string{"F:2: RAY_SERVE_HAPROXY_SYSLOG_PORT is read only by Ray v1 and 2.55; Ray master ignores it (--ray-version names the Ray you run)"},
+		},
+		{
+			name:   "strict: unknown names and ignored settings are errors",
+			file:   "RAY_SERVE_HAPROXY_MAXCON=2000\nRAY_SERVE_HAPROXY_RETRY_ON=conn-failure\nRAY_SERVE_HAPROXY_INGRESS_RETRIES=2\n",
+			strict: true,
+			errors: []string{
+				"F:1: unknown variable RAY_SERVE_HAPROXY_MAXCON (did you mean RAY_SERVE_HAPROXY_MAXCONN?)",
+				"F:2: RAY_SERVE_HAPROXY_RETRY_ON is read only by Ray master; Ray 2.55 ignores it",
+				"F:3: RAY_SERVE_HAPROXY_INGRESS_RETRIES is read only by Ray master-may and later; Ray 2.55 ignores it",
+			},
+		},
+		{
+			name:     "strict leaves the machine's limits warnings",
+			file:     "RAY_SERVE_HAPROXY_MAXCONN=130000\n",
+			limit:    20000,
+			strict:   true,
+			warnings: []string{`F:1: RAY_SERVE_HAPROXY_MAXCONN=130000 needs about 260042 open files`},
 		},
 		{
 			name: "env files are for Ray's settings",
@@ -251,6 +288,7 @@ func TestDiagnostics(t *testing.T) {
 		{
 			name:    "a control character in a variable of a family",
 			environ: []string{"RAY_SERVE_HAPROXY_H2_MAX_FRAME_SIZE=16384\x01"},
+			release: ReleaseMaster,
 			errors:  []string{"environment: RAY_SERVE_HAPROXY_H2_MAX_FRAME_SIZE holds the control character U+0001: Ray writes"},
 		},
 		{
@@ -296,13 +334,20 @@ func TestDiagnostics(t *testing.T) {
 		{
 			name:     "same port twice",
 			file:     "RAY_SERVE_HAPROXY_STATS_PORT=9101\n",
-			warnings: []string{"F:1: Ray's default RAY_SERVE_HAPROXY_METRICS_PORT=9101 and RAY_SERVE_HAPROXY_STATS_PORT=9101 bind the same port", "read only by Ray after 2.55 (master); Ray 2.55 ignores it"},
+			release:  ReleaseMaster,
+			warnings: []string{"F:1: Ray's default RAY_SERVE_HAPROXY_METRICS_PORT=9101 and RAY_SERVE_HAPROXY_STATS_PORT=9101 bind the same port"},
+		},
+		{
+			// 2.55 binds the stats page on 8404 whatever the variable says.
+			name:     "a port the target does not read binds nothing",
+			file:     "RAY_SERVE_HAPROXY_STATS_PORT=9101\n",
+			warnings: []string{"F:1: RAY_SERVE_HAPROXY_STATS_PORT is read only by Ray master-may and later; Ray 2.55 ignores it"},
 		},
 		{
 			name:     "maxconn above the open-file limit",
 			file:     "RAY_SERVE_HAPROXY_MAXCONN=130000\n",
 			limit:    20000,
-			warnings: []string{`F:1: RAY_SERVE_HAPROXY_MAXCONN=130000 needs about 260042 open files (2 x maxconn + 42) but the limit here is 20000 (ulimit -n): haproxy will not start ("Cannot raise FD limit to 260042, limit is 20000"); set RAY_SERVE_HAPROXY_MAXCONN to at most 9979 or raise the limit`},
+			warnings: []string{`F:1: RAY_SERVE_HAPROXY_MAXCONN=130000 needs about 260042 open files (2 x maxconn + 42) but the hard limit here is 20000 (ulimit -Hn): haproxy would fail at every start ("Cannot raise FD limit to 260042, limit is 20000"); set RAY_SERVE_HAPROXY_MAXCONN to at most 9979, or raise the hard limit (LimitNOFILE= in a systemd unit, nofile in /etc/security/limits.conf)`},
 		},
 		{
 			name:     "Ray's default maxconn on this kind of machine",
@@ -342,7 +387,7 @@ func TestDiagnostics(t *testing.T) {
 			if limit == 0 {
 				limit = bigLimit
 			}
-			env, err := Load(Options{EnvFiles: files, Environ: tt.environ, NoFileLimit: limit})
+			env, err := Load(Options{EnvFiles: files, Environ: tt.environ, NoFileLimit: limit, Release: tt.release, Strict: tt.strict})
 			require.NotNil(t, env)
 			expand := func(ds []Diagnostic) string {
 				var b strings.Builder

@@ -45,9 +45,13 @@ func markdown() string {
 	}
 	b.WriteString("\nVariables under `RAY_SERVE_HAPROXY_H2_`, `RAY_SERVE_HAPROXY_INGRESS_` and\n")
 	b.WriteString("`RAY_SERVE_INGRESS_REQUEST_ROUTER_` (Ray after 2.55) are passed to Ray unchecked.\n")
+	b.WriteString("\nThe table is Ray 2.55's, the release serve-launch targets unless `--ray-version`\n")
+	b.WriteString("(or `SERVE_LAUNCH_RAY_VERSION`) names another: `serve-launch env --ray-version master`\n")
+	b.WriteString("shows that release's defaults, marks the variables it does not read, and warns about\n")
+	b.WriteString("a value set for one (an error with `--strict`).\n")
 	b.WriteString("\nSettings no variable reaches in Ray 2.55, and the override snippet that covers each:\n\n")
 	b.WriteString("| Setting | Section | Ray 2.55 generates | Snippet |\n|---|---|---|---|\n")
-	for _, g := range Gaps() {
+	for _, g := range Gaps(Release255) {
 		fmt.Fprintf(&b, "| %s | `%s` | %s | `%s` |\n", g.Setting, g.Section, g.Ray, g.Snippet)
 	}
 	return b.String()

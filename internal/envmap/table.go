@@ -1,6 +1,7 @@
 package envmap
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -132,12 +133,6 @@ func (v Var) DefaultIn(r Release) string {
 
 // ReadIn reports whether Ray release r reads the variable.
 func (v Var) ReadIn(r Release) bool { return slices.Contains(v.ReadBy, r) }
-
-// onlyAfter255 reports whether only releases after Ray 2.55 read the
-// variable, so that a value set for it is lost on 2.55.
-func (v Var) onlyAfter255() bool {
-	return len(v.ReadBy) > 0 && !v.ReadIn(ReleaseV1) && !v.ReadIn(Release255)
-}
 
 // Effect returns the directive or behaviour that value produces, for display.
 func (v Var) Effect(value string, set bool) string {
@@ -481,31 +476,62 @@ func Lookup(name string) (Var, bool) {
 	return t[i], true
 }
 
-// Gap is a setting production teams need that no variable reaches in Ray
-// 2.55, with the overrides.d snippet that supplies it.
+// Gap is a setting the user story needs that no variable reaches in a Ray
+// release, with the overrides.d snippet that supplies it.
 type Gap struct {
 	// Setting is the haproxy directive the user wants.
 	Setting string
-	// Section is where it goes in haproxy.cfg.
+	// Section is where it goes in haproxy.cfg: where the snippet puts it
+	// (a test holds the two to the same section).
 	Section string
-	// Ray is what Ray 2.55 generates instead.
+	// Ray is what the release generates instead.
 	Ray string
 	// Snippet is the example file in overrides.d that covers it.
 	Snippet string
 }
 
-// Gaps returns the settings production teams need that take an override
-// snippet (the gaps the README names).
-func Gaps() []Gap {
-	return []Gap{
-		{"maxconnrate and maxsessrate = replicas x 512", "global", "nothing", "overrides.d/10-rate-limits.toml"},
-		{"timeout http-request 30s", "defaults", "nothing", "overrides.d/20-timeouts.toml"},
-		{"timeout queue 60s", "defaults", "nothing", "overrides.d/20-timeouts.toml"},
-		{"retries 1", "defaults", "nothing (master: RAY_SERVE_HAPROXY_RETRIES)", "overrides.d/30-retries.toml"},
-		{"option redispatch", "defaults", "nothing (master: option redispatch 1)", "overrides.d/30-retries.toml"},
-		{"option http-keep-alive", "defaults", "not explicit", "overrides.d/40-backends.toml"},
-		{"http-reuse aggressive", "backend <app>", "http-reuse always", "overrides.d/40-backends.toml"},
-		{"option httpchk GET /health", "backend <app>", "option httpchk GET /-/healthz", "overrides.d/40-backends.toml"},
-		{"default-server maxconn 32", "backend <app>", "nothing", "overrides.d/40-backends.toml"},
+// storyGap is a [Gap] of every release up to the one whose Ray reaches the
+// setting itself.
+type storyGap struct {
+	Gap
+	// reachedIn is the first release whose Ray writes the setting, or has a
+	// variable for it; from it on the setting is no gap. Empty when none
+	// does.
+	reachedIn Release
+	// there is what reachedIn's Ray has for it, said in the Ray column of
+	// the releases before.
+	there string
+}
+
+// Gaps returns the user story's settings that no variable reaches in Ray
+// release r (the zero value is [DefaultRelease]), with the overrides.d
+// snippet that covers each.
+func Gaps(r Release) []Gap {
+	r = releaseOrDefault(r)
+	story := []storyGap{
+		{Gap: Gap{"maxconnrate and maxsessrate = replicas x 512", "global", "nothing", "overrides.d/10-rate-limits.toml"}},
+		{Gap: Gap{"timeout http-request 30s", "defaults", "nothing", "overrides.d/20-timeouts.toml"}},
+		{Gap: Gap{"timeout queue 60s", "defaults", "nothing", "overrides.d/20-timeouts.toml"}},
+		// The user story says keep-alive goes in defaults, where a frontend
+		// and a backend both inherit it.
+		{Gap: Gap{"option http-keep-alive", "defaults", "not explicit", "overrides.d/20-timeouts.toml"}},
+		{Gap: Gap{"retries 1", "defaults", "nothing", "overrides.d/30-retries.toml"}, reachedIn: ReleaseMasterJune, there: "RAY_SERVE_HAPROXY_RETRIES"},
+		{Gap: Gap{"option redispatch", "defaults", "nothing", "overrides.d/30-retries.toml"}, reachedIn: ReleaseMasterJune, there: "option redispatch 1"},
+		{Gap: Gap{"http-reuse aggressive", "backend <app>", "http-reuse always", "overrides.d/40-backends.toml"}},
+		{Gap: Gap{"option httpchk GET /health", "backend <app>", "option httpchk GET /-/healthz", "overrides.d/40-backends.toml"}},
+		{Gap: Gap{"default-server maxconn 32", "backend <app>", "nothing", "overrides.d/40-backends.toml"}},
 	}
+	var out []Gap
+	for _, g := range story {
+		if g.reachedIn == "" {
+			out = append(out, g.Gap)
+			continue
+		}
+		if slices.Contains(releasesFrom(g.reachedIn), r) {
+			continue
+		}
+		g.Ray += fmt.Sprintf(" (Ray %s: %s)", g.reachedIn.Name(), g.there)
+		out = append(out, g.Gap)
+	}
+	return out
 }

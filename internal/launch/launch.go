@@ -8,6 +8,7 @@ package launch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,26 +31,34 @@ func Lookup(environ []string) func(string) (string, bool) {
 	}
 }
 
-// RayConfigName is the file name that messages about [RayConfig]'s output carry.
-const RayConfigName = "built-in config in Ray 2.55's shape"
+// RayConfigName is the name messages give the built-in config with apps
+// in release r's shape (see [BuiltInConfigs]).
+func RayConfigName(r envmap.Release) string {
+	return "built-in config in Ray " + r.Name() + "'s shape"
+}
+
+// RayFirstConfigName is the file name that messages about the config of
+// Ray's first start, before any route, carry.
+const RayFirstConfigName = "config of Ray's first start, before any route"
 
 // RayVars returns the RAY_SERVE_HAPROXY_* values Ray renders its config
-// from: every setting of env that is set (KEY= unsets).
+// from: every setting of env that is set (KEY= unsets) and that env's
+// release reads.
 func RayVars(env *envmap.Env) map[string]string {
 	vars := map[string]string{}
 	for _, s := range env.Settings() {
-		if s.Set && !s.Unset {
+		if s.Set && !s.Unset && !s.Ignored {
 			vars[s.Var.Name] = s.Value
 		}
 	}
 	return vars
 }
 
-// RayConfig renders a config in Ray 2.55's shape from vars (see [RayVars]),
-// with one app of two replicas: what the preflight checks the snippets
-// against and `check --audit` audits when no generated file is at hand.
-func RayConfig(vars map[string]string) ([]byte, error) {
-	cfg, err := raycfg.Render(raycfg.Options{Shape: raycfg.Shape255, Env: vars, Apps: []raycfg.App{{
+// RayConfig renders a config in the shape of Ray release r from vars (see
+// [RayVars]), with one app of two replicas: what `check --audit` audits when
+// no generated file is at hand, and the first of [BuiltInConfigs].
+func RayConfig(r envmap.Release, vars map[string]string) ([]byte, error) {
+	cfg, err := raycfg.Render(raycfg.Options{Shape: raycfg.ShapeFor(r), Env: vars, Apps: []raycfg.App{{
 		Name: "app", RoutePrefix: "/",
 		Replicas: []raycfg.Target{
 			{Name: "SERVE_REPLICA::app#App#replica1", Host: "127.0.0.1", Port: 30000},
@@ -62,10 +71,96 @@ func RayConfig(vars map[string]string) ([]byte, error) {
 	return cfg, nil
 }
 
-// Preflight renders a config in Ray 2.55's shape from the user's settings
-// ([RayConfig]), applies the overrides and runs `haproxy -c` on the
-// result, so that a snippet that cannot work fails before Ray starts. getenv
-// answers the snippets' env function, as for [Patcher].
+// BuiltIn is a config in Ray's shape that serve-launch patches where no
+// config Ray generated is at hand: run's preflight, and check without
+// --config.
+type BuiltIn struct {
+	// Name is what messages about the config call it.
+	Name string
+	// Data is the config.
+	Data []byte
+	// FirstStart tells Ray's first start, before any route, from the
+	// config with apps.
+	FirstStart bool
+}
+
+// BuiltInConfigs renders, in the shape of Ray release r from vars (see
+// [RayVars]), the two configs every snippet must suit: one with an app of
+// two replicas ([RayConfig]), and Ray's first start. Ray starts haproxy
+// before its first routes arrive, on a config without application
+// backends where .Servers is 0; a snippet that fails there would fail
+// every start Ray makes. run's preflight and check both patch these, so
+// that the two agree.
+func BuiltInConfigs(r envmap.Release, vars map[string]string) ([]BuiltIn, error) {
+	apps, err := RayConfig(r, vars)
+	if err != nil {
+		return nil, err
+	}
+	first, err := raycfg.Render(raycfg.Options{Shape: raycfg.ShapeFor(r), Env: vars})
+	if err != nil {
+		return nil, fmt.Errorf("rendering a config in Ray's shape: %v", err)
+	}
+	return []BuiltIn{
+		{Name: RayConfigName(r), Data: apps},
+		{Name: RayFirstConfigName, Data: first, FirstStart: true},
+	}, nil
+}
+
+// firstStartOnly ends the message of an error only Ray's first start has.
+const firstStartOnly = " (on Ray's first start, before any route)"
+
+// ApplyBuiltIn applies o to each of cfgs and returns the patched files, in
+// the order of cfgs, and every error of the snippets, sorted by file and
+// line. A snippet line that fails on several configs is reported once, as
+// the config with apps has it; an error only Ray's first start has says so.
+// The files are meaningful only when there is no error.
+func ApplyBuiltIn(cfgs []BuiltIn, o *patch.Overrides, opt patch.ApplyOptions) ([]*config.File, config.ErrorList) {
+	var files []*config.File
+	var all config.ErrorList
+	seen := map[config.Position]bool{}
+	for _, c := range cfgs {
+		f, err := config.Parse(c.Name, c.Data)
+		if err != nil {
+			all = append(all, config.Errorf(config.Position{File: c.Name}, "%v", err))
+			continue
+		}
+		files = append(files, f)
+		err = o.Apply(f, opt)
+		if err == nil {
+			continue
+		}
+		var list config.ErrorList
+		if !errors.As(err, &list) {
+			all = append(all, config.Errorf(config.Position{File: c.Name}, "%v", err))
+			continue
+		}
+		var fresh config.ErrorList
+		for _, e := range list {
+			if seen[e.Pos] {
+				continue
+			}
+			if c.FirstStart {
+				e = &config.Error{Pos: e.Pos, Err: fmt.Errorf("%w%s", e.Err, firstStartOnly)}
+			}
+			fresh = append(fresh, e)
+		}
+		// Marked after the config: one config may report a line in every
+		// section it edits.
+		for _, e := range fresh {
+			seen[e.Pos] = true
+		}
+		all = append(all, fresh...)
+	}
+	patch.SortByFile(all)
+	return files, all
+}
+
+// Preflight renders the configs of [BuiltInConfigs] in the shape of env's
+// release from the user's settings, applies the overrides and runs
+// `haproxy -c` on each result, so that a snippet that cannot work fails
+// before Ray starts. getenv answers the snippets' env function, as for
+// [Patcher]. Every error of applying the snippets is returned together, as
+// a config.ErrorList; haproxy -c runs only when they apply.
 func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy string, getenv func(string) (string, bool)) error {
 	dir, err := os.MkdirTemp("", "serve-launch-preflight-")
 	if err != nil {
@@ -78,43 +173,31 @@ func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy
 	vars["RAY_SERVE_HAPROXY_SOCKET_PATH"] = filepath.Join(dir, "admin.sock")
 	vars["RAY_SERVE_HAPROXY_SERVER_STATE_BASE"] = dir
 	vars["RAY_SERVE_HAPROXY_SERVER_STATE_FILE"] = filepath.Join(dir, "server-state")
-	settings, err := raycfg.ReadEnv(vars, raycfg.Shape255)
+	settings, err := raycfg.ReadEnv(vars, raycfg.ShapeFor(env.Release()))
 	if err != nil {
 		return err
 	}
 	if err := raycfg.PrepareDirs(settings); err != nil {
 		return err
 	}
-	cfg, err := RayConfig(vars)
+	cfgs, err := BuiltInConfigs(env.Release(), vars)
 	if err != nil {
 		return err
 	}
-	if err := preflightOne(ctx, RayConfigName, cfg, o, haproxy, getenv); err != nil {
-		return err
+	files, errs := ApplyBuiltIn(cfgs, o, patch.ApplyOptions{Getenv: getenv})
+	if len(errs) > 0 {
+		return errs
 	}
-	// Ray starts haproxy before its first routes arrive: that start runs on
-	// a config without application backends, where .Servers is 0. A
-	// snippet must pass there too, or every start Ray makes fails.
-	first, err := raycfg.Render(raycfg.Options{Shape: raycfg.Shape255, Env: vars})
-	if err != nil {
-		return fmt.Errorf("rendering a config in Ray's shape: %v", err)
+	for _, f := range files {
+		if err := hapCheck(ctx, f, haproxy); err != nil {
+			return err
+		}
 	}
-	return preflightOne(ctx, RayFirstConfigName, first, o, haproxy, getenv)
+	return nil
 }
 
-// RayFirstConfigName is the file name that messages about the config of
-// Ray's first start, before any route, carry.
-const RayFirstConfigName = "config of Ray's first start, before any route"
-
-// preflightOne applies o to cfg, named name, and runs `haproxy -c` on it.
-func preflightOne(ctx context.Context, name string, cfg []byte, o *patch.Overrides, haproxy string, getenv func(string) (string, bool)) error {
-	f, err := config.Parse(name, cfg)
-	if err != nil {
-		return err
-	}
-	if err := o.Apply(f, patch.ApplyOptions{Getenv: getenv}); err != nil {
-		return err
-	}
+// hapCheck runs `haproxy -c` on f, a patched built-in config.
+func hapCheck(ctx context.Context, f *config.File, haproxy string) error {
 	res, err := hapcheck.Check(ctx, haproxy, f)
 	if err != nil {
 		return err
@@ -125,11 +208,11 @@ func preflightOne(ctx context.Context, name string, cfg []byte, o *patch.Overrid
 	var list config.ErrorList
 	for _, m := range res.Messages {
 		if m.Level == "ALERT" {
-			list = append(list, &config.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c on the %s: %s", name, m.Text)})
+			list = append(list, &config.Error{Pos: m.Source, Err: fmt.Errorf("haproxy -c on the %s: %s", f.Name, m.Text)})
 		}
 	}
 	if len(list) == 0 {
-		return fmt.Errorf("haproxy -c on the %s failed:\n%s", name, strings.TrimSpace(res.Output))
+		return fmt.Errorf("haproxy -c on the %s failed:\n%s", f.Name, strings.TrimSpace(res.Output))
 	}
 	return list
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/serve-launch/serve-launch/internal/envmap"
+	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/proc/shim"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
@@ -110,4 +111,88 @@ func TestPreflightErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestApplyBuiltIn: the snippets meet Ray's first start and a config with
+// apps; a line that fails on both is reported once, and one that fails only
+// at the first start says so.
+func TestApplyBuiltIn(t *testing.T) {
+	tests := []struct {
+		name    string
+		snippet string
+		want    []string // the errors, in order
+	}{
+		{name: "fits both", snippet: "[[edit]]\nsection = \"global\"\nset = [\"maxconnrate {{ mul .Servers 512 }}\"]\n"},
+		{name: "fails on both, once",
+			snippet: "[[edit]]\nsection = \"global\"\nset = [\"maxconnrate {{ mul .Server 512 }}\"]\n",
+			want:    []string{`10-s.toml:3: template "maxconnrate {{ mul .Server 512 }}" in global: at <.Server>: can't evaluate field Server`}},
+		{name: "fails at the first start only",
+			snippet: "[[edit]]\nsection = \"global\"\nset = [\"maxconnrate {{ mul 512 (add .Servers -1) }}\"]\n",
+			want:    []string{`10-s.toml:3: template "maxconnrate {{ mul 512 (add .Servers -1) }}" gave line "maxconnrate -512": maxconnrate -512 is out of range`}},
+		{name: "an app backend edit waits for the apps",
+			snippet: "[[edit]]\nsection = \"backend nope\"\nset = [\"retries 2\"]\n",
+			want:    []string{`10-s.toml:1: section "backend nope" matches no section; the config has: global`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "10-s.toml"), []byte(tc.snippet), 0o600))
+			o, err := load.Dir(dir, load.Options{})
+			require.NoError(t, err)
+			cfgs, err := BuiltInConfigs(envmap.Release255, nil)
+			require.NoError(t, err)
+			require.Len(t, cfgs, 2)
+			assert.False(t, cfgs[0].FirstStart)
+			assert.True(t, cfgs[1].FirstStart)
+			files, errs := ApplyBuiltIn(cfgs, o, patch.ApplyOptions{Getenv: Lookup(nil)})
+			require.Len(t, errs, len(tc.want), "%v", errs)
+			for i, w := range tc.want {
+				assert.Contains(t, errs[i].Error(), w)
+			}
+			if len(tc.want) == 0 {
+				require.Len(t, files, 2)
+				assert.Equal(t, RayConfigName(envmap.Release255), files[0].Name)
+				assert.Equal(t, RayFirstConfigName, files[1].Name)
+			}
+		})
+	}
+	first := "[[edit]]\nsection = \"global\"\nset = [\"maxconnrate {{ mul 512 (add .Servers -1) }}\"]\n"
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "10-s.toml"), []byte(first), 0o600))
+	o, err := load.Dir(dir, load.Options{})
+	require.NoError(t, err)
+	cfgs, err := BuiltInConfigs(envmap.Release255, nil)
+	require.NoError(t, err)
+	_, errs := ApplyBuiltIn(cfgs, o, patch.ApplyOptions{})
+	require.Len(t, errs, 1)
+	assert.True(t, strings.HasSuffix(errs[0].Error(), "(on Ray's first start, before any route)"), errs[0].Error())
+}
+
+// TestBuiltInConfigsFollowTheRelease: master's shape has tune.bufsize,
+// 2.55's does not; both render from the same variables.
+func TestBuiltInConfigsFollowTheRelease(t *testing.T) {
+	for _, tc := range []struct {
+		release envmap.Release
+		bufsize bool
+	}{{envmap.Release255, false}, {envmap.ReleaseMasterJune, true}, {envmap.ReleaseV1, false}} {
+		cfgs, err := BuiltInConfigs(tc.release, map[string]string{"RAY_SERVE_HAPROXY_MAXCONN": "2000"})
+		require.NoError(t, err)
+		for _, c := range cfgs {
+			assert.Equal(t, tc.bufsize, strings.Contains(string(c.Data), "tune.bufsize"), "%s %s", tc.release, c.Name)
+			assert.Contains(t, string(c.Data), "maxconn 2000")
+		}
+	}
+}
+
+// TestRayVarsLeaveOutWhatTheReleaseIgnores: a value set for a variable the
+// target does not read never reaches the built-in configs, as it never
+// reaches Ray's (2.55 binds its stats page on 8404 whatever the variable).
+func TestRayVarsLeaveOutWhatTheReleaseIgnores(t *testing.T) {
+	environ := []string{"RAY_SERVE_HAPROXY_MAXCONN=2000", "RAY_SERVE_HAPROXY_STATS_PORT=9999"}
+	env, err := envmap.Load(envmap.Options{Environ: environ, NoFileLimit: 100000})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"RAY_SERVE_HAPROXY_MAXCONN": "2000"}, RayVars(env))
+	env, err = envmap.Load(envmap.Options{Environ: environ, NoFileLimit: 100000, Release: envmap.ReleaseMaster})
+	require.NoError(t, err)
+	assert.Equal(t, "9999", RayVars(env)["RAY_SERVE_HAPROXY_STATS_PORT"])
 }

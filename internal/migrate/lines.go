@@ -231,7 +231,7 @@ func (m *migrator) snippet(r *Row, l *config.Line, t target, prec int) {
 			per := n / m.servers
 			words := append(slices.Clone(l.Words[:len(l.Words)-1]), "")
 			text = snippetText(words) + fmt.Sprintf("{{ mul .Servers %d }}", per)
-			m.notes = append(m.notes, fmt.Sprintf("%s:%d: %s = %d servers x %d: written as {{ mul .Servers %d }}, so it follows the replica count Ray generates", m.name, l.Pos.Line, strings.Join(l.Words, " "), m.servers, per, per))
+			m.notes = append(m.notes, fmt.Sprintf("line %d: %s = %d servers x %d: written as {{ mul .Servers %d }}, so it follows the replica count Ray generates", l.Pos.Line, strings.Join(l.Words, " "), m.servers, per, per))
 			r.Detail = fmt.Sprintf(" as {{ mul .Servers %d }} (%d servers x %d)", per, m.servers, per)
 		}
 	}

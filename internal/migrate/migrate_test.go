@@ -613,7 +613,7 @@ func TestLaterLineSameAsRays(t *testing.T) {
 		switch r.Pos.Line {
 		case 2:
 			assert.Equal(t, NotCarried, r.How, "dup.cfg:2: %s", r.Detail)
-			assert.Contains(t, r.Detail, "overridden in their config by dup.cfg:3")
+			assert.Contains(t, r.Detail, "overridden in their config by line 3")
 		case 3:
 			assert.Equal(t, ByDefault, r.How, "dup.cfg:3: %s", r.Detail)
 		}
@@ -648,4 +648,32 @@ func TestFirstLineWinsInGlobal(t *testing.T) {
 			assert.Contains(t, r.Detail, "HAProxy keeps the first", "dup.cfg:%d", r.Pos.Line)
 		}
 	}
+}
+
+// TestReportWidth: the report is read in terminals, so no line of it passes
+// 100 columns, and it names their config once (each setting by its line).
+func TestReportWidth(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			report := string(migrateCase(t, tc.name).Report())
+			for i, line := range strings.Split(report, "\n") {
+				assert.LessOrEqual(t, len(line), 100, "line %d: %s", i+1, line)
+			}
+			assert.Equal(t, 1, strings.Count(report, tc.name+".cfg"), "their config is named in the title only")
+		})
+	}
+}
+
+// TestSnippetNotOptional: the app-backend edit is not optional, which would
+// hide a config whose backends it no longer matches; Ray's first start,
+// before any app backend, is what the engine lets such an edit wait for.
+func TestSnippetNotOptional(t *testing.T) {
+	res := migrateCase(t, "user-story")
+	assert.NotContains(t, string(res.Snippet()), "optional")
+	sn, err := snippet.Load(SnippetName, res.Snippet())
+	require.NoError(t, err)
+	first, err := raycfg.Render(raycfg.Options{Shape: raycfg.Shape255, Env: res.EnvMap()})
+	require.NoError(t, err)
+	_, err = (&patch.Overrides{Snippets: []*snippet.Snippet{sn}}).Patch("first-start.cfg", first, patch.ApplyOptions{})
+	assert.NoError(t, err, "Ray's first start takes the snippet")
 }

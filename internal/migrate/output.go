@@ -80,10 +80,12 @@ func (r *Result) Snippet() []byte {
 		case tFrontend:
 			b.WriteString("section = \"frontend http_frontend\"\n")
 		case tBackends:
+			// Not optional: Ray's first start, before any app backend, is
+			// the engine's to allow (an edit of backends waits for the
+			// reload that brings them), and optional would hide a config
+			// whose backends this edit no longer matches.
 			b.WriteString("section = \"backend *\"\n")
 			b.WriteString("exclude = [\"default_backend\"]\n")
-			b.WriteString("# Ray writes no application backend until a replica is up.\n")
-			b.WriteString("optional = true\n")
 		}
 		add := acc.add
 		if acc.checks != nil && !acc.checks.same {
@@ -141,50 +143,108 @@ func (acc *editAcc) lines() int {
 	return n
 }
 
-// Report returns the table of every setting: theirs, Ray's, and how it was
-// carried over, then a count per kind and the notes.
+// reportWidth is the column the report's lines end before: it is read in
+// a terminal as much as rendered as Markdown.
+const reportWidth = 100
+
+// reportGroups are the report's sections, one per way a setting is
+// carried over, each with its title.
+var reportGroups = []struct {
+	how   How
+	title string
+}{
+	{ByVariable, "As variables, in " + EnvFileName},
+	{BySnippet, "As snippet lines, in " + SnippetDir + "/" + SnippetName},
+	{ByDefault, "Already in Ray's config"},
+	{NotCarried, "Not carried"},
+}
+
+// Report returns every setting of theirs, grouped by how it was carried
+// over: where it is (their config is named once, each setting by its line),
+// theirs, Ray's, and the variable, the snippet edit or the reason. Lines
+// are wrapped before reportWidth columns.
 func (r *Result) Report() []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Migration of %s\n\n", r.Name)
-	fmt.Fprintf(&b, "Compared with: %s", r.GeneratedName)
+	compared := "Compared with: " + r.GeneratedName
 	if r.Rendered {
-		fmt.Fprintf(&b, " (one application, %s: one per server of theirs)", plural(max(r.Servers, 1), "replica"))
+		compared += fmt.Sprintf(" (one application, %s: one per server of theirs)", plural(max(r.Servers, 1), "replica"))
 	}
-	fmt.Fprintf(&b, ".\nTheir replica servers: %d.\n\n", r.Servers)
-	b.WriteString("| setting | theirs | Ray's | carried over as |\n")
-	b.WriteString("|---|---|---|---|\n")
 	count := map[How]int{}
 	for _, row := range r.Rows {
 		count[row.How]++
-		fmt.Fprintf(&b, "| %s | `%s` (%s:%d) | %s | %s: %s |\n",
-			md(row.Setting), md(row.Their), r.Name, row.Pos.Line, mdCode(row.Ray), row.How, md(row.Detail))
 	}
-	fmt.Fprintf(&b, "\n%d settings: %d as variables, %d as snippet lines, %d already the default, %d not carried.\n",
-		len(r.Rows), count[ByVariable], count[BySnippet], count[ByDefault], count[NotCarried])
+	wrap(&b, "", "", fmt.Sprintf("%s. Their replica servers: %d. %d settings: %d as variables, %d as snippet lines, %d already the default, %d not carried.",
+		compared, r.Servers, len(r.Rows), count[ByVariable], count[BySnippet], count[ByDefault], count[NotCarried]))
+	for _, g := range reportGroups {
+		if count[g.how] == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s: %d\n\n", g.title, count[g.how])
+		for _, row := range r.Rows {
+			if row.How != g.how {
+				continue
+			}
+			head := fmt.Sprintf("%s (line %d): theirs `%s`", comment(row.Setting), row.Pos.Line, comment(row.Their))
+			switch row.Ray {
+			case "":
+			case "nothing":
+				head += ", nothing in Ray's"
+			default:
+				head += ", Ray's " + mdCode(row.Ray)
+			}
+			wrap(&b, "- ", "  ", head)
+			wrap(&b, "  ", "  ", comment(row.Detail))
+		}
+	}
 	if len(r.Notes) > 0 {
-		b.WriteString("\nValues that look derived from their server count:\n")
+		b.WriteString("\nValues that look derived from their server count:\n\n")
 		for _, n := range r.Notes {
-			fmt.Fprintf(&b, "- %s\n", n)
+			wrap(&b, "- ", "  ", comment(n))
 		}
 	}
 	snippet := plural(r.SnippetLines(), "line")
 	if !r.HasSnippet() {
 		snippet = "not written: nothing needs it"
 	}
-	fmt.Fprintf(&b, "\nFiles: %s (%s), %s/%s (%s).\n", EnvFileName, plural(len(r.Env), "variable"), SnippetDir, SnippetName, snippet)
+	b.WriteString("\n")
+	wrap(&b, "", "", fmt.Sprintf("Files: %s (%s), %s/%s (%s).", EnvFileName, plural(len(r.Env), "variable"), SnippetDir, SnippetName, snippet))
 	return b.Bytes()
 }
 
-func md(s string) string { return strings.ReplaceAll(comment(s), "|", `\|`) }
+// wrap writes text as lines shorter than reportWidth, breaking at spaces:
+// the first line starts with first, the others with rest. A word longer
+// than a line has a line of its own.
+func wrap(b *bytes.Buffer, first, rest, text string) {
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	line := first
+	empty := true
+	for _, w := range strings.Fields(text) {
+		if !empty && len(line)+1+len(w) >= reportWidth {
+			b.WriteString(line + "\n")
+			line, empty = rest, true
+		}
+		if !empty {
+			line += " "
+		}
+		line += w
+		empty = false
+	}
+	b.WriteString(line + "\n")
+}
 
+// mdCode is Ray's side of a setting for the report: a line in code, or a
+// description (nothing, "2 log rules") as it is.
 func mdCode(s string) string {
 	switch {
 	case s == "":
 		return "-"
 	case s == "nothing" || strings.HasSuffix(s, ", generated") || strings.HasSuffix(s, " rules"):
-		return md(s)
+		return comment(s)
 	}
-	return "`" + md(s) + "`"
+	return "`" + comment(s) + "`"
 }
 
 // HasSnippet tells whether any setting needs the snippet. A snippet without

@@ -79,10 +79,13 @@ func sameScope(a, b *config.Section) bool {
 	return a == b || a != nil && b != nil && a.Kind == "global" && b.Kind == "global"
 }
 
-// posOf returns the "NAME:LINE" of a "NAME:LINE: text" from-string.
+// posOf returns "line LINE" for a "NAME:LINE: text" from-string: the
+// report names their config once, in its title, and every line of it by
+// number.
 func posOf(from string) string {
-	if i := strings.Index(from, ": "); i >= 0 {
-		return from[:i]
+	pos, _, _ := strings.Cut(from, ": ")
+	if i := strings.LastIndexByte(pos, ':'); i >= 0 {
+		return "line " + pos[i+1:]
 	}
-	return from
+	return pos
 }

@@ -101,6 +101,12 @@ type applier struct {
 	// setKept holds the lines a set found already saying its text and so
 	// left with the config's position, each with the set's position.
 	setKept map[*config.Line]config.Position
+	// fromRay holds the lines params rewrote from a line of Ray's (see
+	// rayLine).
+	fromRay map[*config.Line]bool
+	// dropped holds the set lines already refused for dropping Ray's
+	// parameters: a set in `backend *` would say so in every backend.
+	dropped map[config.Position]bool
 	// budget is what the templates of this patch may still spend.
 	budget tmpl.Budget
 	// written counts the bytes of the lines snippets wrote (see

@@ -130,7 +130,7 @@ func (a *applier) editSection(e *snippet.Edit, s *config.Section) {
 	}
 	for _, v := range e.Set {
 		if text, ok := a.render(v, s); ok {
-			a.set(s, text, v.Pos)
+			a.set(s, text, v.Pos, e.Force)
 		}
 	}
 	for _, v := range e.Add {
@@ -157,7 +157,11 @@ func lastDirective(s *config.Section) int {
 	return -1
 }
 
-func (a *applier) set(s *config.Section, text string, pos config.Position) {
+// set replaces the lines of text's key in s with text (the first in place,
+// later ones removed), or adds it. Unless force, it refuses to replace a
+// parameter line of Ray's with one that drops parameters (see
+// [applier.dropsRayParams]).
+func (a *applier) set(s *config.Section, text string, pos config.Position, force bool) {
 	tok := a.parse(text)
 	if tok.list {
 		a.errs.Add(pos, "%s", snippet.SetProblem(tok.words))
@@ -179,6 +183,9 @@ func (a *applier) set(s *config.Section, text string, pos config.Position) {
 		return
 	}
 	if l := s.Body[first]; !sameWords(l.Words, tok.words) {
+		if !force && a.dropsRayParams(s, l, tok.words, pos) {
+			return
+		}
 		s.Body[first] = a.newLineOf(s, l.Indent(), text, tok, pos)
 	} else {
 		if a.setKept == nil {
@@ -318,6 +325,14 @@ func (a *applier) params(e *snippet.Edit, s *config.Section, op snippet.Params) 
 			continue
 		}
 		s.Body[i] = a.rewrite(s, l, merged, op.Pos)
+		if a.rayLine(l) {
+			// Still Ray's line, with parameters merged in: a later set
+			// that replaces it drops Ray's parameters all the same.
+			if a.fromRay == nil {
+				a.fromRay = map[*config.Line]bool{}
+			}
+			a.fromRay[s.Body[i]] = true
+		}
 	}
 	if found {
 		return

@@ -428,3 +428,68 @@ func newIntrusions(before, after map[string]string) []string {
 	sort.Strings(added)
 	return added
 }
+
+// A set replaces whole lines. On a server, default-server or bind line of
+// Ray's that drops Ray's parameters with no word: `set = ["default-server
+// maxconn 32"]` in the app backends loses Ray's health checks (check,
+// inter, fastinter, fall, rise, downinter) and the variables that set them,
+// and haproxy -c still passes. params merges instead, so such a set is
+// refused unless the edit says force = true.
+
+// rayLine reports whether l is a line of Ray's: read from the config
+// (a line a snippet wrote in an earlier patch says so in its provenance
+// comment), or such a line that params merged parameters into.
+func (a *applier) rayLine(l *config.Line) bool {
+	if a.fromRay[l] {
+		return true
+	}
+	return l.Pos.File == a.f.Name && !strings.Contains(l.Comment, "serve-launch:")
+}
+
+// dropsRayParams reports, and records as an error at pos, whether a set of
+// the line words replacing Ray's line l in s drops parameters l has. Each
+// set line is reported once, however many sections it replaces a line in.
+func (a *applier) dropsRayParams(s *config.Section, l *config.Line, words []string, pos config.Position) bool {
+	if len(l.Words) == 0 || !a.rayLine(l) {
+		return false
+	}
+	start, ok := config.ParamStart(l.Words[0])
+	if !ok || len(words) == 0 || words[0] != l.Words[0] {
+		return false
+	}
+	params := func(w []string) []config.Param { return config.ParseParams(w[min(start, len(w)):]) }
+	newParams := params(words)
+	var lost []string
+	for _, p := range params(l.Words) {
+		if !slices.ContainsFunc(newParams, func(n config.Param) bool { return n.Name == p.Name }) && !slices.Contains(lost, p.Name) {
+			lost = append(lost, p.Name)
+		}
+	}
+	if len(lost) == 0 {
+		return false
+	}
+	if a.dropped[pos] {
+		return true
+	}
+	if a.dropped == nil {
+		a.dropped = map[config.Position]bool{}
+	}
+	a.dropped[pos] = true
+	text, old := strings.Join(words, " "), strings.Join(l.Words, " ")
+	instead := ""
+	if len(newParams) > 0 {
+		set := strings.Join(words[min(start, len(words)):], " ")
+		instead = fmt.Sprintf("to add %s to it, use params = [{ on = %q, set = %q }], or ", set, l.Words[0], set)
+	}
+	a.errs.Add(pos, "set %q replaces Ray's line %q in %s and drops its %s; %sset force = true on the edit if you mean to replace it",
+		text, old, s.Title(), andList(lost), instead)
+	return true
+}
+
+// andList joins words as a sentence does: "a", "a and b", "a, b and c".
+func andList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}

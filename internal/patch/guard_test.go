@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serve-launch/serve-launch/internal/patch/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -104,6 +105,45 @@ func TestBindPorts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, bindPorts(tt.addr))
+		})
+	}
+}
+
+// TestSetKeepsRayParams: a set that replaces a server, default-server or
+// bind line of Ray's and drops its parameters is refused, once per set
+// line; force, params, and lines that are not Ray's go through.
+func TestSetKeepsRayParams(t *testing.T) {
+	const backends = "[[edit]]\nsection = \"backend *\"\nexclude = [\"default_backend\"]\n"
+	tests := []struct {
+		name    string
+		snippet string
+		want    string // "" for a snippet that applies
+	}{
+		{name: "forced", snippet: backends + "set = [\"default-server maxconn 32\"]\nforce = true\n"},
+		{name: "params merges", snippet: backends + "params = [{ on = \"default-server\", set = \"maxconn 32\" }]\n"},
+		{name: "every parameter kept", snippet: backends + "set = [\"default-server check inter 2s fastinter 250ms downinter 250ms fall 2 rise 2 maxconn 32\"]\n"},
+		{name: "a bind with parameters added", snippet: "[[edit]]\nsection = \"listen stats\"\nset = [\"bind *:8404 name stats\"]\n"},
+		{name: "a line a snippet wrote",
+			snippet: "[[section]]\nheader = \"backend spare\"\nlines = [\"default-server check inter 1s\", \"server s 127.0.0.1:1\"]\n" +
+				"[[edit]]\nsection = \"backend spare\"\nset = [\"default-server maxconn 4\"]\n"},
+		{name: "after params, still Ray's line",
+			snippet: backends + "params = [{ on = \"default-server\", set = \"maxconn 32\" }]\n" + backends + "set = [\"default-server maxconn 16\"]\n",
+			want:    `x.toml:8: set "default-server maxconn 16" replaces Ray's line "default-server check inter 5s fastinter 250ms downinter 250ms fall 2 rise 2 maxconn 32" in backend http-text and drops its check, inter, fastinter, downinter, fall and rise`},
+		{name: "no parameters left", snippet: backends + "set = [\"default-server\"]\n",
+			want: `x.toml:4: set "default-server" replaces Ray's line "default-server check inter 5s fastinter 250ms downinter 250ms fall 2 rise 2" in backend http-text and drops its check, inter, fastinter, downinter, fall and rise; set force = true on the edit if you mean to replace it`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := badSnippetErr("x.toml", []byte(tt.snippet), mustRead(t, "testdata/ray-2.55.cfg"))
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			var list config.ErrorList
+			require.ErrorAs(t, err, &list)
+			assert.Len(t, list, 1, "one error per set line, not one per backend: %v", err)
 		})
 	}
 }

@@ -1,9 +1,11 @@
 package patch
 
 import (
+	"cmp"
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
@@ -45,6 +47,16 @@ func SplitByFile(errs config.ErrorList) (byFile []Quarantine, rest config.ErrorL
 		byFile[i].Errs = append(byFile[i].Errs, e)
 	}
 	return byFile, rest
+}
+
+// SortByFile orders errs as the files apply: by snippet file name, then
+// line and column. Errors of loading a file may name its path and those
+// of applying it its name, so the name alone counts; ties keep their order.
+func SortByFile(errs config.ErrorList) {
+	slices.SortStableFunc(errs, func(x, y *config.Error) int {
+		a, b := x.Pos, y.Pos
+		return cmp.Or(strings.Compare(filepath.Base(a.File), filepath.Base(b.File)), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
 }
 
 // Without returns o without the snippet files named in names.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serve-launch/serve-launch/internal/envmap"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -266,4 +267,22 @@ func TestRenderUnknownShape(t *testing.T) {
 	got, err := Render(Options{Shape: "x", Apps: twoApps()})
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(got))
+}
+
+func TestShapeFor(t *testing.T) {
+	tests := []struct {
+		release envmap.Release
+		want    Shape
+	}{
+		{envmap.ReleaseV1, ShapeV1},
+		{envmap.Release255, Shape255},
+		{envmap.ReleaseMaster, ShapeMaster},
+		{envmap.ReleaseMasterJune, ShapeMaster}, // no template of its own
+		{"", Shape255},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.release), func(t *testing.T) {
+			assert.Equal(t, tc.want, ShapeFor(tc.release))
+		})
+	}
 }

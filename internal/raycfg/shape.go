@@ -38,6 +38,20 @@ func ParseShape(s string) (Shape, error) {
 	return "", fmt.Errorf("unknown shape %q (want 2.55, v1 or master)", s)
 }
 
+// ShapeFor returns the shape of Ray release r: its own template, or for a
+// release with none (master of June 2026, which added retry-on and option
+// redispatch 1 to defaults) the newest template before it. The zero value
+// is 2.55's.
+func ShapeFor(r envmap.Release) Shape {
+	switch r {
+	case envmap.ReleaseV1:
+		return ShapeV1
+	case envmap.ReleaseMaster, envmap.ReleaseMasterJune:
+		return ShapeMaster
+	}
+	return Shape255
+}
+
 // release is the Ray release whose template the shape is, for the defaults
 // and versions in envmap's table.
 func (s Shape) release() envmap.Release { return envmap.Release(s) }

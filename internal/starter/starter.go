@@ -80,17 +80,19 @@ var hardening = map[string]string{
 }
 
 // snippetHeader is the comment init puts above the snippet name (a path
-// under overrides.d): which gaps of Ray 2.55's variables it covers, from
-// envmap's gap table, or which audit finding a disabled example fixes. A
+// under overrides.d): which gaps of the variables of the Ray serve-launch
+// targets ([envmap.DefaultRelease]) it covers, from envmap's gap table, or
+// which audit finding a disabled example fixes. A
 // snippet that is neither is an error, so a new example cannot ship
 // without saying what it is for.
 func snippetHeader(name, version string) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by serve-launch init (%s) from its example %s.\n", version, name)
 	var gaps []string
-	for _, g := range envmap.Gaps() {
+	r := envmap.DefaultRelease
+	for _, g := range envmap.Gaps(r) {
 		if g.Snippet == name {
-			gaps = append(gaps, fmt.Sprintf("#   - %s (%s; Ray 2.55: %s)\n", g.Setting, g.Section, g.Ray))
+			gaps = append(gaps, fmt.Sprintf("#   - %s (%s; Ray %s: %s)\n", g.Setting, g.Section, r.Name(), g.Ray))
 		}
 	}
 	switch fix, ok := hardening[name]; {
@@ -100,7 +102,7 @@ func snippetHeader(name, version string) (string, error) {
 	case ok:
 		fmt.Fprintf(&b, "# It covers no gap of Ray's variables: it fixes what `serve-launch check --audit`\n# reports about %s.\n", fix)
 	default:
-		return "", fmt.Errorf("%s: covers no gap of envmap.Gaps and fixes no audit finding", name)
+		return "", fmt.Errorf("%s: covers no gap of envmap.Gaps(%s) and fixes no audit finding", name, r)
 	}
 	b.WriteString("#\n")
 	return b.String(), nil

@@ -62,7 +62,7 @@ func TestEveryGapHasItsSnippet(t *testing.T) {
 	for _, f := range files {
 		byPath[f.Path] = string(f.Data)
 	}
-	for _, g := range envmap.Gaps() {
+	for _, g := range envmap.Gaps(envmap.DefaultRelease) {
 		data, ok := byPath[g.Snippet]
 		if assert.True(t, ok, "gap %q: init writes no %s", g.Setting, g.Snippet) {
 			assert.Contains(t, data, "#   - "+g.Setting+" ("+g.Section+"; ")
@@ -79,7 +79,7 @@ func TestEveryGapHasItsSnippet(t *testing.T) {
 // audit finding is an error, not a file with an empty header.
 func TestSnippetHeaderNeedsAPurpose(t *testing.T) {
 	_, err := snippetHeader("overrides.d/55-new.toml", "dev")
-	require.EqualError(t, err, "overrides.d/55-new.toml: covers no gap of envmap.Gaps and fixes no audit finding")
+	require.EqualError(t, err, "overrides.d/55-new.toml: covers no gap of envmap.Gaps(2.55) and fixes no audit finding")
 }
 
 var envLineRE = regexp.MustCompile(`(?m)^#([A-Z][A-Z0-9_]*)=(.*)$`)
