@@ -109,6 +109,7 @@ Example:
 			statusCommand(out),
 			reloadCommand(out),
 			migrateCommand(out),
+			initCommand(out),
 			completionCommand(out),
 		},
 	}

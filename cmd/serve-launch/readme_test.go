@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// commandReference is the README block between the commands markers: the
-// --help of the program and of every command, so README and --help cannot
-// drift apart.
+// commandReference is docs/reference.md's block between the commands
+// markers: the --help of the program and of every command, so the
+// reference and --help cannot drift apart.
 func commandReference(t *testing.T) string {
 	var b strings.Builder
 	help := func(args ...string) string {
@@ -28,6 +28,6 @@ func commandReference(t *testing.T) string {
 	return b.String()
 }
 
-func TestREADMECommandReference(t *testing.T) {
-	testenv.GoldenSection(t, "../../README.md", "<!-- commands:begin -->\n", "<!-- commands:end -->", commandReference(t))
+func TestCommandReference(t *testing.T) {
+	testenv.GoldenSection(t, "../../docs/reference.md", "<!-- commands:begin -->\n", "<!-- commands:end -->", commandReference(t))
 }

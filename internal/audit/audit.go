@@ -12,7 +12,8 @@ import (
 	"github.com/serve-launch/serve-launch/internal/patch/config"
 )
 
-// The example snippets of the repository's overrides.d that fix a finding.
+// The example snippets that fix a finding: in the repository's overrides.d,
+// and in the one `serve-launch init` writes.
 const (
 	ExampleAdminSocket  = "overrides.d/90-admin-socket.toml.example"
 	ExampleLoopbackBind = "overrides.d/91-loopback-stats.toml.example"
@@ -28,7 +29,7 @@ type Finding struct {
 
 // String gives "FILE:LINE: MESSAGE; fix: ...".
 func (f Finding) String() string {
-	return fmt.Sprintf("%s: %s; fix: enable the example snippet %s (copy it into your overrides directory without .example)", f.Pos, f.Message, f.Fix)
+	return fmt.Sprintf("%s: %s; fix: enable the example snippet %s (serve-launch init writes it; rename it without .example in your overrides directory)", f.Pos, f.Message, f.Fix)
 }
 
 // Config audits a parsed config.

@@ -2,7 +2,7 @@
 // HAProxy mode, loads them from env files and the process environment, and
 // checks them before Ray sees them.
 //
-// [Table] is the single source for help text, validation and the README;
+// [Table] is the single source for help text, validation and docs/reference.md;
 // with the variables of the known families ([All]), it is also the one
 // source of Ray's defaults and of which Ray release reads what ([Release],
 // [Var.ReadBy], [Var.DefaultIn]), for package raycfg's rendering too.

@@ -9,19 +9,20 @@ import (
 )
 
 const (
-	readmePath  = "../../README.md"
-	beginMarker = "<!-- envmap:begin -->\n"
-	endMarker   = "<!-- envmap:end -->"
+	referencePath = "../../docs/reference.md"
+	beginMarker   = "<!-- envmap:begin -->\n"
+	endMarker     = "<!-- envmap:end -->"
 )
 
-// TestREADME fails when the README's variable table is not what [markdown]
-// generates; run `go test ./internal/envmap -update` to rewrite it.
-func TestREADME(t *testing.T) {
-	testenv.GoldenSection(t, readmePath, beginMarker, endMarker, markdown())
+// TestReference fails when the variable table of docs/reference.md is not
+// what [markdown] generates; run `go test ./internal/envmap -update` to
+// rewrite it.
+func TestReference(t *testing.T) {
+	testenv.GoldenSection(t, referencePath, beginMarker, endMarker, markdown())
 }
 
-// markdown returns the README's variable table, generated from [Table] and
-// [Gaps].
+// markdown returns docs/reference.md's variable table, generated from
+// [Table] and [Gaps].
 func markdown() string {
 	var b strings.Builder
 	b.WriteString("| Variable | Type | Ray default | Drives | Ray versions | What it does |\n")

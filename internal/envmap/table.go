@@ -33,7 +33,7 @@ const (
 	KindKeywords Kind = "keywords"
 )
 
-// Labels of [Var.Versions], the README's "Ray versions" column. The user
+// Labels of [Var.Versions], the "Ray versions" column of docs/reference.md. The user
 // story runs 2.55; "master" is Ray's main branch after the 2.55 release.
 // [Var.ReadBy] says the same in a form code can use; a test keeps the two
 // in agreement.
@@ -165,7 +165,7 @@ func retryOnKeywords() []string {
 	}
 }
 
-// Table returns every variable, in the order the README lists them. It
+// Table returns every variable, in the order docs/reference.md lists them. It
 // builds a fresh slice on each call, so callers may modify the result.
 func Table() []Var {
 	return []Var{
@@ -397,7 +397,7 @@ func knownFamilies() []string {
 
 // familyTable returns the variables under [knownFamilies] that package
 // raycfg renders: what they drive and Ray's defaults. Load leaves them
-// unchecked and the README does not list them; they are described here so
+// unchecked and docs/reference.md does not list them; they are described here so
 // that every default raycfg uses has one source. Ray's defaults for the h2
 // tuning and the router's timeout and buffer are not in the Ray sources
 // read: haproxy's own defaults, 5 s and 64 KiB are assumed.

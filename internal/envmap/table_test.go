@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestVersionsAgreeWithReadBy keeps the README's "Ray versions" label and
+// TestVersionsAgreeWithReadBy keeps the "Ray versions" label of docs/reference.md and
 // the releases code uses saying the same thing.
 func TestVersionsAgreeWithReadBy(t *testing.T) {
 	for _, v := range All() {
@@ -78,7 +78,7 @@ func TestReadIn(t *testing.T) {
 }
 
 // TestFamilyTable checks the variables Load passes unchecked: each is under
-// a known family and is no [Table] variable, so Load, the README and the
+// a known family and is no [Table] variable, so Load, docs/reference.md and the
 // suggestions for misspelt names stay as they were.
 func TestFamilyTable(t *testing.T) {
 	for _, v := range familyTable() {

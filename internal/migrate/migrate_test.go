@@ -274,8 +274,9 @@ func TestParseTime(t *testing.T) {
 	assert.False(t, ok)
 }
 
-// TestUserStory spells out the user's settings (USER-STORY.md) and where
-// each must end up once their migration is applied to Ray's 2.55 shape.
+// TestUserStory spells out the settings of a team's hand-run haproxy
+// (testdata's user-story case) and where each must end up once their
+// migration is applied to Ray's 2.55 shape.
 func TestUserStory(t *testing.T) {
 	res := migrateCase(t, "user-story")
 	a := applyMigration(t, res, t.TempDir(), nil)

@@ -13,8 +13,9 @@
 // Jinja template of that release, with its whitespace quirks (four-space
 // lines for unset timeouts, two-space `listen stats`, blank lines in the
 // gRPC frontend). Ray's defaults, per release, come from package envmap's
-// table, which the README's variable table is generated from. The file
-// write follows Ray's: under flock(<cfg>.lock), rewriting in place.
+// table, which the variable table of docs/reference.md is generated from.
+// The file write follows Ray's: under flock(<cfg>.lock), rewriting in
+// place.
 //
 // It is separate from package raysim, which emulates Ray's processes and
 // replicas, so the serve-launch binary (preflight, migrate, check --audit)

@@ -13,7 +13,7 @@ import (
 )
 
 // TestRenderFollowsEnvTable ties the renderer to envmap's table, which the
-// README's variable table is generated from. For every variable that
+// variable table of docs/reference.md is generated from. For every variable that
 // drives a line of haproxy.cfg, in every shape whose release reads it, a
 // render with Ray's default for that release and one with another value
 // each show the table's directive with that value, or none at all when the

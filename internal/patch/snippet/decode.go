@@ -22,7 +22,7 @@ import (
 const MaxSize = 1 << 20
 
 // The TOML shape of a snippet file. Field names are the user contract
-// documented in the README; keep them.
+// documented in docs/reference.md; keep them.
 type snippetDoc struct {
 	Edit    []editDoc    `toml:"edit"`
 	Section []sectionDoc `toml:"section"`

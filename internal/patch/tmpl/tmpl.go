@@ -115,7 +115,7 @@ var templateFuncNames = map[string]bool{
 	"eq": true, "ne": true, "lt": true, "le": true, "gt": true, "ge": true,
 }
 
-// knownTemplateFuncs lists templateFuncNames for messages, in the README's order.
+// knownTemplateFuncs lists templateFuncNames for messages, in the order of docs/reference.md.
 const knownTemplateFuncs = "env, mul, add, max, min, printf, print, println, and, or, not, eq, ne, lt, le, gt, ge"
 
 // checkTemplate refuses what could make a line's template repeat work or

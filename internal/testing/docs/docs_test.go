@@ -155,7 +155,7 @@ func applyAndCheck(t *testing.T, haproxy string, rc rayConfig, snippets ...*snip
 	}
 
 	// Applying the same snippets to the patched file changes nothing, as the
-	// README promises for every snippet.
+	// snippet reference (docs/reference.md) promises for every snippet.
 	patched := f.Render()
 	again, err := o.Patch("patched.cfg", patched, patch.ApplyOptions{Getenv: getenv})
 	require.NoError(t, err)

@@ -19,9 +19,9 @@ import (
 var provenance = regexp.MustCompile(`serve-launch: ([^:\s]+):\d+`)
 
 // TestGapsMatchOverrides ties the gap table (envmap's Gaps, which the
-// README's table, env and its JSON print) to the repository's overrides.d:
-// each setting is written by the snippet the table names, into the section
-// the table names, and nowhere else. The README once put option
+// table of docs/reference.md, env and its JSON print) to the repository's
+// overrides.d: each setting is written by the snippet the table names, into
+// the section the table names, and nowhere else. The README once put option
 // http-keep-alive in defaults while 40-backends.toml set it in the app
 // backends.
 func TestGapsMatchOverrides(t *testing.T) {

@@ -1,9 +1,10 @@
 // Package raysim emulates what Ray Serve does to haproxy, so serve-launch can
 // be tested and demonstrated without Ray (which cannot be installed here).
 //
-// It is an emulation of Ray's process contract, written from the Ray sources
-// summarised in shared/RAY-HAPROXY.md (haproxy.py @4cc9dc6 and @00526a2),
-// not Ray itself: nothing it produces is a Ray result. The config Ray
+// It is an emulation of Ray's process contract, written from Ray's sources
+// (python/ray/serve/_private/haproxy.py in ray-project/ray at 4cc9dc6 and
+// 00526a2; docs/ray-contract.md says what was read and what this relies
+// on), not Ray itself: nothing it produces is a Ray result. The config Ray
 // generates is package raycfg; this package covers the processes:
 //   - the process handling of HAProxyManager ([Manager]): the config written
 //     with raycfg.WriteConfig (in the master shape under `<dir>/<node_id>/`,

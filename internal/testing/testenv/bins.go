@@ -14,17 +14,37 @@ import (
 const EnvCoverDir = "SERVE_LAUNCH_COVERDIR"
 
 // Binaries says where MainWithBinaries built serve-launch and raysim.
-type Binaries struct{ dir string }
+type Binaries struct {
+	dir string
+	// installed, when set, holds the serve-launch and serve-launch-shim
+	// to run instead of dir's (see [Binaries.InstalledIn]).
+	installed string
+}
 
 // Launcher is the serve-launch binary.
-func (b Binaries) Launcher() string { return filepath.Join(b.dir, "serve-launch") }
+func (b Binaries) Launcher() string { return filepath.Join(b.programDir(), "serve-launch") }
 
 // Shim is the serve-launch-shim binary, which the launcher finds beside
 // serve-launch.
-func (b Binaries) Shim() string { return filepath.Join(b.dir, "serve-launch-shim") }
+func (b Binaries) Shim() string { return filepath.Join(b.programDir(), "serve-launch-shim") }
 
 // Raysim is the raysim binary (Ray Serve's haproxy contract, emulated).
 func (b Binaries) Raysim() string { return filepath.Join(b.dir, "raysim") }
+
+// InstalledIn returns b with serve-launch and serve-launch-shim taken from
+// dir, where something installed them (a virtualenv's bin/), and raysim
+// still b's: [Start] then runs the installed programs.
+func (b Binaries) InstalledIn(dir string) Binaries {
+	b.installed = dir
+	return b
+}
+
+func (b Binaries) programDir() string {
+	if b.installed != "" {
+		return b.installed
+	}
+	return b.dir
+}
 
 // MainWithBinaries is the body of a TestMain whose tests run the real
 // serve-launch, serve-launch-shim and raysim commands: it builds them into a temporary

@@ -14,7 +14,7 @@ import (
 // update is `go test ... -update`: the golden helpers rewrite what they
 // compare instead of comparing. Every test binary that imports testenv has
 // the flag.
-var update = flag.Bool("update", false, "rewrite golden files and the README's generated sections instead of comparing")
+var update = flag.Bool("update", false, "rewrite golden files and the generated sections of docs/reference.md instead of comparing")
 
 // Golden compares got with the file at path, or writes it there with
 // -update (making its directory).
@@ -31,7 +31,7 @@ func Golden(t testing.TB, path string, got []byte) {
 }
 
 // GoldenSection compares what stands between the markers begin and end in
-// the file at path (a generated section of the README) with want, or
+// the file at path (a generated section of docs/reference.md) with want, or
 // replaces it with want under -update.
 func GoldenSection(t testing.TB, path, begin, end, want string) {
 	t.Helper()
