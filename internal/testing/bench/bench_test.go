@@ -78,8 +78,10 @@ func TestBandAndVerdicts(t *testing.T) {
 	// 0.3]: the band reaches 0.3 from no difference.
 	aa := []float64{-0.4, -0.1, -0.1, 0, 0.1, 0.1, 0.2, 0.3, 0.3, 0.5}
 	assert.InDelta(t, 0.3, Band(Difference, aa), 1e-9)
-	// A ratio A/A around 1: the band is relative.
+	// A ratio A/A around 1: the band is a factor, the larger of hi and
+	// 1/lo of the interval [0.97, 1.05].
 	assert.InDelta(t, 0.05, Band(Ratio, []float64{0.95, 0.97, 0.98, 1, 1, 1, 1.01, 1.02, 1.05, 1.1}), 1e-9)
+	assert.InDelta(t, 1/0.9-1, Band(Ratio, []float64{0.8, 0.9, 0.95, 1, 1, 1, 1, 1.01, 1.02, 1.03}), 1e-9)
 	assert.Equal(t, 0.0, Band(Difference, nil))
 
 	tests := []struct {
@@ -94,7 +96,7 @@ func TestBandAndVerdicts(t *testing.T) {
 		{name: "clear pass", kind: Difference, est: Estimate{Median: 1.5, Lo: 1.4, Hi: 1.6}, band: 0.1, goal: Goal{Limit: 2}, lo: 1.4, hi: 1.6, verdict: Pass},
 		{name: "the band widens the interval", kind: Difference, est: Estimate{Median: 1.5, Lo: 1.45, Hi: 1.55}, band: 0.6, goal: Goal{Limit: 2}, lo: 0.9, hi: 2.1, verdict: Noise},
 		{name: "clear miss", kind: Difference, est: Estimate{Median: 2.5, Lo: 2.3, Hi: 2.8}, band: 0.1, goal: Goal{Limit: 2}, lo: 2.3, hi: 2.8, verdict: Miss},
-		{name: "a ratio's band is relative", kind: Ratio, est: Estimate{Median: 1.0, Lo: 1.0, Hi: 1.0}, band: 0.02, goal: Goal{Limit: 0.99, AtLeast: true}, lo: 0.98, hi: 1.02, verdict: Noise},
+		{name: "a ratio's band is a factor", kind: Ratio, est: Estimate{Median: 1.0, Lo: 1.0, Hi: 1.0}, band: 0.02, goal: Goal{Limit: 0.99, AtLeast: true}, lo: 1 / 1.02, hi: 1.02, verdict: Noise},
 		{name: "at least, pass", kind: Ratio, est: Estimate{Median: 1.0, Lo: 0.995, Hi: 1.004}, band: 0.005, goal: Goal{Limit: 0.99, AtLeast: true}, lo: 0.995, hi: 1.005, verdict: Pass},
 		{name: "at least, miss", kind: Ratio, est: Estimate{Median: 0.9, Lo: 0.88, Hi: 0.92}, band: 0.01, goal: Goal{Limit: 0.99, AtLeast: true}, lo: 0.88, hi: 0.92, verdict: Miss},
 		{name: "on the limit passes", kind: Difference, est: Estimate{Median: 2, Lo: 2, Hi: 2}, goal: Goal{Limit: 2}, lo: 2, hi: 2, verdict: Pass},
@@ -372,7 +374,7 @@ func TestMarkdownGolden(t *testing.T) {
 		"| shim's own CPU time per start, 5 servers | 2.70 ms [2.70 ms, 2.70 ms] | 2.70 ms to 2.70 ms | ±0.00 ms | 2.70 ms to 2.70 ms | - | (context) |",
 		"| shim's own cost / haproxy's start to ready, 5 servers | 0.055 [0.053, 0.057] | 0.052 to 0.059 | ±0.000 | 0.052 to 0.059 | <= 0.050 | **MISS** |",
 		"| shim's own cost / haproxy's start to ready, 16384 servers | 0.040 [0.040, 0.040] | 0.040 to 0.040 | ±0.000 | 0.040 to 0.040 | <= 0.050 | PASS |",
-		"| throughput, shim / direct | 1.000 [1.000, 1.000] | 1.000 to 1.000 | ±5.4% | 0.946 to 1.054 | >= 0.990 | **NOISE** |",
+		"| throughput, shim / direct | 1.000 [1.000, 1.000] | 1.000 to 1.000 | ±5.4% | 0.949 to 1.054 | >= 0.990 | **NOISE** |",
 		"| requests per CPU second, shim / direct | 1.000 [1.000, 1.000] | 1.000 to 1.000 | ±0.0% | 1.000 to 1.000 | >= 0.990 | PASS |",
 		"| failed requests during 2 hot reloads (50000 requests) | 0 [0, 0] | 0 to 0 | - | 0 to 0 | <= 0 | PASS |",
 		"| shim peak RSS, 16384 servers (worst of 3 runs) | 15.1 MB [14.7 MB, 15.1 MB] | 14.3 MB to 15.2 MB | - | 14.3 MB to 15.2 MB | <= 15.0 MB | **NOISE** |",

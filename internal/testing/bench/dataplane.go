@@ -138,7 +138,9 @@ func (t *Tools) DataPlane(ctx context.Context, wrk string, rounds int, d time.Du
 		SideDPDirectAA: {t.HAProxy, "-W", "-db", "-f", in.patched, "-dR"},
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/app1/predict", in.httpPort)
-	args := []string{"-t2", "-c50", fmt.Sprintf("-d%dms", d.Milliseconds()), "--latency"}
+	// wrk takes whole seconds.
+	secs := func(d time.Duration) string { return fmt.Sprintf("-d%ds", max(1, int(d.Round(time.Second).Seconds()))) }
+	args := []string{"-t2", "-c50", secs(d), "--latency"}
 	res.Command = "wrk " + strings.Join(args, " ")
 	if wrk == "" {
 		res.Command = fmt.Sprintf("Go load generator (wrk not found): 50 keep-alive clients for %s", d)
@@ -167,7 +169,7 @@ func (t *Tools) DataPlane(ctx context.Context, wrk string, rounds int, d time.Du
 			r = GoLoad(url, 50, d)
 		} else {
 			a := append(slices.Clone(args), url)
-			a[2] = fmt.Sprintf("-d%dms", d.Milliseconds())
+			a[2] = secs(d)
 			out, err := exec.CommandContext(ctx, wrk, a...).CombinedOutput()
 			if err != nil {
 				return WrkResult{}, 0, fmt.Errorf("wrk: %v: %s", err, out)

@@ -137,25 +137,23 @@ const (
 	Ratio
 )
 
-// null is the statistic's value when the sides do not differ.
-func (k Kind) null() float64 {
-	if k == Ratio {
-		return 1
-	}
-	return 0
-}
-
 // Band returns the noise band of a statistic of kind k from its A/A
 // values: how far from no difference the A/A median's confidence interval
 // reaches, on either side. For a difference it is in the statistic's unit;
-// for a ratio it is relative (0.02 is 2%).
+// for a ratio it is a factor less 1 (0.02 is 2%, either way: 1.02 or
+// 1/1.02), since ratios spread by factors.
 func Band(k Kind, aa []float64) float64 {
 	if len(aa) == 0 {
 		return 0
 	}
 	lo, hi := MedianCI(aa)
-	n := k.null()
-	return max(math.Abs(lo-n), math.Abs(hi-n))
+	if k == Ratio {
+		if lo <= 0 {
+			return math.Inf(1)
+		}
+		return max(hi, 1/lo, 1) - 1
+	}
+	return max(math.Abs(lo), math.Abs(hi))
 }
 
 // Verdicts.
@@ -175,13 +173,12 @@ type Goal struct {
 
 // Interval is what a measurement allows the true value to be: the
 // median's confidence interval, widened on each side to at least the noise
-// band around the median (relative for a ratio).
+// band around the median (by the factor 1 + band for a ratio).
 func Interval(k Kind, e Estimate, band float64) (lo, hi float64) {
-	w := band
 	if k == Ratio {
-		w = band * math.Abs(e.Median)
+		return min(e.Lo, e.Median/(1+band)), max(e.Hi, e.Median*(1+band))
 	}
-	return min(e.Lo, e.Median-w), max(e.Hi, e.Median+w)
+	return min(e.Lo, e.Median-band), max(e.Hi, e.Median+band)
 }
 
 // Judge gives the verdict of the interval [lo, hi] against g: PASS when it
