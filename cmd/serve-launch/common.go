@@ -286,7 +286,9 @@ func patchConfig(c *cli.Context, out *output, o *patch.Overrides, loadErrs confi
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := config.Parse(name, data)
+	// Owned: data is only read from here on, and a large config is then
+	// in memory once, as the model.
+	f, err := config.ParseOwned(name, data)
 	if err != nil {
 		return nil, nil, reportErrors(out, err)
 	}

@@ -212,12 +212,12 @@ func (a *applier) newLineOf(s *config.Section, indent, text string, p parsedText
 	// `backend *` writes a line into every backend of the file.)
 	text = strings.TrimSpace(text)
 	eol := s.EOL()
-	var raw, comment string
+	raw, commentAt := "", -1
 	if a.opt.NoProvenance {
 		raw = indent + text + eol
 	} else {
 		raw = indent + text + " # serve-launch: " + pos.File + ":" + strconv.Itoa(pos.Line) + eol
-		comment = raw[len(indent)+len(text)+2 : len(raw)-len(eol)]
+		commentAt = len(indent) + len(text) + 2
 	}
 	a.written += len(raw)
 	if !p.plain {
@@ -228,7 +228,7 @@ func (a *applier) newLineOf(s *config.Section, indent, text string, p parsedText
 	}
 	l := &a.slab[0]
 	a.slab = a.slab[1:]
-	l.SetParsed(raw, pos, p.words, comment, p.key)
+	l.SetParsed(raw, pos, p.words, commentAt)
 	return l
 }
 

@@ -19,10 +19,10 @@ import (
 const overridesDir = "../../overrides.d"
 
 // eachSize runs body as the sub-benchmark servers=N for every config size
-// in bench.Sizes, given that config. The config is generated off the clock;
+// in bench.EngineSizes, given that config. The config is generated off the clock;
 // bytes per op are its size, so ns/op and MB/s compare across sizes.
 func eachSize(b *testing.B, body func(b *testing.B, data []byte)) {
-	for _, n := range bench.Sizes {
+	for _, n := range bench.EngineSizes {
 		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
 			data, err := bench.Config(n, bench.ConfigOptions{Dir: "/tmp/haproxy-serve"})
 			if err != nil {

@@ -356,7 +356,7 @@ func (a *applier) params(e *snippet.Edit, s *config.Section, op snippet.Params) 
 // its own comment, replacing any older provenance comment.
 func (a *applier) rewrite(s *config.Section, l *config.Line, words []string, pos config.Position) *config.Line {
 	text := joinWords(words)
-	c := l.Comment
+	c := l.Comment()
 	if strings.Contains(c, "serve-launch:") {
 		c = provenanceRE().ReplaceAllString(c, "")
 	}

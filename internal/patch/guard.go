@@ -191,7 +191,7 @@ func newRayView(f *config.File) *rayView {
 		if s.Kind == "global" {
 			v.globals = append(v.globals, s)
 		}
-		if s.Header.Pos.File != f.Name || strings.Contains(s.Header.Comment, "serve-launch:") {
+		if s.Header.Pos.File != f.Name || strings.Contains(s.Header.Comment(), "serve-launch:") {
 			continue
 		}
 		switch {

@@ -70,7 +70,8 @@ func (o *Overrides) Without(names ...string) *Overrides {
 	return out
 }
 
-// ApplyEach parses generated and applies o to it file by file: a snippet
+// ApplyEach parses generated and applies o to it file by file (the model
+// keeps generated, which must not change afterwards): a snippet
 // file whose edits fail is left out whole (never half applied), the files
 // before and after it still apply, and every file left out is returned with
 // its errors. The file returned holds the snippets that applied; err is set
@@ -84,7 +85,9 @@ func (o *Overrides) Without(names ...string) *Overrides {
 func (o *Overrides) ApplyEach(name string, generated []byte, opt ApplyOptions) (f *config.File, left []Quarantine, err error) {
 	kept := o
 	for {
-		f, err = config.Parse(name, generated)
+		// Owned: the caller's generated config is never changed (the
+		// shim's and render's), and every parse here shares it.
+		f, err = config.ParseOwned(name, generated)
 		if err != nil {
 			return nil, left, err
 		}

@@ -111,7 +111,7 @@ func (a *applier) addSection(sn *snippet.Snippet, ns *snippet.Section) {
 // be exactly ns's lines; a looser test would let a [[section]] that repeats
 // a few lines of one of Ray's sections pass as already added.
 func (a *applier) sameSection(s *config.Section, ns *snippet.Section, lines []string) bool {
-	if f := strings.Fields(s.Header.Comment); len(f) >= 2 && f[len(f)-2] == "serve-launch:" {
+	if f := strings.Fields(s.Header.Comment()); len(f) >= 2 && f[len(f)-2] == "serve-launch:" {
 		return f[len(f)-1] == fmt.Sprintf("%s:%d", ns.Header.Pos.File, ns.Header.Pos.Line)
 	}
 	var have [][]string

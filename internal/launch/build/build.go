@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -111,11 +112,13 @@ func (b *Builder) Patch(ctx context.Context, req shim.PatchRequest) shim.PatchRe
 		for _, q := range out {
 			o = o.Without(q.File)
 		}
-		res := shim.PatchResult{Data: f.Render(), Snippets: Snippets(o), Quarantined: left, Facts: f.Facts()}
+		// The model itself, not its rendering: the shim writes it out line
+		// by line, so a large config is not in memory twice.
+		res := shim.PatchResult{File: f, Snippets: Snippets(o), Quarantined: left, Facts: f.Facts()}
 		if b.haproxy(req) == "" {
 			return res
 		}
-		bad, checked, err := b.check(ctx, b.haproxy(req), o, f, res.Data, req.Scratch)
+		bad, checked, err := b.check(ctx, b.haproxy(req), o, f, f, req.Scratch)
 		if err != nil {
 			// haproxy could not judge it in time: run what the engine
 			// accepted, unchecked (a hot reload refuses to).
@@ -156,7 +159,7 @@ func (b *Builder) unblamed(ctx context.Context, req shim.PatchRequest, bad []pat
 	f, err := config.Parse(req.Name, req.Generated)
 	if err == nil {
 		var still []patch.Quarantine
-		if still, _, err = b.check(ctx, b.haproxy(req), &patch.Overrides{}, f, req.Generated, req.Scratch); err == nil && len(still) == 0 {
+		if still, _, err = b.check(ctx, b.haproxy(req), &patch.Overrides{}, f, bytes.NewReader(req.Generated), req.Scratch); err == nil && len(still) == 0 {
 			return shim.PatchResult{Data: req.Generated, Checked: "haproxy -c", Facts: f.Facts(),
 				Unpatched: "haproxy -c refuses the patched config at a line of Ray's config, which a snippet changed: " + msg}
 		}
@@ -169,13 +172,13 @@ func (b *Builder) unblamed(ctx context.Context, req shim.PatchRequest, bad []pat
 // snippet files haproxy refused a line of, each with haproxy's words at the
 // snippet's file:line; an unblamed refusal comes back as one entry with no
 // file.
-func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides, f *config.File, data []byte, scratch string) (bad []patch.Quarantine, how string, err error) {
+func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides, f *config.File, data io.WriterTo, scratch string) (bad []patch.Quarantine, how string, err error) {
 	sig := signature(haproxy, o, f)
 	v := Verdicts{Path: b.Verdicts}
 	if v.Has(sig) {
 		return nil, "cached", nil
 	}
-	if err := os.WriteFile(scratch, data, 0o600); err != nil {
+	if err := writeFile(scratch, data); err != nil {
 		return nil, "", fmt.Errorf("writing the candidate for haproxy -c: %v", err)
 	}
 	timeout := b.CheckTimeout
@@ -212,6 +215,23 @@ func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides,
 		other = append(other, strings.TrimSpace(res.Output))
 	}
 	return []patch.Quarantine{{Errs: config.ErrorList{{Err: errors.New(strings.Join(other, "; "))}}}}, "haproxy -c", nil
+}
+
+// writeFile writes what data writes to path, through a buffer.
+func writeFile(path string, data io.WriterTo) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	_, err = data.WriteTo(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // factsOf reads the facts of Ray's file as it is, for a result that runs it

@@ -91,9 +91,9 @@ func TestBuilderQuarantines(t *testing.T) {
 		applied = append(applied, sn.Name)
 	}
 	assert.Equal(t, []string{"10-good.toml", "50-good-too.toml"}, applied)
-	assert.Contains(t, string(res.Data), "maxconnrate 500")
-	assert.Contains(t, string(res.Data), "timeout http-request 30s")
-	assert.NotContains(t, string(res.Data), "forever")
+	assert.Contains(t, string(res.Bytes()), "maxconnrate 500")
+	assert.Contains(t, string(res.Bytes()), "timeout http-request 30s")
+	assert.NotContains(t, string(res.Bytes()), "forever")
 	assert.Equal(t, "haproxy -c", res.Checked)
 	assert.Equal(t, 2, f.checks(t), "one -c refused 40-refused.toml, one accepted the rest")
 
@@ -112,7 +112,7 @@ func TestBuilderQuarantines(t *testing.T) {
 	for range 2 {
 		res = b.Patch(context.Background(), shim.PatchRequest{Name: "haproxy.cfg", Generated: moved, Scratch: f.scratch})
 		assert.Len(t, res.Quarantined, 2)
-		assert.Contains(t, string(res.Data), "timeout queue 60s")
+		assert.Contains(t, string(res.Bytes()), "timeout queue 60s")
 	}
 	assert.Equal(t, 4, f.checks(t))
 }
@@ -130,7 +130,7 @@ func TestBuilderPassthrough(t *testing.T) {
 	b := &Builder{Load: func() (*patch.Overrides, error) { return o, nil }, Policy: shim.OnPatchErrorPassthrough, HAProxy: f.haproxy}
 	res := b.Patch(context.Background(), shim.PatchRequest{Name: "haproxy.cfg", Generated: f.gen, Scratch: f.scratch})
 	assert.Contains(t, res.Unpatched, "on-patch-error=passthrough: 30-nomatch.toml:1")
-	assert.Equal(t, string(f.gen), string(res.Data))
+	assert.Equal(t, string(f.gen), string(res.Bytes()))
 }
 
 // TestBuilderRayConfigRefused: when haproxy refuses Ray's own lines, no

@@ -33,7 +33,7 @@ func TestPatcherUsesRayEnvironment(t *testing.T) {
 	res := patcher(context.Background(), shim.PatchRequest{Name: "gen.cfg", Generated: []byte("global\n    maxconn 10\n")})
 	assert.Empty(t, res.Unpatched)
 	assert.Empty(t, res.Quarantined)
-	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 77\n", string(res.Data))
+	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 77\n", string(res.Bytes()))
 	// What the hot reload records for that patch.
 	data, err := os.ReadFile(filepath.Join(dir, "10-node.toml"))
 	require.NoError(t, err)
@@ -144,14 +144,14 @@ func TestShimPatcherLoadErrors(t *testing.T) {
 			res := patcher(context.Background(), shim.PatchRequest{Name: "gen.cfg", Generated: gen})
 			if c.unpatched != "" {
 				assert.Contains(t, res.Unpatched, c.unpatched)
-				assert.Equal(t, string(gen), string(res.Data), "Ray's config runs as it is")
+				assert.Equal(t, string(gen), string(res.Bytes()), "Ray's config runs as it is")
 				assert.Empty(t, res.Snippets, "nothing was applied")
 				return
 			}
 			assert.Empty(t, res.Unpatched)
 			require.Len(t, res.Quarantined, 1)
 			assert.Contains(t, res.Quarantined[0].Error, c.quarantined)
-			assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 5\n", string(res.Data), "the good snippet applies")
+			assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 5\n", string(res.Bytes()), "the good snippet applies")
 			require.Len(t, res.Snippets, 1)
 			assert.Equal(t, "20-good.toml", res.Snippets[0].Name)
 		})
@@ -169,7 +169,7 @@ func TestShimPatcherListsWhatItApplied(t *testing.T) {
 	require.NoError(t, os.WriteFile(p, applied, 0o600))
 	patcher := ShimPatcher(shim.ShimEnv{OverridesDir: dir, NoProvenance: true}, "")
 	res := patcher(context.Background(), shim.PatchRequest{Name: "gen.cfg", Generated: []byte("global\n    maxconn 10\n")})
-	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 10\n", string(res.Data))
+	assert.Equal(t, "global\n    maxconn 10\n    maxconnrate 10\n", string(res.Bytes()))
 	require.NoError(t, os.WriteFile(p, []byte("[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 99\"]\n"), 0o600))
 	sum := sha256.Sum256(applied)
 	assert.Equal(t, []state.Snippet{{Name: "10-rate.toml", SHA256: hex.EncodeToString(sum[:])}}, res.Snippets)

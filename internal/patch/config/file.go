@@ -1,11 +1,11 @@
 package config
 
 import (
-	"bytes"
 	"io"
 	"iter"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // IsSectionKeyword reports whether word opens a section: the section
@@ -31,6 +31,11 @@ func IsProxyKind(kind string) bool {
 }
 
 // Line is one line of a configuration file.
+//
+// A config has two lines per server or so, and the shim holds every line
+// of it in memory at once, so a Line keeps what can be read from Raw as
+// offsets into Raw instead of strings of its own: its comment, its key,
+// its tokenizer error (88 bytes a line instead of 120).
 type Line struct {
 	// Raw is the line's exact bytes, including its terminator ("\n", "\r\n" or
 	// none on a last line without one).
@@ -41,12 +46,45 @@ type Line struct {
 	// Words are the line's words as HAProxy reads them; empty for blank and
 	// comment-only lines, and for a line whose quotes do not close.
 	Words []string
-	// Comment is the line's unquoted comment, without the '#'.
-	Comment string
-	// Err is the tokenizer error, if any.
-	Err error
-	// key caches Key(Words): edits look keys up once per line per set line.
-	key string
+	// keyLo and keyHi place the line's key, Key(Words), in Raw: edits look
+	// keys up once per line per set line. keyLo == keyOutside says the
+	// key's words do not stand in Raw one space apart (quoted, or apart by
+	// tabs), and Key joins them anew.
+	keyLo, keyHi uint32
+	// comment is where the comment starts in Raw, after its '#';
+	// noComment when there is none, and tokenizer errors below it.
+	comment int32
+}
+
+// Values of Line.comment that are not offsets.
+const (
+	noComment      = -1
+	errSingleQuote = -2
+	errDoubleQuote = -3
+)
+
+// keyOutside is Line.keyLo for a key that is not a part of Raw.
+const keyOutside = ^uint32(0)
+
+// Comment is the line's unquoted comment, without the '#'; "" when it has
+// none.
+func (l *Line) Comment() string {
+	if l.comment < 0 {
+		return ""
+	}
+	return l.Text()[l.comment:]
+}
+
+// Err is the tokenizer's error, if any: a quote that does not close, at
+// the column of Pos.
+func (l *Line) Err() error {
+	switch l.comment {
+	case errSingleQuote:
+		return &tokenError{col: l.Pos.Col, msg: msgSingleQuote}
+	case errDoubleQuote:
+		return &tokenError{col: l.Pos.Col, msg: msgDoubleQuote}
+	}
+	return nil
 }
 
 // NewLine builds a line from its raw bytes and position.
@@ -65,15 +103,32 @@ func (l *Line) init(raw string, pos Position, a *wordArena) {
 	text := l.Text()
 	t, err := tokenizeInto(text, a)
 	if err != nil {
-		l.Err = err
+		l.comment = errSingleQuote
 		if te, ok := err.(*tokenError); ok {
 			l.Pos.Col = te.col
+			if te.msg == msgDoubleQuote {
+				l.comment = errDoubleQuote
+			}
 		}
 		return
 	}
 	l.Words = t.Words
-	l.Comment = t.Comment
-	l.key = KeyIn(text, l.Words)
+	l.comment = noComment
+	if t.HasComment {
+		l.comment = int32(len(text) - len(t.Comment))
+	}
+	l.setKey(text)
+}
+
+// setKey places the key of l's words in text, l's Raw without its
+// terminator.
+func (l *Line) setKey(text string) {
+	lo, hi, ok := keyRange(text, l.Words)
+	if !ok || hi > int(keyOutside) {
+		l.keyLo, l.keyHi = keyOutside, 0
+		return
+	}
+	l.keyLo, l.keyHi = uint32(lo), uint32(hi)
 }
 
 // Text is the line without its terminator.
@@ -91,14 +146,19 @@ func (l *Line) Indent() string {
 // IsDirective reports whether the line has words (it is not blank or only a comment).
 func (l *Line) IsDirective() bool { return len(l.Words) > 0 }
 
-// SetParsed makes l, which must be zero, the line raw at pos whose words,
-// comment and key the caller already has: it built raw from them. It is
-// how the patch engine writes thousands of lines without tokenizing each
-// again; words, comment and key must be what NewLine(raw, pos) would give
-// (the engine's TestNewLineOfMatchesNewLine holds it to that). words is
-// shared, not copied.
-func (l *Line) SetParsed(raw string, pos Position, words []string, comment, key string) {
-	l.Raw, l.Pos, l.Words, l.Comment, l.key = raw, pos, words, comment, key
+// SetParsed makes l, which must be zero, the line raw at pos whose words
+// and comment the caller already has: it built raw from them. It is how the
+// patch engine writes thousands of lines without tokenizing each again;
+// words must be what NewLine(raw, pos) would give, and commentAt where its
+// comment starts in raw, after the '#', or -1 for none (the engine's
+// TestNewLineOfMatchesNewLine holds it to that). words is shared, not
+// copied.
+func (l *Line) SetParsed(raw string, pos Position, words []string, commentAt int) {
+	l.Raw, l.Pos, l.Words, l.comment = raw, pos, words, noComment
+	if commentAt >= 0 {
+		l.comment = int32(commentAt)
+	}
+	l.setKey(l.Text())
 }
 
 // Section is a section header and the lines that follow it up to the next header.
@@ -187,42 +247,77 @@ type File struct {
 // Parse splits data into lines and sections. It always returns a file that
 // renders back to data; the error lists lines whose quotes do not close.
 func Parse(name string, data []byte) (*File, error) {
+	return parse(name, string(data))
+}
+
+// ParseOwned is Parse of data the caller hands over: the model's lines and
+// words are parts of data itself, not of a copy, so the caller must never
+// change data afterwards. The shim and render, which read a config only to
+// patch it, so hold a large config once in memory rather than twice (2 MB
+// at 16384 servers, with the garbage collector off).
+func ParseOwned(name string, data []byte) (*File, error) {
+	return parse(name, unsafe.String(unsafe.SliceData(data), len(data)))
+}
+
+func parse(name, text string) (*File, error) {
 	f := &File{Name: name}
 	var errs ErrorList
 	// haproxy refuses a NUL byte ("Stray NUL character"), and one marks a
 	// binary file given by mistake, which would otherwise fail later with a
 	// confusing error about a snippet whose sections are missing.
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		line := bytes.Count(data[:i], []byte("\n")) + 1
-		col := i - bytes.LastIndexByte(data[:i], '\n')
+	if i := strings.IndexByte(text, 0); i >= 0 {
+		line := strings.Count(text[:i], "\n") + 1
+		col := i - strings.LastIndexByte(text[:i], '\n')
 		errs.Add(Position{File: name, Line: line, Col: col}, "NUL byte: this is not a text haproxy config (a binary file?)")
 	}
-	// One conversion for the whole file; every line's Raw (and every word
-	// that needs no decoding) are substrings of it. The lines live in one
-	// slice and their words in a few shared chunks: a generated config has
-	// thousands of lines, and per-line allocations would be most of Parse's
-	// cost and of the garbage collector's work in the shim.
-	text := string(data)
+	// Every line's Raw (and every word that needs no decoding) are
+	// substrings of text. The lines live in one slice and their words in a
+	// few shared chunks: a generated config has thousands of lines, and
+	// per-line allocations would be most of Parse's cost and of the garbage
+	// collector's work in the shim.
 	lines := initLines(name, text)
-	var cur *Section
+	// A section's body is the lines up to the next header: each is given
+	// a slice of its exact size, and a few slots to spare for the lines an
+	// edit adds, instead of growing by appends, whose outgrown slices the
+	// shim (its garbage collector off) would keep to its exit.
+	body := func(from, to int) []*Line {
+		if from == to {
+			return nil
+		}
+		b := make([]*Line, to-from, to-from+bodySpare)
+		for i := range b {
+			b[i] = &lines[from+i]
+		}
+		return b
+	}
+	start, cur := 0, (*Section)(nil)
 	for i := range lines {
 		l := &lines[i]
-		if l.Err != nil {
-			errs = append(errs, &Error{Pos: l.Pos, Err: l.Err})
+		if err := l.Err(); err != nil {
+			errs = append(errs, &Error{Pos: l.Pos, Err: err})
 		}
 		if len(l.Words) > 0 && IsSectionKeyword(l.Words[0]) {
+			if cur == nil {
+				f.Preamble = body(start, i)
+			} else {
+				cur.Body = body(start, i)
+			}
 			cur = NewSection(l)
 			f.Sections = append(f.Sections, cur)
-			continue
+			start = i + 1
 		}
-		if cur == nil {
-			f.Preamble = append(f.Preamble, l)
-		} else {
-			cur.Body = append(cur.Body, l)
-		}
+	}
+	if cur == nil {
+		f.Preamble = body(start, len(lines))
+	} else {
+		cur.Body = body(start, len(lines))
 	}
 	return f, errs.Err()
 }
+
+// bodySpare is how many lines a parsed body has room for before it grows:
+// the repository's snippets add one or two to each backend.
+const bodySpare = 4
 
 // initLines splits text into lines and tokenizes each, into one slice, on
 // one goroutine (BENCHMARKS.md's design notes say why).

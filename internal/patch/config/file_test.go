@@ -127,12 +127,12 @@ func FuzzRoundTrip(f *testing.F) {
 		// Parse's shortcuts (keys sliced from the line, words in a shared
 		// arena) must agree with the plain functions.
 		cfg.eachLine(func(l *Line) {
-			if l.Err != nil {
+			if l.Err() != nil {
 				return
 			}
 			tok, err := Tokenize(l.Text())
-			if err != nil || !slices.Equal(tok.Words, l.Words) || tok.Comment != l.Comment {
-				t.Fatalf("line %q: Parse gave %q #%q, Tokenize %q #%q (%v)", l.Raw, l.Words, l.Comment, tok.Words, tok.Comment, err)
+			if err != nil || !slices.Equal(tok.Words, l.Words) || tok.Comment != l.Comment() {
+				t.Fatalf("line %q: Parse gave %q #%q, Tokenize %q #%q (%v)", l.Raw, l.Words, l.Comment(), tok.Words, tok.Comment, err)
 			}
 			if k := Key(l.Words); k != l.Key() {
 				t.Fatalf("line %q: key %q, want %q", l.Raw, l.Key(), k)

@@ -71,32 +71,46 @@ func keyWordsOf(words []string) []string {
 // in text separated by single spaces, as in every line Ray writes, the key
 // is that part of text and costs no allocation.
 func KeyIn(text string, words []string) string {
+	if lo, hi, ok := keyRange(text, words); ok {
+		return text[lo:hi]
+	}
+	return Key(words)
+}
+
+// keyRange places Key(words) in text: ok is false when its words do not
+// stand there one space apart.
+func keyRange(text string, words []string) (lo, hi int, ok bool) {
 	kw := keyWordsOf(words)
-	if len(kw) <= 1 {
-		return strings.Join(kw, " ")
+	if len(kw) == 0 {
+		return 0, 0, true
 	}
 	i := strings.Index(text, kw[0])
 	if i < 0 {
-		return strings.Join(kw, " ")
+		return 0, 0, false
 	}
 	j := i
 	for n, w := range kw {
 		if n > 0 {
 			if j >= len(text) || text[j] != ' ' {
-				return strings.Join(kw, " ")
+				return 0, 0, false
 			}
 			j++
 		}
 		if !strings.HasPrefix(text[j:], w) {
-			return strings.Join(kw, " ")
+			return 0, 0, false
 		}
 		j += len(w)
 	}
-	return text[i:j]
+	return i, j, true
 }
 
 // Key is the line's key; "" for blank and comment lines.
-func (l *Line) Key() string { return l.key }
+func (l *Line) Key() string {
+	if l.keyLo == keyOutside {
+		return Key(l.Words)
+	}
+	return l.Raw[l.keyLo:l.keyHi]
+}
 
 // IsListKey reports whether lines with this key form an ordered rule list.
 func IsListKey(key string) bool {

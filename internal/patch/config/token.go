@@ -23,6 +23,12 @@ type tokenError struct {
 
 func (e *tokenError) Error() string { return e.msg }
 
+// The tokenizer's errors.
+const (
+	msgSingleQuote = "unterminated single quote"
+	msgDoubleQuote = "unterminated double quote"
+)
+
 // Tokenize splits one line (without its line terminator) into words.
 //
 // It follows HAProxy's parse_line: words are separated by spaces and tabs; a
@@ -114,7 +120,7 @@ func (w *wordBuilder) decode(s string, start, i int) (int, error) {
 		case '\'':
 			end := strings.IndexByte(s[i+1:], '\'')
 			if end < 0 {
-				return 0, &tokenError{col: i + 1, msg: "unterminated single quote"}
+				return 0, &tokenError{col: i + 1, msg: msgSingleQuote}
 			}
 			w.take(s, i+1, i+1+end)
 			i += end + 2
@@ -133,7 +139,7 @@ func (w *wordBuilder) decode(s string, start, i int) (int, error) {
 				j = k
 			}
 			if j >= len(s) {
-				return 0, &tokenError{col: i + 1, msg: "unterminated double quote"}
+				return 0, &tokenError{col: i + 1, msg: msgDoubleQuote}
 			}
 			i = j + 1
 		}

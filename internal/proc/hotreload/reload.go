@@ -246,7 +246,7 @@ func reloadOne(ctx context.Context, s *state.StateDir, dir string, patcher shim.
 	for i, r := range results {
 		// A copy that cannot be read is rewritten like a changed one.
 		cur, err := s.ReadFile(dir, state.Numbered(state.PatchedFile, i))
-		if err != nil || !bytes.Equal(cur, r.Data) {
+		if err != nil || !bytes.Equal(cur, r.Bytes()) {
 			changed = true
 		}
 		if err == nil && (i == 0 || running != nil) {
@@ -294,7 +294,7 @@ func reloadOne(ctx context.Context, s *state.StateDir, dir string, patcher shim.
 	}
 	var patched [][]byte
 	for _, r := range results {
-		patched = append(patched, r.Data)
+		patched = append(patched, r.Bytes())
 	}
 	for _, r := range results {
 		if r.Checked == "" {

@@ -3,6 +3,7 @@
 package shim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,8 +42,13 @@ type PatchRequest struct {
 
 // PatchResult is what a [Patcher] made of one generated file.
 type PatchResult struct {
-	// Data is the configuration to run.
+	// Data is the configuration to run, unless File is set.
 	Data []byte
+	// File, when set, is the configuration to run as the patch engine's
+	// model, which the shim writes out line by line (see [PatchResult.Bytes]):
+	// rendered into one buffer first, a config of 16384 servers would be
+	// in memory twice, and the shim keeps all it allocates until its exec.
+	File io.WriterTo
 	// Snippets are the snippet files in force in Data.
 	Snippets []state.Snippet
 	// Quarantined are the snippet files left out, each with its errors.
@@ -58,6 +64,27 @@ type PatchResult struct {
 	// Facts are Data's admin socket, server-state file and listeners,
 	// read from the model the Patcher built (no second scan of the file).
 	Facts config.Facts
+}
+
+// Bytes returns the configuration to run: Data, or File rendered.
+func (r PatchResult) Bytes() []byte {
+	if r.File == nil {
+		return r.Data
+	}
+	var b bytes.Buffer
+	_, _ = r.File.WriteTo(&b) // a bytes.Buffer does not fail
+	return b.Bytes()
+}
+
+// hasConfig reports whether r holds a configuration to write.
+func (r PatchResult) hasConfig() bool { return r.Data != nil || r.File != nil }
+
+// writeTo writes r's configuration to dir/name in the state directory.
+func (r PatchResult) writeTo(sd *state.StateDir, dir, name string) error {
+	if r.File != nil {
+		return sd.WriteFileFrom(dir, name, r.File)
+	}
+	return sd.WriteFile(dir, name, r.Data)
 }
 
 // Result is what the haproxy runs: every snippet, some, or none.
@@ -349,7 +376,7 @@ func (sh *shim) start(ctx context.Context, in *shimInstance, args *HAProxyArgs, 
 		in.logf("error: %v; running haproxy on Ray's config WITHOUT the overrides", err)
 		res = unpatchedResult(res, fmt.Sprintf("the patched config could not be written: %v", err))
 		for i := range res {
-			res[i].Data = nil // haproxy runs Ray's files themselves
+			res[i].Data, res[i].File = nil, nil // haproxy runs Ray's files themselves
 		}
 		argv, running = args.RewriteArgv(nil, !sh.cfg.NoMasterWorker), paths
 	}
@@ -396,13 +423,13 @@ func (in *shimInstance) write(args *HAProxyArgs, res []PatchResult) (argv, runni
 	replace := map[string]string{}
 	for i, r := range res {
 		path := args.Configs[i].Path
-		if r.Data == nil {
+		if !r.hasConfig() {
 			// Ray's file could not be read here; haproxy reads it itself.
 			running = append(running, path)
 			continue
 		}
 		name := state.Numbered(state.PatchedFile, i)
-		if err := in.sd.WriteFile(in.dir, name, r.Data); err != nil {
+		if err := r.writeTo(in.sd, in.dir, name); err != nil {
 			return nil, nil, err
 		}
 		replace[path] = filepath.Join(in.dir, name)
@@ -535,7 +562,7 @@ func (sh *shim) check(ctx context.Context, in *shimInstance, args *HAProxyArgs, 
 		if r.Unpatched != "" {
 			return errors.New(r.Unpatched)
 		}
-		if err := in.sd.WriteFile(in.dir, filepath.Base(scratch), r.Data); err != nil {
+		if err := r.writeTo(in.sd, in.dir, filepath.Base(scratch)); err != nil {
 			return err
 		}
 		replace[p] = scratch

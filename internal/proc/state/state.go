@@ -3,6 +3,8 @@
 package state
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -155,6 +157,15 @@ func (s *StateDir) WriteFile(dir, name string, data []byte) error {
 	return WriteAtomic(filepath.Join(dir, name), data, 0o600)
 }
 
+// WriteFileFrom is WriteFile of what w writes, through a buffer: a large
+// config is written out from its model without a copy of it in memory.
+func (s *StateDir) WriteFileFrom(dir, name string, w io.WriterTo) error {
+	if err := s.inside(dir); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, name), w, 0o600)
+}
+
 // WriteNumbered writes data[i] to the i-th file of kind in dir (see
 // Numbered) and returns the files' paths.
 func (s *StateDir) WriteNumbered(dir, kind string, data [][]byte) ([]string, error) {
@@ -169,7 +180,15 @@ func (s *StateDir) WriteNumbered(dir, kind string, data [][]byte) ([]string, err
 	return paths, nil
 }
 
+// WriteAtomic writes data to target through a temporary file put in its
+// place, so that a reader never sees a part of it.
 func WriteAtomic(target string, data []byte, mode os.FileMode) error {
+	return writeAtomic(target, bytes.NewReader(data), mode)
+}
+
+// writeAtomic is WriteAtomic of what w writes, through a 64 KiB buffer
+// unless w is a *bytes.Reader, which writes in one call.
+func writeAtomic(target string, w io.WriterTo, mode os.FileMode) error {
 	dir := filepath.Dir(target)
 	var f *os.File
 	var tmp string
@@ -188,7 +207,15 @@ func WriteAtomic(target string, data []byte, mode os.FileMode) error {
 	// every haproxy start rewrites, and the rename alone keeps a reader from
 	// ever seeing a partial file. fsyncs cost several ms of every Ray
 	// start and reload on a busy disk, for durability nothing needs.
-	_, err := f.Write(data)
+	var err error
+	if _, direct := w.(*bytes.Reader); direct {
+		_, err = w.WriteTo(f)
+	} else {
+		bw := bufio.NewWriterSize(f, 64<<10)
+		if _, err = w.WriteTo(bw); err == nil {
+			err = bw.Flush()
+		}
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -15,9 +15,14 @@ import (
 	"github.com/serve-launch/serve-launch/internal/raycfg"
 )
 
-// Sizes are the server counts every measurement covers: a small service,
-// a medium one, and the large configs where a per-line cost would show.
-var Sizes = []int{5, 64, 1024, 4096}
+// Sizes are the server counts every whole-process measurement covers: a
+// small service, a medium one, and the large configs where a per-line cost
+// would show.
+var Sizes = []int{5, 64, 1024, 4096, 16384}
+
+// EngineSizes are the server counts of the patch engine's Go benchmarks,
+// in process: Sizes and one step beyond.
+var EngineSizes = []int{5, 64, 1024, 4096, 16384, 65536}
 
 // ReplicasPerApp is how many replicas each app gets in the larger configs, so
 // that the number of backends grows with the number of servers as in a real
@@ -37,13 +42,29 @@ type ConfigOptions struct {
 	// Backends, when set, are the servers of every app in turn (round robin);
 	// otherwise servers point at unused ports from 30000 on.
 	Backends []raycfg.Target
+	// MaxConn is Ray's RAY_SERVE_HAPROXY_MAXCONN; 0 means 2000, small
+	// enough for these shared machines.
+	MaxConn int
+}
+
+// MaxConnFor is the largest maxconn, at most 2000, with which haproxy can
+// start a config of servers servers under an open files limit of files:
+// haproxy wants about 2 * maxconn + servers + 40 descriptors and refuses
+// to start without them (20421 at 16384 servers and maxconn 2000).
+func MaxConnFor(servers int, files uint64) int {
+	room := (int(min(files, 1<<30)) - servers - 100) / 2
+	return max(100, min(2000, room/100*100))
 }
 
 // Env is the environment Ray would read for a config placed by o, with the
 // small maxconn these shared machines need.
 func Env(o ConfigOptions) map[string]string {
+	maxconn := o.MaxConn
+	if maxconn == 0 {
+		maxconn = 2000
+	}
 	env := map[string]string{
-		"RAY_SERVE_HAPROXY_MAXCONN":           "2000",
+		"RAY_SERVE_HAPROXY_MAXCONN":           fmt.Sprint(maxconn),
 		"RAY_SERVE_HAPROXY_CONFIG_FILE_LOC":   filepath.Join(o.Dir, "haproxy.cfg"),
 		"RAY_SERVE_HAPROXY_SOCKET_PATH":       filepath.Join(o.Dir, "admin.sock"),
 		"RAY_SERVE_HAPROXY_SERVER_STATE_BASE": o.Dir,

@@ -47,7 +47,7 @@ func GoLoad(url string, conns int, d time.Duration) WrkResult {
 	}
 	wg.Wait()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	r := WrkResult{RPS: float64(len(lat)) / d.Seconds(), Errors: errs}
+	r := WrkResult{RPS: float64(len(lat)) / d.Seconds(), Requests: int64(len(lat)), Errors: errs}
 	if len(lat) > 0 {
 		r.P99ms = float64(lat[len(lat)*99/100]) / float64(time.Millisecond)
 	}

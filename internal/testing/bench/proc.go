@@ -30,6 +30,9 @@ func FreePort() (int, error) {
 type Group struct {
 	Cmd   *exec.Cmd
 	Start time.Time
+	// StartNS is [Monotonic] right before the fork: the clock the stamp
+	// reads, so the two subtract.
+	StartNS int64
 	// Exited is closed when the process exits; State is then its status.
 	Exited chan struct{}
 	State  *os.ProcessState
@@ -37,18 +40,18 @@ type Group struct {
 
 // Spawn starts argv (argv[0] is the path run, and also the process's argv[0],
 // which is how the shim knows it is haproxy) with env; its stdout and stderr
-// go to out (nil discards them).
-func Spawn(argv []string, env []string, out *os.File) (*Group, error) {
-	cmd := &exec.Cmd{Path: argv[0], Args: argv, Env: env}
+// go to out (nil discards them). extra become its fds 3 and on.
+func Spawn(argv []string, env []string, out *os.File, extra ...*os.File) (*Group, error) {
+	cmd := &exec.Cmd{Path: argv[0], Args: argv, Env: env, ExtraFiles: extra}
 	if out != nil {
 		cmd.Stdout, cmd.Stderr = out, out
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	start := time.Now()
+	start, ns := time.Now(), Monotonic()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	g := &Group{Cmd: cmd, Start: start, Exited: make(chan struct{})}
+	g := &Group{Cmd: cmd, Start: start, StartNS: ns, Exited: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		g.State = cmd.ProcessState

@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -95,4 +97,64 @@ func ParseSpawner(out string) (maxrssKiB, exit int, err error) {
 	}
 	exit, err = strconv.Atoi(f[3])
 	return maxrssKiB, exit, err
+}
+
+// RSSResult is the shim's peak RSS at one config size.
+type RSSResult struct {
+	Servers int
+	// ShimKiB holds every run's peak; TrueKiB is the worst of `true` alone,
+	// the spawner's floor.
+	ShimKiB []float64
+	TrueKiB int
+}
+
+// ShimPeakRSS runs the shim on a config of servers servers, runs times,
+// with the real haproxy replaced by `true`, and returns each run's peak
+// RSS in KiB and the worst of `true` alone, both started by the RSS
+// spawner.
+//
+// Why this measures the shim: Linux keeps a process's peak RSS across exec
+// (exec_mmap folds the old image's high-water mark into signal->maxrss), and
+// wait4 reports the maximum over every image the process ran. With `true`
+// as the exec target (a tiny image, measured on its own as the baseline)
+// the maximum is the shim's own peak, taken right up to the exec, or the
+// spawner's floor if that were higher.
+func (t *Tools) ShimPeakRSS(servers, runs int) (RSSResult, error) {
+	res := RSSResult{Servers: servers}
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		return res, err
+	}
+	dir := filepath.Join(t.Work, fmt.Sprintf("rss-%d", servers))
+	cfg, err := WriteConfig(servers, ConfigOptions{Dir: dir})
+	if err != nil {
+		return res, err
+	}
+	env := append(t.ShimEnv(filepath.Join(dir, "state"), truePath), SpawnerEnv+"=1")
+	// The first run checks the snippets' lines with `haproxy -c` (here
+	// `true -c`); the runs measured are the steady state after it.
+	for i := -1; i < runs; i++ {
+		for _, argv := range [][]string{{t.Shim, "-db", "-f", cfg, "-dR"}, {truePath}} {
+			cmd := &exec.Cmd{Path: t.Self, Args: append([]string{t.Self}, argv...), Env: env}
+			out, err := cmd.Output()
+			if err != nil {
+				return res, fmt.Errorf("spawner %s: %v: %s", strings.Join(argv, " "), err, out)
+			}
+			rss, code, err := ParseSpawner(string(out))
+			if err != nil {
+				return res, err
+			}
+			if code != 0 {
+				return res, fmt.Errorf("%s exited %d (see %s)", strings.Join(argv, " "), code, dir)
+			}
+			switch {
+			case i < 0:
+			case argv[0] == truePath:
+				res.TrueKiB = max(res.TrueKiB, rss)
+			default:
+				res.ShimKiB = append(res.ShimKiB, float64(rss))
+			}
+		}
+	}
+	return res, nil
 }

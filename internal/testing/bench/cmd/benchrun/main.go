@@ -12,7 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/testing/bench"
@@ -29,25 +31,32 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var (
 		repo        = fs.String("repo", ".", "repository root (holds overrides.d and internal/patch)")
-		serveLaunch = fs.String("serve-launch", "bin/serve-launch", "serve-launch binary")
+		serveLaunch = fs.String("serve-launch", "bin/serve-launch", "serve-launch binary (serve-launch-shim beside it)")
 		raysimBin   = fs.String("raysim", "bin/raysim", "raysim binary")
-		execFloor   = fs.String("exec-floor", "bin/execfloor", "execfloor binary (internal/bench/cmd/execfloor), a Go program that only execs")
+		execFloor   = fs.String("exec-floor", "bin/execfloor", "execfloor binary (internal/testing/bench/cmd/execfloor), a Go program that only execs")
 		haproxy     = fs.String("haproxy", "haproxy", "the real haproxy")
 		wrk         = fs.String("wrk", "wrk", "wrk binary (a Go load generator is used when it is not found)")
+		cc          = fs.String("cc", "cc", "C compiler that builds the stamp (see package bench)")
 		out         = fs.String("out", "BENCHMARKS.md", "report to write")
-		runs        = fs.Int("runs", 40, "runs per side for render/check and start comparisons (haproxy starts here are bimodal, so fewer runs make the median jumpy)")
-		wrkRuns     = fs.Int("wrk-runs", 20, "wrk runs per side (a run here spreads by ±20%, so fewer make the median ratio jumpy)")
-		wrkDur      = fs.Duration("wrk-duration", 2*time.Second, "length of one wrk run")
+		rounds      = fs.String("rounds", "5:30,64:20,1024:16,4096:12,16384:8", "rounds of the start and render measurements per config size (SIZE:ROUNDS,...)")
+		checkRounds = fs.Int("check-rounds", 2, "rounds of starts that run haproxy -c, per size")
+		wrkRounds   = fs.Int("wrk-rounds", 12, "rounds of the data plane (three wrk runs each)")
+		wrkDur      = fs.Duration("wrk-duration", time.Second, "length of one wrk run")
 		reloads     = fs.Int("reloads", 5, "hot reloads under load")
-		goCount     = fs.Int("go-count", 5, "go test -count for the Go benchmarks")
-		goTime      = fs.String("go-benchtime", "50ms", "go test -benchtime")
-		only        = fs.String("only", "go,render,start,dataplane,reload,rss", "sections to run, comma separated")
+		rssRuns     = fs.Int("rss-runs", 10, "shim runs per size for the peak RSS")
+		goCount     = fs.Int("go-count", 5, "go test -count for the Go benchmarks table")
+		goTime      = fs.String("go-benchtime", "50ms", "go test -benchtime for the Go benchmarks table")
+		scaleRounds = fs.Int("scaling-rounds", 10, "rounds of the patch engine's scaling measurement")
+		scaleTime   = fs.Duration("scaling-benchtime", 300*time.Millisecond, "benchtime of one scaling run")
+		only        = fs.String("only", "go,scaling,start,render,dataplane,reload,rss", "sections to run, comma separated")
+		sizesFlag   = fs.String("sizes", "", "config sizes of the whole-process sections, comma separated (default: every size of bench.Sizes)")
 		keep        = fs.Bool("keep", false, "keep the scratch directory (logs, state dirs) for a look afterwards")
 		limit       = fs.Duration("timeout", 10*time.Minute, "bound on the whole run")
 	)
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
+	raiseFileLimit()
 	began := time.Now()
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, "benchrun: %4.0fs "+format+"\n", append([]any{time.Since(began).Seconds()}, a...)...)
@@ -90,64 +99,94 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		logf("wrk not found (%v): using the Go load generator", err)
 		wrkPath = ""
 	}
+	perSize, err := parseRounds(*rounds)
+	if err != nil {
+		logf("error: -rounds: %v", err)
+		return 2
+	}
+	sizes := bench.Sizes
+	if *sizesFlag != "" {
+		if sizes, err = parseSizes(*sizesFlag); err != nil {
+			logf("error: -sizes: %v", err)
+			return 2
+		}
+	}
+	roundsAt := func(n int) int {
+		if r, ok := perSize[n]; ok {
+			return r
+		}
+		return 10
+	}
 
 	start := time.Now()
 	res := &bench.Results{
-		Command:       "make bench",
-		Machine:       machine(t.HAProxy, wrkPath, work, start),
-		Runs:          *runs,
-		DataPlaneRuns: *wrkRuns,
+		Command: "make bench",
+		Machine: machine(t.HAProxy, wrkPath, work, start),
 	}
 	fail := func(section string, err error) {
 		logf("%s: %v", section, err)
 		res.Errors = append(res.Errors, section+": "+err.Error())
 	}
-
 	want := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
 		want[strings.TrimSpace(s)] = true
 	}
+	// The go on PATH: `make bench` runs with its $(GO) there.
+	goTool, goErr := exec.LookPath("go")
 	if want["go"] {
 		logf("go benchmarks (go test -bench, count %d)", *goCount)
-		// The go on PATH: `make bench` runs with its $(GO) there.
-		goTool, lerr := exec.LookPath("go")
-		if lerr != nil {
-			fail("go benchmarks", lerr)
-		}
-		if res.GoBench, res.GoBenchCommand, err = bench.RunGoBench(goTool, *repo, *goCount, *goTime); err != nil {
+		if goErr != nil {
+			fail("go benchmarks", goErr)
+		} else if res.GoBench, res.GoBenchCommand, err = bench.RunGoBench(goTool, *repo, *goCount, *goTime); err != nil {
 			fail("go benchmarks", err)
 		}
 	}
-	for _, n := range bench.Sizes {
+	if want["scaling"] {
+		small, large := 1024, bench.EngineSizes[len(bench.EngineSizes)-1]
+		logf("patch engine scaling, %d against %d servers, %d rounds", large, small, *scaleRounds)
+		if goErr != nil {
+			fail("scaling", goErr)
+		} else if s, err := bench.PatchScaling(goTool, *repo, work, small, large, *scaleRounds, *scaleTime); err != nil {
+			fail("scaling", err)
+		} else {
+			res.Scaling = &s
+		}
+	}
+	if want["start"] {
+		if *cc == "" {
+			fail("start", fmt.Errorf("no C compiler for the stamp (-cc)"))
+		} else if t.Stamp, err = bench.BuildStamp(*cc, work); err != nil {
+			fail("start", err)
+		}
+	}
+	for _, n := range sizes {
+		if !want["start"] || t.Stamp == "" {
+			break
+		}
+		o := bench.StartOptions{Rounds: roundsAt(n), Floor: n == sizes[0], CheckRounds: *checkRounds}
+		logf("shim's own cost per start, %d servers, %d rounds", n, o.Rounds)
+		st, err := t.StartOwnCost(ctx, n, o)
+		if err != nil {
+			fail(fmt.Sprintf("start at %d servers", n), err)
+			continue
+		}
+		res.Start = append(res.Start, st)
+	}
+	for _, n := range sizes {
 		if !want["render"] {
 			break
 		}
-		logf("render vs haproxy -c, %d servers", n)
-		s, err := t.RenderVsCheck(n, *runs)
+		logf("render vs haproxy -c, %d servers, %d rounds", n, roundsAt(n))
+		s, err := t.RenderVsCheck(n, roundsAt(n))
 		if err != nil {
 			fail(fmt.Sprintf("render vs haproxy -c at %d servers", n), err)
 			continue
 		}
-		res.Render = append(res.Render, bench.SizeSample{Servers: n, Sample: s})
-	}
-	for _, n := range bench.Sizes {
-		if !want["start"] {
-			break
-		}
-		logf("start overhead, %d servers", n)
-		st, err := t.StartOverhead(ctx, n, *runs)
-		if err != nil {
-			fail(fmt.Sprintf("start overhead at %d servers", n), err)
-			continue
-		}
-		res.Start = append(res.Start, bench.SizeSample{Servers: n, Sample: st.Shim})
-		res.StartFloor = append(res.StartFloor, bench.SizeSample{Servers: n, Sample: st.Floor})
-		res.StartOwn = append(res.StartOwn, bench.SizeSample{Servers: n, Sample: st.Own})
-		res.StartFloorOwn = append(res.StartFloorOwn, bench.SizeSample{Servers: n, Sample: st.FloorOwn})
+		res.Render = append(res.Render, s)
 	}
 	if want["dataplane"] {
-		logf("data plane, %d x %s per side", *wrkRuns, *wrkDur)
-		if d, err := t.DataPlane(ctx, wrkPath, *wrkRuns, *wrkDur); err != nil {
+		logf("data plane, %d rounds of 3 x %s", *wrkRounds, *wrkDur)
+		if d, err := t.DataPlane(ctx, wrkPath, *wrkRounds, *wrkDur); err != nil {
 			fail("data plane", err)
 		} else {
 			res.DataPlane = &d
@@ -161,17 +200,17 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 			res.Reload = &r
 		}
 	}
-	for _, n := range bench.Sizes {
+	for _, n := range sizes {
 		if !want["rss"] {
 			break
 		}
 		logf("shim peak RSS, %d servers", n)
-		shim, tr, ms, err := t.ShimPeakRSS(n, *runs)
+		m, err := t.ShimPeakRSS(n, *rssRuns)
 		if err != nil {
 			fail(fmt.Sprintf("shim RSS at %d servers", n), err)
 			continue
 		}
-		res.ShimRSS = append(res.ShimRSS, bench.RSSResult{Servers: n, ShimKiB: shim, TrueKiB: tr, ShimMs: ms})
+		res.ShimRSS = append(res.ShimRSS, m)
 	}
 	res.Took = time.Since(start)
 
@@ -186,6 +225,59 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// raiseFileLimit lifts the open files limit, which haproxy and the shim
+// inherit, as far as it goes: haproxy wants about maxconn*2 + one per
+// server, 20421 at 16384 servers, and refuses to start below it. Both
+// sides of every comparison run under the same limit.
+func raiseFileLimit() {
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) != nil {
+		return
+	}
+	want := syscall.Rlimit{Cur: 1 << 16, Max: max(l.Max, 1<<16)}
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want) != nil {
+		l.Cur = l.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	}
+}
+
+// parseRounds reads SIZE:ROUNDS,... into a map.
+func parseRounds(s string) (map[int]int, error) {
+	out := map[int]int{}
+	for _, f := range strings.Split(s, ",") {
+		a, b, ok := strings.Cut(strings.TrimSpace(f), ":")
+		n, err1 := strconv.Atoi(a)
+		r, err2 := strconv.Atoi(b)
+		if !ok || err1 != nil || err2 != nil || r < 1 {
+			return nil, fmt.Errorf("%q is not SIZE:ROUNDS", f)
+		}
+		out[n] = r
+	}
+	return out, nil
+}
+
+// parseSizes reads a comma separated list of server counts.
+func parseSizes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a server count", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// fileLimit says the open files limit the measurements run under.
+func fileLimit() string {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return "unknown: " + err.Error()
+	}
+	return fmt.Sprintf("%d (hard %d)", l.Cur, l.Max)
 }
 
 // lookAbs resolves a program name on PATH or a path, absolute.
@@ -231,12 +323,19 @@ func machine(haproxy, wrk, work string, now time.Time) bench.Machine {
 		Go:      runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 		Kernel:  first("uname", "-r"),
 		StateFS: fsType(work),
+		Files:   fileLimit(),
+		Load:    "unknown",
 		CPU:     "unknown",
 		Wrk:     "not found: Go load generator",
 		Date:    now,
 	}
 	if wrk != "" {
 		m.Wrk = first(wrk, "-v")
+	}
+	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(data)); len(f) >= 3 {
+			m.Load = strings.Join(f[:3], " ")
+		}
 	}
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {

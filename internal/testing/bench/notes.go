@@ -1,0 +1,62 @@
+package bench
+
+// notes closes BENCHMARKS.md: what profiling by hand found, and what was
+// tried. It is prose kept with the generator so that a rerun does not lose
+// it; its numbers come from those sessions, never from the run above, and
+// it draws no conclusion about the run above.
+const notes = `## Notes from profiling (not from the run above)
+
+Numbers here were taken by hand (perf stat, pprof, GODEBUG=inittrace, /usr/bin/time, strace) in
+the sessions named; the machine's speed varies several times over with the host's load (see
+the load average above), so compare them with each other, not with the run above.
+
+- **The machine.** In session 6 (issue 22) the load average was 3 to 11 on 2 cores. A static Go
+  program that only execs (execfloor exec'ing true) took 7.4 ms of CPU per run in perf stat,
+  against 1.0-1.4 ms on a quiet host; haproxy -c at 5 servers 49 to 130 ms. A wall-clock goal of
+  2.0 ms per start is below what any Go program costs this host when it is loaded; the shim's own
+  CPU time row shows the same work measured as CPU.
+- **Issue 22, the shim's memory at 16384 servers** (peak RSS of the shim exec'ing true, steady
+  state, /usr/bin/time): 22.5 MB before this session's work, 16.3 MB after it. What went:
+  the copy of Ray's file as a string (config.ParseOwned keeps the bytes the shim read: 2.0 MB),
+  the rendered file (the shim writes the model out line by line through a 64 KiB buffer: 2.2 MB),
+  the comment, key and error of every line as strings of their own (offsets into Raw instead:
+  Line from 120 to 88 bytes, 1.1 MB), the replica count's Go map (an open-addressing set of
+  indices: 850 to 400 KB) and the section bodies' append growth (exact slices with 4 spare
+  slots: 0.36 MB). What is left, from a heap profile of Parse + Apply at 16384 servers: the
+  lines (2.9 MB), their words (2.1 MB, 16 bytes a word), Ray's file itself (2.0 MB), Apply's new
+  lines and params (1.5 MB), and the binary's own pages (about 4.2 MB resident of the shim's
+  6.9 MB, text and rodata, faulted in 64 KiB at a time). The next step is words as offsets into
+  Raw, read by Word(i) and NumWords() on the hot paths (Line.Words becomes a method for the other
+  packages): about 2 MB at 16384 servers, enough for the 15 MB goal.
+- **Issue 22, the stamp.** haproxy's master re-execs itself through argv[0] once its worker
+  runs; a stamp that kept its own path there ran again inside the master and wrote its 16 bytes
+  into the master's socket to its worker, which then exited 1 without a word. The stamp puts
+  haproxy's path in argv[0], as the shim does.
+- **Issue 22, open files.** At 16384 servers and maxconn 2000 haproxy wants 20421 descriptors
+  and refuses to start under a hard limit of 20000, which an unprivileged process cannot raise
+  (here even root could not: no CAP_SYS_RESOURCE).
+- **Kept in earlier sessions** (shim times, 5 servers, exec'ing true, quiet host): a static
+  binary (CGO_ENABLED=0; about 1 ms and 1.3 MB a start); no net/http (about 1 ms and 3 MB); the
+  garbage collector off up to 48 MiB in the shim and every command but run (a sixth of a
+  4096-server start); a one-pass tokenizer with words in shared chunks, lines in one slice and
+  keys sliced from the line (Patch at 4096 servers 10.0 to about 4.5 ms); the record written
+  without encoding/json (about 5% of a start); the state files swapped into place with
+  RENAME_EXCHANGE (ext4 writes a file renamed over another back at once); a reload's shim no
+  longer decoding the previous record. All together 2.93 to 2.25 ms per start in session 4.
+- **Tried and dropped (no faster, measured side by side):** parsing on two goroutines; loading
+  overrides.d on a goroutine beside the parse; PGO; counting servers by sorted hashes; splitting
+  words only when asked for, with the larger Line of session 3; a patch server in the launcher
+  (slower, and every start would depend on it); growing the goroutine stack up front; skipping
+  the runtime's cgroup read through GOMAXPROCS (the launcher would have to set it in Ray's
+  environment).
+- **Where a 5-server shim start goes** (issue 22's instrumented build, quiet host): spawn to main
+  1.48 ms (runtime and package init of the binary), loading overrides.d 0.36 (go-toml decoding),
+  patch 0.10, writes 0.19, exec 0.62 (tearing the Go process down); 430 page faults against 223
+  for a bare Go exec. haproxy's own start is mostly OpenSSL loading the system CA store for its
+  HTTP client: haproxy -c takes 31-33 ms at 5 servers on a quiet host and about 7 ms with
+  httpclient.ssl.verify none (docs/cookbook.md).
+- **serve-launch's process start** (render's side at small sizes): the Prometheus client's
+  package init cost 2.5-5 ms a process, VictoriaMetrics/metrics' about half that. No way to keep
+  client_golang linked and skip its init was found: Go runs every linked package's init, and the
+  default registry with its Go and process collectors is built there.
+`
