@@ -443,7 +443,7 @@ func (a *applier) rayLine(l *config.Line) bool {
 	if a.fromRay[l] {
 		return true
 	}
-	return l.Pos.File == a.f.Name && !strings.Contains(l.Comment, "serve-launch:")
+	return l.Pos.File == a.f.Name && !strings.Contains(l.Comment(), "serve-launch:")
 }
 
 // dropsRayParams reports, and records as an error at pos, whether a set of

@@ -41,7 +41,7 @@ func TestGapsMatchOverrides(t *testing.T) {
 				var where []string
 				for _, s := range f.Sections {
 					for _, l := range s.Body {
-						m := provenance.FindStringSubmatch(l.Comment)
+						m := provenance.FindStringSubmatch(l.Comment())
 						if m == nil || l.Key() != key {
 							continue
 						}
