@@ -8,8 +8,9 @@ import (
 
 // mergeParams applies set and delete to a directive's words: a parameter that
 // is already there is replaced in place, a new one is appended, deleted ones
-// are removed. The head (keyword, name, address) is kept.
-func mergeParams(words []string, set []config.Param, del []string) []string {
+// are removed. The head (keyword, name, address) is kept. The merged words
+// are appended to dst, which must not share memory with words.
+func mergeParams(dst, words []string, set []config.Param, del []string) []string {
 	start, _ := config.ParamStart(words[0])
 	if start > len(words) {
 		start = len(words)
@@ -32,8 +33,7 @@ func mergeParams(words []string, set []config.Param, del []string) []string {
 			out = append(out, s)
 		}
 	}
-	merged := make([]string, start, start+2*len(out))
-	copy(merged, words[:start])
+	merged := append(dst, words[:start]...)
 	for _, p := range out {
 		merged = append(merged, p.Name)
 		if !p.Flag {
