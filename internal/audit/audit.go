@@ -48,7 +48,7 @@ func Config(f *config.File) []Finding {
 			continue
 		}
 		for l := range s.Lines("bind") {
-			w := l.Words
+			w := l.Words()
 			if len(w) < 2 {
 				continue
 			}
@@ -68,7 +68,7 @@ func Config(f *config.File) []Finding {
 // socket whose mode gives group or others write access (connecting needs
 // write), or a TCP socket on all interfaces.
 func adminSocket(l *config.Line) (Finding, bool) {
-	w := l.Words
+	w := l.Words()
 	if len(w) < 3 || w[0] != "stats" || w[1] != "socket" {
 		return Finding{}, false
 	}
@@ -127,7 +127,7 @@ func exposedService(s *config.Section) string {
 		return ""
 	}
 	for _, l := range s.Body {
-		w := l.Words
+		w := l.Words()
 		switch {
 		case len(w) >= 2 && w[0] == "stats" && (w[1] == "enable" || w[1] == "uri"):
 			return "the stats page"

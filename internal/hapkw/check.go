@@ -99,7 +99,7 @@ func Check(f *config.File, target Version) []Finding {
 			if l.Pos.File == f.Name || !l.IsDirective() {
 				continue
 			}
-			for _, k := range Uses(s.Kind, l.Words) {
+			for _, k := range Uses(s.Kind, l.Words()) {
 				if p := k.Problem(target); p != "" {
 					out = append(out, Finding{Pos: l.Pos, Keyword: k, Problem: p})
 				}
@@ -122,7 +122,7 @@ func Explain(f *config.File, n int, have, want Version) (Keyword, bool) {
 			if i++; i != n {
 				continue
 			}
-			for _, k := range Uses(s.Kind, l.Words) {
+			for _, k := range Uses(s.Kind, l.Words()) {
 				if !k.InVersion(have) && k.InVersion(want) {
 					return k, true
 				}

@@ -34,23 +34,23 @@ func (m *migrator) global(s *config.Section) {
 		}
 		key := l.Key()
 		r := m.row(s, l, key)
-		if name, ok := globalVars[key]; ok && len(l.Words) == 2 {
-			m.variable(r, l, tGlobal, name, l.Words[1], precDefaults)
+		if name, ok := globalVars[key]; ok && l.NumWords() == 2 {
+			m.variable(r, l, tGlobal, name, l.Word(1), precDefaults)
 			continue
 		}
 		if strings.HasPrefix(key, "stats socket") {
 			r.Ray = describeLines(socketLines(m.rayGlobal))
-			if hasWords(socketLines(m.rayGlobal), l.Words) {
+			if hasWords(socketLines(m.rayGlobal), l.Words()) {
 				r.How, r.Detail, r.Target = ByDefault, "already in Ray's config", tGlobal.selector()
 				continue
 			}
 			m.notCarried(r, "Ray drives haproxy through its own admin socket (RAY_SERVE_HAPROXY_SOCKET_PATH); a second one is not needed")
 			continue
 		}
-		if reason, ok := globalNotCarried[l.Words[0]]; ok {
+		if reason, ok := globalNotCarried[l.Keyword()]; ok {
 			ray := m.rayLines(tGlobal, key)
 			r.Ray = describeLines(ray)
-			if hasWords(ray, l.Words) {
+			if hasWords(ray, l.Words()) {
 				r.How, r.Detail, r.Target = ByDefault, "already in Ray's config", tGlobal.selector()
 				continue
 			}
@@ -67,10 +67,10 @@ func (m *migrator) defaults(s *config.Section) {
 			continue
 		}
 		key := l.Key()
-		if l.Words[0] == "default-server" {
+		if l.Keyword() == "default-server" {
 			continue // reported with the replica sections it applies to
 		}
-		if l.Words[0] == "http-check" {
+		if l.Keyword() == "http-check" {
 			continue // carried as one sequence below
 		}
 		r := m.row(s, l, key)
@@ -107,7 +107,7 @@ func (m *migrator) httpChecks(s *config.Section, prec int) {
 	seq := &checkSeq{prec: prec, sec: s}
 	for l := range s.Lines("http-check") {
 		r := m.row(s, l, l.Key())
-		seq.lines = append(seq.lines, &snipLine{claim: claim{prec: prec, sec: s, row: r, from: m.from(l)}, text: snippetText(l.Words), key: l.Key()})
+		seq.lines = append(seq.lines, &snipLine{claim: claim{prec: prec, sec: s, row: r, from: m.from(l)}, text: snippetText(l.Words()), key: l.Key()})
 	}
 	if len(seq.lines) == 0 {
 		return
@@ -117,7 +117,7 @@ func (m *migrator) httpChecks(s *config.Section, prec int) {
 	for i, sl := range seq.lines {
 		sl.row.Ray = describeLines(ray)
 		sl.row.Target = tBackends.selector()
-		if seq.same && snippetText(ray[i].Words) != sl.text {
+		if seq.same && snippetText(ray[i].Words()) != sl.text {
 			seq.same = false
 		}
 	}
@@ -157,7 +157,7 @@ func (m *migrator) httpChecks(s *config.Section, prec int) {
 // proxyLine carries one line of their defaults or replica section to target t.
 func (m *migrator) proxyLine(r *Row, l *config.Line, t target, prec int) {
 	key := l.Key()
-	w := l.Words
+	w := l.Words()
 	switch {
 	case defaultsVars[key] != "":
 		if t == tDefaults || key == "balance" {
@@ -208,14 +208,14 @@ func (m *migrator) snippet(r *Row, l *config.Line, t target, prec int) {
 		r.Ray = describeLines(ray)
 	}
 	r.Target = t.selector()
-	if hasWords(ray, l.Words) {
+	if hasWords(ray, l.Words()) {
 		// An earlier value of theirs that this line replaces must not be
 		// set over Ray's line, which says what theirs ends with.
 		acc := m.edits[t]
 		if i := slices.IndexFunc(acc.set, func(sl *snipLine) bool { return sl.key == key }); i >= 0 {
 			prev := acc.set[i]
-			if v := judge(prev.claim, prec, sectionOf(m.their, l), l.Words[0]); v != conflicts {
-				if !m.settle(v, prev.claim, r, l.Words[0], m.from(l)) {
+			if v := judge(prev.claim, prec, sectionOf(m.their, l), l.Keyword()); v != conflicts {
+				if !m.settle(v, prev.claim, r, l.Keyword(), m.from(l)) {
 					return
 				}
 				acc.set = slices.Delete(acc.set, i, i+1)
@@ -224,14 +224,14 @@ func (m *migrator) snippet(r *Row, l *config.Line, t target, prec int) {
 		r.How, r.Detail = ByDefault, "already in Ray's "+t.title()
 		return
 	}
-	text := snippetText(l.Words)
-	if derivedKeys[l.Words[0]] && m.servers >= 2 {
-		last := l.Words[len(l.Words)-1]
+	text := snippetText(l.Words())
+	if derivedKeys[l.Keyword()] && m.servers >= 2 {
+		last := l.Word(l.NumWords() - 1)
 		if n, err := strconv.Atoi(last); err == nil && strconv.Itoa(n) == last && n > 0 && n%m.servers == 0 {
 			per := n / m.servers
-			words := append(slices.Clone(l.Words[:len(l.Words)-1]), "")
+			words := append(slices.Clone(l.Words()[:l.NumWords()-1]), "")
 			text = snippetText(words) + fmt.Sprintf("{{ mul .Servers %d }}", per)
-			m.notes = append(m.notes, fmt.Sprintf("line %d: %s = %d servers x %d: written as {{ mul .Servers %d }}, so it follows the replica count Ray generates", l.Pos.Line, strings.Join(l.Words, " "), m.servers, per, per))
+			m.notes = append(m.notes, fmt.Sprintf("line %d: %s = %d servers x %d: written as {{ mul .Servers %d }}, so it follows the replica count Ray generates", l.Pos.Line, strings.Join(l.Words(), " "), m.servers, per, per))
 			r.Detail = fmt.Sprintf(" as {{ mul .Servers %d }} (%d servers x %d)", per, m.servers, per)
 		}
 	}
@@ -239,12 +239,12 @@ func (m *migrator) snippet(r *Row, l *config.Line, t target, prec int) {
 	acc := m.edits[t]
 	op := "set"
 	switch {
-	case config.IsListKey(key) && t == tFrontend && l.Words[0] == "http-request":
+	case config.IsListKey(key) && t == tFrontend && l.Keyword() == "http-request":
 		// After Ray's own http-request rules (health check, routes), so
 		// those keep answering first.
 		sl.anchor, op = "http-request *", "insert after http-request *"
 		acc.insert = append(acc.insert, sl)
-	case config.IsListKey(key) || l.Words[0] == "acl":
+	case config.IsListKey(key) || l.Keyword() == "acl":
 		op = "add"
 		acc.add = append(acc.add, sl)
 	default:
@@ -258,12 +258,12 @@ func (m *migrator) snippet(r *Row, l *config.Line, t target, prec int) {
 			r.How, r.Detail = BySnippet, "same line as "+posOf(prev.from)
 			return
 		}
-		v := judge(prev.claim, prec, sl.sec, l.Words[0])
+		v := judge(prev.claim, prec, sl.sec, l.Keyword())
 		if v == conflicts {
 			m.notCarried(r, "conflicts with %s: one snippet line for all of Ray's %s", posOf(prev.from), t.title())
 			return
 		}
-		if m.settle(v, prev.claim, r, l.Words[0], sl.from) {
+		if m.settle(v, prev.claim, r, l.Keyword(), sl.from) {
 			acc.set[i] = sl
 			r.How, r.Detail = BySnippet, fmt.Sprintf("%s set", t.title())+r.Detail
 		}

@@ -253,7 +253,7 @@ func (m *migrator) run() {
 
 // row starts a report row for their line l in section s.
 func (m *migrator) row(s *config.Section, l *config.Line, setting string) *Row {
-	r := &Row{Setting: s.Title() + ": " + setting, Their: strings.Join(l.Words, " "), Pos: l.Pos}
+	r := &Row{Setting: s.Title() + ": " + setting, Their: strings.Join(l.Words(), " "), Pos: l.Pos}
 	m.rows = append(m.rows, r)
 	return r
 }
@@ -264,5 +264,5 @@ func (m *migrator) notCarried(r *Row, format string, args ...any) {
 }
 
 func (m *migrator) from(l *config.Line) string {
-	return fmt.Sprintf("%s:%d: %s", m.name, l.Pos.Line, strings.Join(l.Words, " "))
+	return fmt.Sprintf("%s:%d: %s", m.name, l.Pos.Line, strings.Join(l.Words(), " "))
 }

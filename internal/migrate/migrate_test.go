@@ -147,12 +147,12 @@ func hasDirective(f *config.File, s *config.Section, row Row, their []string) bo
 				continue
 			}
 			if row.Param {
-				if l.Words[0] == "default-server" && hasParam(l.Words[1:], their) {
+				if l.Keyword() == "default-server" && hasParam(l.Words()[1:], their) {
 					return true
 				}
 				continue
 			}
-			if (l.Key() == config.Key(their) || their[0] == "bind" && l.Words[0] == "bind") && sameValue(their, l.Words) {
+			if (l.Key() == config.Key(their) || their[0] == "bind" && l.Keyword() == "bind") && sameValue(their, l.Words()) {
 				return true
 			}
 		}
@@ -310,14 +310,14 @@ func TestUserStory(t *testing.T) {
 			var have []string
 			for _, l := range secs[0].Body {
 				if l.IsDirective() {
-					have = append(have, strings.Join(l.Words, " "))
+					have = append(have, strings.Join(l.Words(), " "))
 				}
 			}
 			assert.Contains(t, have, tc.line)
 		})
 	}
 	for _, l := range a.patched.Find("backend", "http-app")[0].Body {
-		assert.NotEqual(t, "option httpchk GET /-/healthz", strings.Join(l.Words, " "), "set of option httpchk must replace Ray's health check")
+		assert.NotEqual(t, "option httpchk GET /-/healthz", strings.Join(l.Words(), " "), "set of option httpchk must replace Ray's health check")
 	}
 	assert.Len(t, res.Notes, 2, "maxconnrate and maxsessrate are reported as derived from 6 servers")
 }
@@ -538,8 +538,8 @@ func TestHTTPCheckRulesReplaceRays(t *testing.T) {
 			require.NoError(t, err, "snippet:\n%s", res.Snippet())
 			var got []string
 			for _, l := range f.Find("backend", "http-app")[0].Body {
-				if l.IsDirective() && l.Words[0] == "http-check" {
-					got = append(got, strings.Join(l.Words, " "))
+				if l.IsDirective() && l.Keyword() == "http-check" {
+					got = append(got, strings.Join(l.Words(), " "))
 				}
 			}
 			assert.Equal(t, tc.want, got, "snippet:\n%s", res.Snippet())

@@ -68,13 +68,13 @@ func (ps *paramSet) put(p param) {
 // serverParams returns the parameters of a server or server-template line.
 func serverParams(l *config.Line) []param {
 	start := 3
-	if l.Words[0] == "server-template" {
+	if l.Keyword() == "server-template" {
 		start = 4
 	}
-	if start > len(l.Words) {
+	if start > l.NumWords() {
 		return nil
 	}
-	return parseParams(l.Words[start:], l, precSection)
+	return parseParams(l.Words()[start:], l, precSection)
 }
 
 // params reports and carries the server parameters in effect for their
@@ -91,7 +91,7 @@ func (m *migrator) params(s, d *config.Section, servers []*config.Line) {
 			prec = precDefaults
 		}
 		for l := range sec.Lines("default-server") {
-			for _, p := range parseParams(l.Words[1:], l, prec) {
+			for _, p := range parseParams(l.Words()[1:], l, prec) {
 				eff.put(p)
 			}
 		}
@@ -151,7 +151,7 @@ func (m *migrator) params(s, d *config.Section, servers []*config.Line) {
 			continue
 		}
 		m.seenParam[id] = true
-		kw := p.line.Words[0]
+		kw := p.line.Keyword()
 		r := m.row(sectionOf(m.their, p.line), p.line, kw+" "+name)
 		r.Their = p.text()
 		r.Target, r.Param = tBackends.selector(), true
@@ -191,7 +191,7 @@ func (m *migrator) rayDefaultServer() paramSet {
 		return ps
 	}
 	for l := range m.rayBackend.Lines("default-server") {
-		for _, p := range parseParams(l.Words[1:], l, 0) {
+		for _, p := range parseParams(l.Words()[1:], l, 0) {
 			ps.put(p)
 		}
 	}
@@ -260,7 +260,7 @@ func (m *migrator) fixed(s *config.Section, ray *config.Section, what string) {
 		}
 		r := m.row(s, l, l.Key())
 		r.Target = ray.Title()
-		w := l.Words
+		w := l.Words()
 		if w[0] == "bind" && len(w) >= 2 {
 			r.Ray = describeLines(bindLines(ray))
 			addr := w[1]
@@ -270,8 +270,8 @@ func (m *migrator) fixed(s *config.Section, ray *config.Section, what string) {
 				continue
 			}
 			rayPort := ""
-			if b := bindLines(ray); len(b) > 0 && len(b[0].Words) >= 2 {
-				rayPort = b[0].Words[1][strings.LastIndex(b[0].Words[1], ":")+1:]
+			if b := bindLines(ray); len(b) > 0 && b[0].NumWords() >= 2 {
+				rayPort = b[0].Word(1)[strings.LastIndex(b[0].Word(1), ":")+1:]
 			}
 			if port == rayPort {
 				r.How, r.Detail = ByDefault, "Ray's stats page is on the same port"
@@ -308,7 +308,7 @@ func (m *migrator) setEnvFromBind(r *Row, l *config.Line, port string) {
 		return
 	}
 	m.setEnv(r, v.Name, val, isDefault, precSection, l)
-	if host := strings.TrimSuffix(l.Words[1], ":"+port); host != "" && host != "*" && host != "0.0.0.0" && host != "::" {
+	if host := strings.TrimSuffix(l.Word(1), ":"+port); host != "" && host != "*" && host != "0.0.0.0" && host != "::" {
 		r.Detail += fmt.Sprintf(" (Ray binds all interfaces, not %s)", host)
 	}
 }

@@ -23,7 +23,7 @@ func (m *migrator) frontend(s *config.Section) {
 // frontendLine carries one client-side line to Ray's http_frontend, unless it
 // could change how Ray routes or answers.
 func (m *migrator) frontendLine(r *Row, l *config.Line, acls map[string]bool) {
-	w := l.Words
+	w := l.Words()
 	if m.sameAsRay(r, l, tFrontend) {
 		return
 	}
@@ -64,8 +64,8 @@ func (m *migrator) frontendLine(r *Row, l *config.Line, acls map[string]bool) {
 func aclNames(s *config.Section) map[string]bool {
 	acls := map[string]bool{}
 	for l := range s.Lines("acl") {
-		if len(l.Words) >= 2 {
-			acls[l.Words[1]] = true
+		if l.NumWords() >= 2 {
+			acls[l.Word(1)] = true
 		}
 	}
 	return acls
@@ -109,7 +109,7 @@ func ruleRisk(w []string, acls map[string]bool) string {
 // (Ray's own config fed back in, or a line copied from it) as the default.
 func (m *migrator) sameAsRay(r *Row, l *config.Line, t target) bool {
 	ray := linesWithKey(m.raySection(t), l.Key())
-	if !hasWords(ray, l.Words) {
+	if !hasWords(ray, l.Words()) {
 		return false
 	}
 	r.Ray = describeLines(ray)
@@ -137,7 +137,7 @@ func (m *migrator) replicaSection(s *config.Section, d *config.Section) {
 			continue
 		}
 		key := l.Key()
-		w := l.Words
+		w := l.Words()
 		switch {
 		case w[0] == "server" || w[0] == "server-template":
 			servers = append(servers, l)
@@ -183,10 +183,10 @@ func (m *migrator) replicaSection(s *config.Section, d *config.Section) {
 
 func summarizeServers(ls []*config.Line) string {
 	addr := func(l *config.Line) string {
-		if l.Words[0] == "server-template" && len(l.Words) >= 4 {
-			return l.Words[1] + " " + l.Words[2] + " " + l.Words[3]
+		if l.Keyword() == "server-template" && l.NumWords() >= 4 {
+			return l.Word(1) + " " + l.Word(2) + " " + l.Word(3)
 		}
-		return l.Words[1] + " " + l.Words[2]
+		return l.Word(1) + " " + l.Word(2)
 	}
 	if len(ls) == 1 {
 		return addr(ls[0])

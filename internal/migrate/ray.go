@@ -62,11 +62,11 @@ func describeLines(ls []*config.Line) string {
 		return "nothing"
 	}
 	if len(ls) > 1 && config.IsListKey(ls[0].Key()) {
-		return fmt.Sprintf("%d %s rules", len(ls), ls[0].Words[0])
+		return fmt.Sprintf("%d %s rules", len(ls), ls[0].Keyword())
 	}
 	var parts []string
 	for _, l := range ls {
-		parts = append(parts, strings.Join(l.Words, " "))
+		parts = append(parts, strings.Join(l.Words(), " "))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -79,7 +79,7 @@ func socketLines(s *config.Section) []*config.Line {
 	}
 	var ls []*config.Line
 	for l := range s.Lines("stats") {
-		if len(l.Words) >= 2 && l.Words[1] == "socket" {
+		if l.NumWords() >= 2 && l.Word(1) == "socket" {
 			ls = append(ls, l)
 		}
 	}
@@ -96,7 +96,7 @@ func bindLines(s *config.Section) []*config.Line {
 
 // hasWords reports whether one of ls says words.
 func hasWords(ls []*config.Line, words []string) bool {
-	return slices.ContainsFunc(ls, func(l *config.Line) bool { return slices.Equal(l.Words, words) })
+	return slices.ContainsFunc(ls, func(l *config.Line) bool { return l.SameWords(words) })
 }
 
 // describeServers says how many server lines Ray's section s has.

@@ -19,7 +19,7 @@ func (m *migrator) classify() error {
 			continue
 		}
 		for _, l := range s.Body {
-			if len(l.Words) >= 3 && (l.Words[0] == "server" || l.Words[0] == "server-template") {
+			if l.NumWords() >= 3 && (l.Keyword() == "server" || l.Keyword() == "server-template") {
 				m.replica[s] = true
 			}
 		}
@@ -37,7 +37,7 @@ func (m *migrator) classify() error {
 		}
 		for _, kw := range []string{"default_backend", "use_backend"} {
 			for l := range s.Lines(kw) {
-				if len(l.Words) >= 2 && names[l.Words[1]] {
+				if l.NumWords() >= 2 && names[l.Word(1)] {
 					m.httpFE[s] = true
 				}
 			}
@@ -81,7 +81,7 @@ func (m *migrator) preamble() {
 		if !l.IsDirective() {
 			continue
 		}
-		r := &Row{Setting: "before any section: " + l.Words[0], Their: strings.Join(l.Words, " "), Pos: l.Pos}
+		r := &Row{Setting: "before any section: " + l.Keyword(), Their: strings.Join(l.Words(), " "), Pos: l.Pos}
 		m.rows = append(m.rows, r)
 		m.notCarried(r, "outside any section, where haproxy refuses it; move it into the section it belongs to")
 	}
@@ -97,7 +97,7 @@ func (m *migrator) unusedParams(used map[*config.Section]bool) {
 			continue
 		}
 		for l := range s.Lines("default-server") {
-			for _, p := range parseParams(l.Words[1:], l, 0) {
+			for _, p := range parseParams(l.Words()[1:], l, 0) {
 				id := fmt.Sprintf("%d/%s", l.Pos.Line, p.name)
 				if m.seenParam[id] {
 					continue
@@ -121,7 +121,7 @@ func isMetrics(s *config.Section) bool {
 		return false
 	}
 	for _, l := range s.Body {
-		if slices.Contains(l.Words, "prometheus-exporter") {
+		if l.HasWord("prometheus-exporter") {
 			return true
 		}
 	}
@@ -133,7 +133,7 @@ func isStats(s *config.Section) bool {
 		return false
 	}
 	for l := range s.Lines("stats") {
-		if len(l.Words) >= 2 && (l.Words[1] == "enable" || l.Words[1] == "uri") {
+		if l.NumWords() >= 2 && (l.Word(1) == "enable" || l.Word(1) == "uri") {
 			return true
 		}
 	}
@@ -149,7 +149,7 @@ func (m *migrator) wholeSection(s *config.Section) {
 			n++
 		}
 	}
-	r := &Row{Setting: s.Title(), Their: fmt.Sprintf("%s (%s)", strings.Join(s.Header.Words, " "), plural(n, "line")), Pos: s.Header.Pos, Ray: "nothing"}
+	r := &Row{Setting: s.Title(), Their: fmt.Sprintf("%s (%s)", strings.Join(s.Header.Words(), " "), plural(n, "line")), Pos: s.Header.Pos, Ray: "nothing"}
 	m.rows = append(m.rows, r)
 	switch s.Kind {
 	case "frontend":

@@ -37,7 +37,7 @@ var paramVars = map[string]string{
 // snippet line in t when the value does not fit the variable's type.
 func (m *migrator) variable(r *Row, l *config.Line, t target, name, value string, prec int) {
 	v, _ := envmap.Lookup(name)
-	r.Ray = describeLines(m.rayLines(t, config.Key(l.Words)))
+	r.Ray = describeLines(m.rayLines(t, config.Key(l.Words())))
 	r.Target = t.selector()
 	val, isDefault, why := fitVar(v, value)
 	if why != "" {
@@ -58,12 +58,12 @@ func (m *migrator) setEnv(r *Row, name, val string, isDefault bool, prec int, l 
 			r.How, r.Detail = prev.row.How, "same as "+posOf(prev.from)
 			return
 		}
-		v := judge(prev.claim, prec, sec, l.Words[0])
+		v := judge(prev.claim, prec, sec, l.Keyword())
 		if v == conflicts {
 			m.notCarried(r, "conflicts with %s (%s=%s): one variable for all of Ray's application backends", posOf(prev.from), name, prev.value)
 			return
 		}
-		if !m.settle(v, prev.claim, r, l.Words[0], from) {
+		if !m.settle(v, prev.claim, r, l.Keyword(), from) {
 			return
 		}
 	}

@@ -107,6 +107,8 @@ type applier struct {
 	// dropped holds the set lines already refused for dropping Ray's
 	// parameters: a set in `backend *` would say so in every backend.
 	dropped map[config.Position]bool
+	// words and merged are params' scratch space (see params).
+	words, merged []string
 	// budget is what the templates of this patch may still spend.
 	budget tmpl.Budget
 	// written counts the bytes of the lines snippets wrote (see

@@ -8,23 +8,6 @@ import (
 	"github.com/serve-launch/serve-launch/internal/patch/snippet"
 )
 
-// sameWords reports whether two lines say the same thing to haproxy. It
-// compares from the last word: lines of one section that differ mostly
-// share their first words (a keyword, an action), so a difference is found
-// at once, and add and insert compare their line with every line of the
-// section.
-func sameWords(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func (a *applier) edit(sn *snippet.Snippet, e *snippet.Edit) {
 	a.file = nil // counted as the file stands when the edit starts
 	var matched []*config.Section
@@ -182,7 +165,7 @@ func (a *applier) set(s *config.Section, text string, pos config.Position, force
 		s.Insert(lastDirective(s)+1, a.newLineOf(s, s.Indent(), text, tok, pos))
 		return
 	}
-	if l := s.Body[first]; !sameWords(l.Words, tok.words) {
+	if l := s.Body[first]; !l.SameWords(tok.words) {
 		if !force && a.dropsRayParams(s, l, tok.words, pos) {
 			return
 		}
@@ -215,12 +198,12 @@ func (a *applier) add(s *config.Section, text string, pos config.Position) {
 	at := lastDirective(s) + 1
 	var keyed *config.Line // the first line with the same key
 	for i, l := range s.Body {
-		if sameWords(l.Words, tok.words) {
+		if l.SameWords(tok.words) {
 			return // already there: add is idempotent
 		}
 		// A rule joins the end of its own list, so that it keeps rule order
 		// (an http-request after a use_backend draws a warning from haproxy).
-		if tok.list && l.IsDirective() && l.Words[0] == tok.words[0] {
+		if tok.list && l.IsDirective() && l.Keyword() == tok.words[0] {
 			at = i + 1
 		}
 		if keyed == nil && !tok.list && l.Key() == tok.key && tok.key != "" {
@@ -245,7 +228,7 @@ func (a *applier) add(s *config.Section, text string, pos config.Position) {
 func (a *applier) delete(s *config.Section, g *snippet.Glob) {
 	kept := s.Body[:0:0]
 	for _, l := range s.Body {
-		if l.IsDirective() && (g.Match(l.Key()) || (s.IsList(l) && g.Match(strings.Join(l.Words, " ")))) {
+		if l.IsDirective() && (g.Match(l.Key()) || (s.IsList(l) && g.Match(strings.Join(l.Words(), " ")))) {
 			continue
 		}
 		kept = append(kept, l)
@@ -256,7 +239,7 @@ func (a *applier) delete(s *config.Section, g *snippet.Glob) {
 func (a *applier) insert(e *snippet.Edit, s *config.Section, op snippet.Insert) {
 	at := -1
 	for i, l := range s.Body {
-		if l.IsDirective() && op.Anchor.Match(strings.Join(l.Words, " ")) {
+		if l.IsDirective() && op.Anchor.Match(strings.Join(l.Words(), " ")) {
 			if op.Before {
 				at = i
 				break
@@ -298,7 +281,7 @@ func (a *applier) insert(e *snippet.Edit, s *config.Section, op snippet.Insert) 
 
 func (a *applier) has(s *config.Section, words []string) bool {
 	for _, l := range s.Body {
-		if sameWords(l.Words, words) {
+		if l.SameWords(words) {
 			return true
 		}
 	}
@@ -312,7 +295,7 @@ func (a *applier) params(e *snippet.Edit, s *config.Section, op snippet.Params) 
 		if !l.IsDirective() {
 			continue
 		}
-		kw := l.Words[0]
+		kw := l.Keyword()
 		if (kw == "server" || kw == "server-template") && firstServer < 0 {
 			firstServer = i
 		}
@@ -320,8 +303,13 @@ func (a *applier) params(e *snippet.Edit, s *config.Section, op snippet.Params) 
 			continue
 		}
 		found = true
-		merged := mergeParams(l.Words, op.Set, op.Delete)
-		if sameWords(merged, l.Words) {
+		// The line's words and the merged ones go through scratch slices
+		// of a: the new line keeps neither, and a params edit on `server`
+		// merges into every server line of the file.
+		a.words = l.AppendWords(a.words[:0])
+		a.merged = mergeParams(a.merged[:0], a.words, op.Set, op.Delete)
+		merged := a.merged
+		if l.SameWords(merged) {
 			continue
 		}
 		s.Body[i] = a.rewrite(s, l, merged, op.Pos)
@@ -343,7 +331,7 @@ func (a *applier) params(e *snippet.Edit, s *config.Section, op snippet.Params) 
 		if at < 0 {
 			at = lastDirective(s) + 1
 		}
-		words := mergeParams([]string{"default-server"}, op.Set, nil)
+		words := mergeParams(nil, []string{"default-server"}, op.Set, nil)
 		s.Insert(at, a.newLine(s, s.Indent(), joinWords(words), op.Pos))
 		return
 	}

@@ -25,7 +25,7 @@ func guardFacts(sections []*config.Section) map[string]string {
 		switch {
 		case s.Kind == "global":
 			for l := range s.Lines("stats") {
-				w := l.Words
+				w := l.Words()
 				if len(w) >= 3 && w[1] == "socket" && slices.Contains(w, "admin") {
 					why := "Ray talks to haproxy over this admin socket (show info, show stat, show servers state) and passes it to -x on reloads"
 					facts["admin socket "+w[2]] = why
@@ -38,40 +38,43 @@ func guardFacts(sections []*config.Section) map[string]string {
 		case s.Kind == "backend" || s.Kind == "listen":
 			facts[s.Kind+" "+s.Name] = "Ray finds backends by name in show stat; renaming one breaks readiness and drain silently"
 			for _, l := range s.Body {
-				w := l.Words
-				if len(w) >= 2 && (w[0] == "server" || w[0] == "server-template") {
-					facts[fmt.Sprintf("%s %s in %s", w[0], w[1], s.Title())] = "server names are how Ray and haproxy's server-state file identify replicas"
+				kw := l.Keyword()
+				if l.NumWords() >= 2 && (kw == "server" || kw == "server-template") {
+					facts[fmt.Sprintf("%s %s in %s", kw, l.Word(1), s.Title())] = "server names are how Ray and haproxy's server-state file identify replicas"
 				}
 			}
 		}
 		if isRayGRPCFrontend(s) {
 			for l := range s.Lines("use_backend") {
-				if w := l.Words; len(w) >= 2 {
+				if w := l.Words(); len(w) >= 2 {
 					facts[fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))] = "Ray routes each application to its backend by these rules"
 				}
 			}
 		}
 		if isRayHTTPFrontend(s) {
 			acls := map[string]bool{}
+			// Ray's frontend has an acl and a use_backend line per app:
+			// a line's words are read as a slice only when it is a fact.
+			line := func(l *config.Line) string {
+				return fmt.Sprintf("%s: %s", s.Title(), strings.Join(l.Words(), " "))
+			}
 			for _, l := range s.Body {
-				w := l.Words
-				if len(w) >= 2 && w[0] == "bind" {
-					facts[fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))] = "Ray serves HTTP on this bind and probes it"
-				}
-				if len(w) >= 3 && w[0] == "acl" && (slices.Contains(w, "/-/healthz") || slices.Contains(w, "/-/routes")) {
-					acls[w[1]] = true
-					facts[fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))] = "Ray's /-/healthz and /-/routes endpoints answer from these rules"
+				switch kw := l.Keyword(); {
+				case kw == "bind" && l.NumWords() >= 2:
+					facts[line(l)] = "Ray serves HTTP on this bind and probes it"
+				case kw == "acl" && l.NumWords() >= 3 && (l.HasWord("/-/healthz") || l.HasWord("/-/routes")):
+					acls[l.Word(1)] = true
+					facts[line(l)] = "Ray's /-/healthz and /-/routes endpoints answer from these rules"
 				}
 			}
 			for _, l := range s.Body {
-				w := l.Words
-				if len(w) >= 2 && w[0] == "use_backend" {
-					facts[fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))] = "Ray routes each application to its backend by these rules"
-				}
-				if len(w) >= 2 && w[0] == "http-request" {
-					for _, x := range w {
-						if acls[x] {
-							facts[fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))] = "Ray's /-/healthz and /-/routes endpoints answer from these rules"
+				switch kw := l.Keyword(); {
+				case kw == "use_backend" && l.NumWords() >= 2:
+					facts[line(l)] = "Ray routes each application to its backend by these rules"
+				case kw == "http-request" && l.NumWords() >= 2:
+					for i := range l.NumWords() {
+						if acls[l.Word(i)] {
+							facts[line(l)] = "Ray's /-/healthz and /-/routes endpoints answer from these rules"
 							break
 						}
 					}
@@ -119,7 +122,7 @@ func isRayHTTPFrontend(s *config.Section) bool {
 		return true
 	}
 	for l := range s.Lines("acl") {
-		if slices.Contains(l.Words, "/-/healthz") {
+		if l.HasWord("/-/healthz") {
 			return true
 		}
 	}
@@ -197,7 +200,7 @@ func newRayView(f *config.File) *rayView {
 		switch {
 		case s.Kind == "global":
 			for l := range s.Lines("stats") {
-				if w := l.Words; len(w) >= 3 && w[1] == "socket" && slices.Contains(w, "admin") {
+				if w := l.Words(); len(w) >= 3 && w[1] == "socket" && slices.Contains(w, "admin") {
 					v.adminPaths[w[2]] = true
 					v.adminLines[l] = true
 				}
@@ -224,8 +227,8 @@ func newRayView(f *config.File) *rayView {
 			continue
 		}
 		for l := range s.Lines("bind") {
-			if len(l.Words) >= 2 {
-				for _, r := range bindPorts(l.Words[1]) {
+			if l.NumWords() >= 2 {
+				for _, r := range bindPorts(l.Word(1)) {
 					for p := r[0]; p <= r[1] && p-r[0] < 1<<16; p++ {
 						v.ports[p] = rayPort{owner: s, what: what}
 					}
@@ -242,13 +245,13 @@ func newRayView(f *config.File) *rayView {
 func rayHTTPRules(s *config.Section) []*config.Line {
 	acls := map[string]bool{}
 	for l := range s.Lines("acl") {
-		if w := l.Words; len(w) >= 3 && (slices.Contains(w, "/-/healthz") || slices.Contains(w, "/-/routes")) {
+		if w := l.Words(); len(w) >= 3 && (slices.Contains(w, "/-/healthz") || slices.Contains(w, "/-/routes")) {
 			acls[w[1]] = true
 		}
 	}
 	var rules []*config.Line
 	for l := range s.Lines("http-request") {
-		if w := l.Words; len(w) >= 2 {
+		if w := l.Words(); len(w) >= 2 {
 			for _, x := range w {
 				if acls[x] {
 					rules = append(rules, l)
@@ -270,7 +273,7 @@ func isRayGRPCFrontend(s *config.Section) bool {
 		return true
 	}
 	for l := range s.Lines("acl") {
-		if slices.Contains(l.Words, "/ray.serve.RayServeAPIService/Healthz") {
+		if l.HasWord("/ray.serve.RayServeAPIService/Healthz") {
 			return true
 		}
 	}
@@ -349,7 +352,7 @@ func (v *rayView) intrusions(sections []*config.Section) map[string]string {
 			}
 		}
 		for i, l := range s.Body {
-			w := l.Words
+			w := l.Words()
 			if len(w) == 0 {
 				continue
 			}
@@ -387,7 +390,7 @@ func (v *rayView) secondSocket(s *config.Section, l *config.Line) bool {
 	n := 0
 	count := func(g *config.Section) {
 		for x := range g.Lines("stats") {
-			if w := x.Words; len(w) >= 3 && w[1] == "socket" && w[2] == l.Words[2] {
+			if x.NumWords() >= 3 && x.Word(1) == "socket" && x.Word(2) == l.Word(2) {
 				n++
 			}
 		}
@@ -450,17 +453,18 @@ func (a *applier) rayLine(l *config.Line) bool {
 // the line words replacing Ray's line l in s drops parameters l has. Each
 // set line is reported once, however many sections it replaces a line in.
 func (a *applier) dropsRayParams(s *config.Section, l *config.Line, words []string, pos config.Position) bool {
-	if len(l.Words) == 0 || !a.rayLine(l) {
+	if !l.IsDirective() || !a.rayLine(l) {
 		return false
 	}
-	start, ok := config.ParamStart(l.Words[0])
-	if !ok || len(words) == 0 || words[0] != l.Words[0] {
+	start, ok := config.ParamStart(l.Keyword())
+	if !ok || len(words) == 0 || words[0] != l.Keyword() {
 		return false
 	}
+	lw := l.Words()
 	params := func(w []string) []config.Param { return config.ParseParams(w[min(start, len(w)):]) }
 	newParams := params(words)
 	var lost []string
-	for _, p := range params(l.Words) {
+	for _, p := range params(lw) {
 		if !slices.ContainsFunc(newParams, func(n config.Param) bool { return n.Name == p.Name }) && !slices.Contains(lost, p.Name) {
 			lost = append(lost, p.Name)
 		}
@@ -475,11 +479,11 @@ func (a *applier) dropsRayParams(s *config.Section, l *config.Line, words []stri
 		a.dropped = map[config.Position]bool{}
 	}
 	a.dropped[pos] = true
-	text, old := strings.Join(words, " "), strings.Join(l.Words, " ")
+	text, old := strings.Join(words, " "), strings.Join(lw, " ")
 	instead := ""
 	if len(newParams) > 0 {
 		set := strings.Join(words[min(start, len(words)):], " ")
-		instead = fmt.Sprintf("to add %s to it, use params = [{ on = %q, set = %q }], or ", set, l.Words[0], set)
+		instead = fmt.Sprintf("to add %s to it, use params = [{ on = %q, set = %q }], or ", set, lw[0], set)
 	}
 	a.errs.Add(pos, "set %q replaces Ray's line %q in %s and drops its %s; %sset force = true on the edit if you mean to replace it",
 		text, old, s.Title(), andList(lost), instead)

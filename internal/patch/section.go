@@ -114,10 +114,10 @@ func (a *applier) sameSection(s *config.Section, ns *snippet.Section, lines []st
 	if f := strings.Fields(s.Header.Comment()); len(f) >= 2 && f[len(f)-2] == "serve-launch:" {
 		return f[len(f)-1] == fmt.Sprintf("%s:%d", ns.Header.Pos.File, ns.Header.Pos.Line)
 	}
-	var have [][]string
+	var have []*config.Line
 	for _, l := range s.Body {
 		if l.IsDirective() {
-			have = append(have, l.Words)
+			have = append(have, l)
 		}
 	}
 	if len(have) != len(lines) {
@@ -125,7 +125,7 @@ func (a *applier) sameSection(s *config.Section, ns *snippet.Section, lines []st
 	}
 	for i, text := range lines {
 		tok, _ := config.Tokenize(text)
-		if !sameWords(have[i], tok.Words) {
+		if !have[i].SameWords(tok.Words) {
 			return false
 		}
 	}

@@ -287,18 +287,33 @@ func signature(haproxy string, o *patch.Overrides, f *config.File) string {
 	for _, sn := range o.Snippets {
 		fmt.Fprintf(h, "%s %s\n", sn.Name, sn.SHA256)
 	}
+	// The lines are hashed through one buffer, and the header and body
+	// walked apart: the shim keeps all it allocates (its garbage collector
+	// is off), and a copy of every body plus one of every line written
+	// came to 0.55 MB at 16384 servers.
+	var buf []byte
+	line := func(s *config.Section, l *config.Line, title *bool) {
+		if l.Pos.File == f.Name {
+			return
+		}
+		if !*title {
+			// "[" + s.Title() + "]\n", without building the title.
+			buf = append(append(buf[:0], '['), s.Kind...)
+			if s.Name != "" {
+				buf = append(append(buf, ' '), s.Name...)
+			}
+			buf = append(buf, "]\n"...)
+			h.Write(buf)
+			*title = true
+		}
+		buf = append(append(buf[:0], l.Text()...), '\n')
+		h.Write(buf)
+	}
 	for _, s := range f.Sections {
 		title := false
-		for _, l := range append([]*config.Line{s.Header}, s.Body...) {
-			if l.Pos.File == f.Name {
-				continue
-			}
-			if !title {
-				fmt.Fprintf(h, "[%s]\n", s.Title())
-				title = true
-			}
-			h.Write([]byte(l.Text()))
-			h.Write([]byte{'\n'})
+		line(s, s.Header, &title)
+		for _, l := range s.Body {
+			line(s, l, &title)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))

@@ -35,24 +35,24 @@ func FactsOf(files ...*File) Facts {
 			switch s.Kind {
 			case "global":
 				for _, l := range s.Body {
-					w := l.Words
-					switch {
-					case len(w) >= 3 && w[0] == "stats" && w[1] == "socket":
-						addr := strings.TrimPrefix(w[2], "unix@")
-						if facts.AdminSocket == "" && strings.HasPrefix(addr, "/") && hasPair(w[3:], "level", "admin") {
+					n := l.NumWords()
+					switch kw := l.Keyword(); {
+					case n >= 3 && kw == "stats" && l.Word(1) == "socket":
+						addr := strings.TrimPrefix(l.Word(2), "unix@")
+						if facts.AdminSocket == "" && strings.HasPrefix(addr, "/") && hasPair(l.Words()[3:], "level", "admin") {
 							facts.AdminSocket = addr
 						}
 					// Both are first-wins in haproxy (GlobalFirstWins).
-					case len(w) >= 2 && w[0] == "server-state-base" && base == "":
-						base = w[1]
-					case len(w) >= 2 && w[0] == "server-state-file" && file == "":
-						file = w[1]
+					case n >= 2 && kw == "server-state-base" && base == "":
+						base = l.Word(1)
+					case n >= 2 && kw == "server-state-file" && file == "":
+						file = l.Word(1)
 					}
 				}
 			case "frontend", "listen":
 				for l := range s.Lines("bind") {
-					if len(l.Words) >= 2 {
-						facts.Listeners = append(facts.Listeners, l.Words[1])
+					if l.NumWords() >= 2 {
+						facts.Listeners = append(facts.Listeners, l.Word(1))
 					}
 				}
 			}

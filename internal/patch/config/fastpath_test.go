@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,22 +45,56 @@ func TestKeyInMatchesKey(t *testing.T) {
 	}
 }
 
-func TestTokenizeWithArenaMatchesTokenize(t *testing.T) {
-	// A small chunk makes lines outgrow it, which moves their words.
-	a := wordArena{chunk: 3}
-	var got []Tokens
-	for _, line := range fastPathLines {
-		tok, err := tokenizeInto(line, &a)
-		require.NoError(t, err, line)
-		got = append(got, tok)
+func TestLineWordsMatchTokenize(t *testing.T) {
+	// A small chunk makes lists outgrow it; the long lines and the escape
+	// take the wide form.
+	lines := append(slices.Clone(fastPathLines),
+		"    acl big src "+strings.Repeat("10.0.0.1 ", 8000),
+		"    acl big src "+strings.Repeat("10.0.0.1 ", 8000)+`a\ b "c"'d' # c`,
+		`x "a\"b" 'c' "" d`)
+	r := lineReader{words: wordArena{chunk: 7}}
+	got := make([]Line, len(lines))
+	for i, line := range lines {
+		got[i].init(line, Position{Line: i + 1}, &r)
 	}
-	for i, line := range fastPathLines {
+	for i, line := range lines {
 		want, err := Tokenize(line)
 		require.NoError(t, err)
-		assert.Equal(t, want.Words, got[i].Words, "line %q", line)
-		assert.Equal(t, want.Comment, got[i].Comment, "line %q", line)
-		assert.Equal(t, want.HasComment, got[i].HasComment, "line %q", line)
-		assert.Equal(t, len(got[i].Words), cap(got[i].Words), "line %q: an append must not reach the next line's words", line)
+		l := &got[i]
+		assert.Equal(t, want.Words, l.Words(), "line %q", line)
+		assert.Equal(t, len(want.Words), l.NumWords(), "line %q", line)
+		assert.Equal(t, want.Comment, l.Comment(), "line %q", line)
+		assert.Equal(t, len(want.Words) > 0, l.IsDirective(), "line %q", line)
+		assert.Equal(t, len(line) > maxNarrow || strings.Contains(line, `\`), l.wideWords, "line %q", line)
+		if len(want.Words) > 0 {
+			assert.Equal(t, want.Words[0], l.Keyword(), "line %q", line)
+			assert.True(t, l.SameWords(want.Words), "line %q", line)
+			assert.False(t, l.SameWords(want.Words[1:]), "line %q", line)
+			assert.True(t, l.HasWord(want.Words[len(want.Words)-1]), "line %q", line)
+		}
+		assert.False(t, l.HasWord("no such word"), "line %q", line)
+	}
+}
+
+// TestSetParsedMatchesInit: a line given its words reads them back as a
+// line that tokenized them, whether they stand in its text or not.
+func TestSetParsedMatchesInit(t *testing.T) {
+	for _, raw := range []string{
+		"", "    # c\n", "    timeout connect 5s\n", "    timeout connect 5s # serve-launch: a.toml:3\n",
+		`    http-request return lf-string "a b" if x` + "\r\n", `    acl a path_beg /x\ y` + "\n",
+		`x "a\"b" 'c' "" d`, "    acl big src " + strings.Repeat("10.0.0.1 ", 8000) + "\n",
+	} {
+		want := NewLine(raw, Position{Line: 1})
+		commentAt := -1
+		if want.comment >= 0 {
+			commentAt = int(want.comment)
+		}
+		var got Line
+		got.SetParsed(raw, Position{Line: 1}, want.Words(), commentAt)
+		assert.Equal(t, want.Words(), got.Words(), "line %q", raw)
+		assert.Equal(t, want.Key(), got.Key(), "line %q", raw)
+		assert.Equal(t, want.Comment(), got.Comment(), "line %q", raw)
+		assert.Equal(t, want.IsDirective(), got.IsDirective(), "line %q", raw)
 	}
 }
 
@@ -67,7 +102,7 @@ func TestParseKeysMatchKey(t *testing.T) {
 	f, err := Parse("x.cfg", []byte(strings.Join(fastPathLines, "\n")))
 	require.NoError(t, err)
 	f.eachLine(func(l *Line) {
-		assert.Equal(t, Key(l.Words), l.Key(), "line %q", l.Raw)
+		assert.Equal(t, Key(l.Words()), l.Key(), "line %q", l.Raw)
 	})
 }
 
@@ -95,7 +130,8 @@ func TestParseMatchesLineByLine(t *testing.T) {
 				num++
 				want := NewLine(l.Raw, Position{File: "big.cfg", Line: num})
 				assert.Equal(t, want.Pos, l.Pos, "line %d", num)
-				assert.Equal(t, want.Words, l.Words, "line %d", num)
+				assert.Equal(t, want.Words(), l.Words(), "line %d", num)
+				assert.Equal(t, want.NumWords(), l.NumWords(), "line %d", num)
 				assert.Equal(t, want.Comment(), l.Comment(), "line %d", num)
 				assert.Equal(t, want.Key(), l.Key(), "line %d", num)
 				assert.Equal(t, want.Err(), l.Err(), "line %d", num)

@@ -34,8 +34,9 @@ func IsProxyKind(kind string) bool {
 //
 // A config has two lines per server or so, and the shim holds every line
 // of it in memory at once, so a Line keeps what can be read from Raw as
-// offsets into Raw instead of strings of its own: its comment, its key,
-// its tokenizer error (88 bytes a line instead of 120).
+// offsets into Raw instead of strings of its own: its words, its comment,
+// its key, its tokenizer error (80 bytes a line and 4 a word, instead of
+// 120 and 16).
 type Line struct {
 	// Raw is the line's exact bytes, including its terminator ("\n", "\r\n" or
 	// none on a last line without one).
@@ -43,9 +44,10 @@ type Line struct {
 	// Pos is where the line came from. Lines written by the engine carry the
 	// position of the snippet that wrote them.
 	Pos Position
-	// Words are the line's words as HAProxy reads them; empty for blank and
+	// words are the line's words as HAProxy reads them, encoded (see
+	// words.go); read by Word and NumWords. Empty for blank and
 	// comment-only lines, and for a line whose quotes do not close.
-	Words []string
+	words string
 	// keyLo and keyHi place the line's key, Key(Words), in Raw: edits look
 	// keys up once per line per set line. keyLo == keyOutside says the
 	// key's words do not stand in Raw one space apart (quoted, or apart by
@@ -54,6 +56,8 @@ type Line struct {
 	// comment is where the comment starts in Raw, after its '#';
 	// noComment when there is none, and tokenizer errors below it.
 	comment int32
+	// wideWords says words has the wide form.
+	wideWords bool
 }
 
 // Values of Line.comment that are not offsets.
@@ -90,18 +94,25 @@ func (l *Line) Err() error {
 // NewLine builds a line from its raw bytes and position.
 func NewLine(raw string, pos Position) *Line {
 	l := &Line{}
-	l.init(raw, pos, &wordArena{})
+	l.init(raw, pos, &lineReader{})
 	return l
 }
 
+// lineReader is what tokenizing lines reuses from one line to the next:
+// the words found, and the arena their encoded lists go to.
+type lineReader struct {
+	spans wordSpans
+	words wordArena
+}
+
 // init fills l, which must be zero, from its raw bytes, with its words in
-// a (see tokenizeInto). It sets fields one by one: a whole Line literal
-// written over an element of Parse's big slice is built on the stack and
-// copied through the GC's write barrier.
-func (l *Line) init(raw string, pos Position, a *wordArena) {
+// r's arena. It sets fields one by one: a whole Line literal written over
+// an element of Parse's big slice is built on the stack and copied
+// through the GC's write barrier.
+func (l *Line) init(raw string, pos Position, r *lineReader) {
 	l.Raw, l.Pos = raw, pos
 	text := l.Text()
-	t, err := tokenizeInto(text, a)
+	comment, err := r.spans.tokenize(text)
 	if err != nil {
 		l.comment = errSingleQuote
 		if te, ok := err.(*tokenError); ok {
@@ -112,10 +123,10 @@ func (l *Line) init(raw string, pos Position, a *wordArena) {
 		}
 		return
 	}
-	l.Words = t.Words
+	l.words, l.wideWords = r.words.encode(text, &r.spans)
 	l.comment = noComment
-	if t.HasComment {
-		l.comment = int32(len(text) - len(t.Comment))
+	if comment >= 0 {
+		l.comment = int32(comment)
 	}
 	l.setKey(text)
 }
@@ -123,7 +134,8 @@ func (l *Line) init(raw string, pos Position, a *wordArena) {
 // setKey places the key of l's words in text, l's Raw without its
 // terminator.
 func (l *Line) setKey(text string) {
-	lo, hi, ok := keyRange(text, l.Words)
+	var kw [4]string
+	lo, hi, ok := keyRange(text, l.keyWords(&kw))
 	if !ok || hi > int(keyOutside) {
 		l.keyLo, l.keyHi = keyOutside, 0
 		return
@@ -144,21 +156,24 @@ func (l *Line) Indent() string {
 }
 
 // IsDirective reports whether the line has words (it is not blank or only a comment).
-func (l *Line) IsDirective() bool { return len(l.Words) > 0 }
+func (l *Line) IsDirective() bool { return l.words != "" }
 
 // SetParsed makes l, which must be zero, the line raw at pos whose words
 // and comment the caller already has: it built raw from them. It is how the
 // patch engine writes thousands of lines without tokenizing each again;
 // words must be what NewLine(raw, pos) would give, and commentAt where its
 // comment starts in raw, after the '#', or -1 for none (the engine's
-// TestNewLineOfMatchesNewLine holds it to that). words is shared, not
-// copied.
+// TestNewLineOfMatchesNewLine holds it to that). words is not kept: the
+// line finds each word in raw (as it is, for a plain text), and keeps a
+// copy of the words only when one is not there.
 func (l *Line) SetParsed(raw string, pos Position, words []string, commentAt int) {
-	l.Raw, l.Pos, l.Words, l.comment = raw, pos, words, noComment
+	l.Raw, l.Pos, l.comment = raw, pos, noComment
 	if commentAt >= 0 {
 		l.comment = int32(commentAt)
 	}
-	l.setKey(l.Text())
+	text := l.Text()
+	l.words, l.wideWords = encodeFound(text, words)
+	l.setKey(text)
 }
 
 // Section is a section header and the lines that follow it up to the next header.
@@ -196,7 +211,7 @@ func (s *Section) Indent() string {
 func (s *Section) Lines(keyword string) iter.Seq[*Line] {
 	return func(yield func(*Line) bool) {
 		for _, l := range s.Body {
-			if len(l.Words) > 0 && l.Words[0] == keyword && !yield(l) {
+			if l.IsDirective() && l.Keyword() == keyword && !yield(l) {
 				return
 			}
 		}
@@ -296,7 +311,7 @@ func parse(name, text string) (*File, error) {
 		if err := l.Err(); err != nil {
 			errs = append(errs, &Error{Pos: l.Pos, Err: err})
 		}
-		if len(l.Words) > 0 && IsSectionKeyword(l.Words[0]) {
+		if IsSectionKeyword(l.Keyword()) {
 			if cur == nil {
 				f.Preamble = body(start, i)
 			} else {
@@ -323,7 +338,7 @@ const bodySpare = 4
 // one goroutine (BENCHMARKS.md's design notes say why).
 func initLines(name, text string) []Line {
 	lines := make([]Line, strings.Count(text, "\n")+1)
-	words := wordArena{chunk: 1024}
+	r := lineReader{words: wordArena{chunk: 16 << 10}}
 	n := 0
 	for len(text) > 0 {
 		raw := text
@@ -331,7 +346,7 @@ func initLines(name, text string) []Line {
 			raw = text[:j+1]
 		}
 		text = text[len(raw):]
-		lines[n].init(raw, Position{File: name, Line: n + 1}, &words)
+		lines[n].init(raw, Position{File: name, Line: n + 1}, &r)
 		n++
 	}
 	return lines[:n]
@@ -340,14 +355,14 @@ func initLines(name, text string) []Line {
 // NewSection starts a section at header, a line whose first word is a
 // section keyword, with an empty body.
 func NewSection(header *Line) *Section {
-	s := &Section{Header: header, Kind: header.Words[0]}
-	rest := header.Words[1:]
-	if len(rest) > 0 && rest[0] != "from" {
-		s.Name = rest[0]
-		rest = rest[1:]
+	s := &Section{Header: header, Kind: header.Word(0)}
+	i, n := 1, header.NumWords()
+	if i < n && header.Word(i) != "from" {
+		s.Name = header.Word(i)
+		i++
 	}
-	if len(rest) > 1 && rest[0] == "from" {
-		s.From = rest[1]
+	if i+1 < n && header.Word(i) == "from" {
+		s.From = header.Word(i + 1)
 	}
 	return s
 }

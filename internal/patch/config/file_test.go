@@ -21,7 +21,7 @@ func dump(f *File) string {
 		if s != nil && key != "" && s.IsList(l) {
 			key += " [list]"
 		}
-		fmt.Fprintf(&b, "%4d %s %-40q key=%q words=%q\n", l.Pos.Line, prefix, l.Raw, key, l.Words)
+		fmt.Fprintf(&b, "%4d %s %-40q key=%q words=%q\n", l.Pos.Line, prefix, l.Raw, key, l.Words())
 	}
 	for _, l := range f.Preamble {
 		line("pre", nil, l)
@@ -131,10 +131,10 @@ func FuzzRoundTrip(f *testing.F) {
 				return
 			}
 			tok, err := Tokenize(l.Text())
-			if err != nil || !slices.Equal(tok.Words, l.Words) || tok.Comment != l.Comment() {
-				t.Fatalf("line %q: Parse gave %q #%q, Tokenize %q #%q (%v)", l.Raw, l.Words, l.Comment(), tok.Words, tok.Comment, err)
+			if err != nil || !slices.Equal(tok.Words, l.Words()) || tok.Comment != l.Comment() {
+				t.Fatalf("line %q: Parse gave %q #%q, Tokenize %q #%q (%v)", l.Raw, l.Words(), l.Comment(), tok.Words, tok.Comment, err)
 			}
-			if k := Key(l.Words); k != l.Key() {
+			if k := Key(l.Words()); k != l.Key() {
 				t.Fatalf("line %q: key %q, want %q", l.Raw, l.Key(), k)
 			}
 		})

@@ -107,7 +107,8 @@ func keyRange(text string, words []string) (lo, hi int, ok bool) {
 // Key is the line's key; "" for blank and comment lines.
 func (l *Line) Key() string {
 	if l.keyLo == keyOutside {
-		return Key(l.Words)
+		var kw [4]string
+		return Key(l.keyWords(&kw))
 	}
 	return l.Raw[l.keyLo:l.keyHi]
 }
@@ -129,7 +130,7 @@ func (s *Section) IsList(l *Line) bool {
 	if IsListKey(key) {
 		return true
 	}
-	if len(l.Words) > 0 && l.Words[0] == "acl" {
+	if l.Keyword() == "acl" {
 		n := 0
 		for _, o := range s.Body {
 			if o.Key() == key {

@@ -37,11 +37,11 @@ func TestSectionLines(t *testing.T) {
 	require.NoError(t, err)
 	var got []string
 	for l := range f.Sections[0].Lines("bind") {
-		got = append(got, l.Words[1])
+		got = append(got, l.Word(1))
 	}
 	assert.Equal(t, []string{":1", ":3"}, got)
 	for l := range f.Sections[0].Lines("bind") {
-		assert.Equal(t, ":1", l.Words[1])
+		assert.Equal(t, ":1", l.Word(1))
 		break
 	}
 	assert.Empty(t, slices.Collect(f.Sections[0].Lines("server")))

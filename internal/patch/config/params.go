@@ -49,7 +49,12 @@ func SplitParams(words []string) [][]string {
 
 // ParseParams is SplitParams into Params.
 func ParseParams(words []string) []Param {
-	ps := make([]Param, 0, len(words))
+	return AppendParams(make([]Param, 0, len(words)), words)
+}
+
+// AppendParams is ParseParams appending to ps: a caller that only looks at
+// the parameters can keep them on its stack.
+func AppendParams(ps []Param, words []string) []Param {
 	for i := 0; i < len(words); {
 		if paramLen(words, i) == 1 {
 			ps = append(ps, Param{Name: words[i], Flag: true})

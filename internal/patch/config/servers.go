@@ -2,7 +2,6 @@ package config
 
 import (
 	"hash/maphash"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -71,20 +70,31 @@ func (r *Replicas) add(name string) {
 // returns false for a server-template of more than 65536 slots, which
 // counts none.
 func (r *Replicas) Add(l *Line) bool {
-	w := l.Words
-	switch {
-	case len(w) >= 3 && w[0] == "server" && !slices.Contains(w[3:], "backup"):
-		r.add(w[1])
-	case len(w) >= 4 && w[0] == "server-template" && !slices.Contains(w[4:], "backup"):
-		lo, hi, ok := templateRange(w[2])
+	n := l.NumWords()
+	switch kw := l.Keyword(); {
+	case n >= 3 && kw == "server" && !hasWordFrom(l, 3, "backup"):
+		r.add(l.Word(1))
+	case n >= 4 && kw == "server-template" && !hasWordFrom(l, 4, "backup"):
+		lo, hi, ok := templateRange(l.Word(2))
 		if !ok {
 			return false
 		}
+		prefix := l.Word(1)
 		for i := lo; i <= hi; i++ {
-			r.add(w[1] + strconv.Itoa(i))
+			r.add(prefix + strconv.Itoa(i))
 		}
 	}
 	return true
+}
+
+// hasWordFrom reports whether w is among l's words from the i-th on.
+func hasWordFrom(l *Line, i int, w string) bool {
+	for ; i < l.NumWords(); i++ {
+		if l.Word(i) == w {
+			return true
+		}
+	}
+	return false
 }
 
 // Len is the number of replicas counted.
@@ -103,7 +113,7 @@ func ServerCount(sections []*Section) int {
 			continue
 		}
 		for _, l := range s.Body {
-			if w := l.Words; len(w) > 0 && (w[0] == "server" || w[0] == "server-template") {
+			if kw := l.Keyword(); kw == "server" || kw == "server-template" {
 				hint++
 			}
 		}

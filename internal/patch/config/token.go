@@ -38,51 +38,92 @@ const (
 // (ab"c d" is the one word "abc d"). An unterminated quote is an error whose
 // column is that of the opening quote.
 func Tokenize(s string) (Tokens, error) {
-	return tokenizeInto(s, &wordArena{})
+	var ws wordSpans
+	comment, err := ws.tokenize(s)
+	t := Tokens{Words: ws.strings(s)}
+	if comment >= 0 {
+		t.Comment, t.HasComment = s[comment:], true
+	}
+	return t, err
 }
 
-// tokenizeInto is Tokenize with the words of the line kept in a: Parse
-// splits thousands of lines, and one allocation for all their word slices
-// instead of one per line is much of its speed.
+// wordSpans are the words of one line as the tokenizer finds them: places
+// in the line rather than strings, which Parse encodes into the line (see
+// [Line.Word]) and Tokenize turns into strings. One wordSpans serves every
+// line of a Parse.
+type wordSpans struct {
+	spans []wordSpan
+	// own holds the bytes of the words that do not stand in the line as
+	// they are (escapes, joined quotes).
+	own []byte
+	w   wordBuilder
+}
+
+// wordSpan is one word: the line's s[lo:hi], or own[lo:hi] when own.
 //
-// A word is a substring of s whenever its decoded bytes stand together in
-// s: always for a plain word, and for a quoted one without escapes, such as
-// the "success" of the http-request rules Ray writes for every app. Only a
-// word that escapes or joins quoted parts is built anew.
-func tokenizeInto(s string, a *wordArena) (Tokens, error) {
-	var t Tokens
-	var w wordBuilder
-	a.mark()
+// A word is a part of the line whenever its decoded bytes stand together
+// there: always for a plain word, and for a quoted one without escapes,
+// such as the "success" of the http-request rules Ray writes for every
+// app. Only a word that escapes or joins quoted parts is built anew.
+type wordSpan struct {
+	lo, hi int
+	own    bool
+}
+
+// tokenize splits s into ws's words (see Tokenize) and returns where the
+// comment starts in s, after its '#', or -1 for none. After an error ws
+// holds the words before it.
+func (ws *wordSpans) tokenize(s string) (comment int, err error) {
+	ws.spans, ws.own = ws.spans[:0], ws.own[:0]
 	i := 0
 	for {
 		for i < len(s) && byteClass[s[i]] == classSpace {
 			i++
 		}
 		if i == len(s) {
-			break
+			return -1, nil
 		}
 		if byteClass[s[i]] == classComment {
-			t.Comment, t.HasComment = s[i+1:], true
-			break
+			return i + 1, nil
 		}
 		start := i
 		for i < len(s) && byteClass[s[i]] == classWord {
 			i++
 		}
 		if i == len(s) || byteClass[s[i]] != classSpecial {
-			a.push(s[start:i])
+			ws.spans = append(ws.spans, wordSpan{lo: start, hi: i})
 			continue
 		}
-		end, err := w.decode(s, start, i)
+		end, err := ws.w.decode(s, start, i)
 		if err != nil {
-			t.Words = a.words()
-			return t, err
+			return -1, err
 		}
-		a.push(w.string(s))
+		if ws.w.own {
+			n := len(ws.own)
+			ws.own = append(ws.own, ws.w.buf...)
+			ws.spans = append(ws.spans, wordSpan{lo: n, hi: len(ws.own), own: true})
+		} else {
+			ws.spans = append(ws.spans, wordSpan{lo: ws.w.lo, hi: ws.w.hi})
+		}
 		i = end
 	}
-	t.Words = a.words()
-	return t, nil
+}
+
+// strings returns the words of s as strings: parts of s, but for words
+// built anew. nil for none.
+func (ws *wordSpans) strings(s string) []string {
+	if len(ws.spans) == 0 {
+		return nil
+	}
+	words := make([]string, len(ws.spans))
+	for i, sp := range ws.spans {
+		if sp.own {
+			words[i] = string(ws.own[sp.lo:sp.hi])
+		} else {
+			words[i] = s[sp.lo:sp.hi]
+		}
+	}
+	return words
 }
 
 // wordBuilder decodes one word with quotes or escapes. While the decoded
@@ -172,14 +213,6 @@ func (w *wordBuilder) add(s string, c byte) {
 	w.buf = append(w.buf, c)
 }
 
-// string is the decoded word.
-func (w *wordBuilder) string(s string) string {
-	if w.own {
-		return string(w.buf)
-	}
-	return s[w.lo:w.hi]
-}
-
 // unescape decodes the backslash sequence at s[i] into the word and returns
 // how many bytes it used. An unknown escape keeps the backslash, as HAProxy
 // does not reject it here and we must not lose bytes.
@@ -222,7 +255,7 @@ func isPlainWord(w string) bool {
 	return true
 }
 
-// Byte classes for tokenizeInto and isPlainWord.
+// Byte classes for the tokenizer and isPlainWord.
 const (
 	classWord = iota
 	classSpace
@@ -240,39 +273,6 @@ var byteClass = func() (c [256]uint8) {
 	}
 	return c
 }()
-
-// wordArena collects the words of lines in shared chunks, so parsing a file
-// makes one allocation per chunk rather than one per line.
-type wordArena struct {
-	buf   []string
-	start int // where the line in progress starts in buf
-	chunk int // size of a new chunk; 0 means 8, for a single line
-}
-
-// mark starts a line's words.
-func (a *wordArena) mark() { a.start = len(a.buf) }
-
-// push adds a word to the line in progress. A line that outgrows the chunk
-// moves, with the words it has so far, to a new one; earlier lines keep
-// theirs where they are.
-func (a *wordArena) push(w string) {
-	if len(a.buf) == cap(a.buf) {
-		n := len(a.buf) - a.start
-		nb := make([]string, n, max(a.chunk, 2*n, 8))
-		copy(nb, a.buf[a.start:])
-		a.buf, a.start = nb, 0
-	}
-	a.buf = append(a.buf, w)
-}
-
-// words returns the line's words, with a capacity that ends with them, so
-// an append to them never writes into another line's words.
-func (a *wordArena) words() []string {
-	if len(a.buf) == a.start {
-		return nil
-	}
-	return a.buf[a.start:len(a.buf):len(a.buf)]
-}
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'

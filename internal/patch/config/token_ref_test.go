@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -106,17 +107,30 @@ func FuzzTokenize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		want, wantErr := tokenizeReference(s)
-		for _, a := range []*wordArena{{}, {chunk: 2}} {
-			got, err := tokenizeInto(s, a)
-			if fmt.Sprint(err) != fmt.Sprint(wantErr) {
-				t.Fatalf("%q: error %v, want %v", s, err, wantErr)
-			}
-			if te, ok := err.(*tokenError); ok && te.col != wantErr.(*tokenError).col {
-				t.Fatalf("%q: error at column %d, want %d", s, te.col, wantErr.(*tokenError).col)
-			}
-			if fmt.Sprintf("%q", got.Words) != fmt.Sprintf("%q", want.Words) || got.Comment != want.Comment || got.HasComment != want.HasComment {
-				t.Fatalf("%q: got %q #%q (%v), want %q #%q (%v)", s, got.Words, got.Comment, got.HasComment, want.Words, want.Comment, want.HasComment)
-			}
+		got, err := Tokenize(s)
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Fatalf("%q: error %v, want %v", s, err, wantErr)
+		}
+		if te, ok := err.(*tokenError); ok && te.col != wantErr.(*tokenError).col {
+			t.Fatalf("%q: error at column %d, want %d", s, te.col, wantErr.(*tokenError).col)
+		}
+		if fmt.Sprintf("%q", got.Words) != fmt.Sprintf("%q", want.Words) || got.Comment != want.Comment || got.HasComment != want.HasComment {
+			t.Fatalf("%q: got %q #%q (%v), want %q #%q (%v)", s, got.Words, got.Comment, got.HasComment, want.Words, want.Comment, want.HasComment)
+		}
+		if err != nil || strings.ContainsAny(s, "\r\n") {
+			return
+		}
+		// A line keeps its words encoded, in an arena shared with the
+		// lines before it (here one that is full at once).
+		r := lineReader{words: wordArena{chunk: 3}}
+		var before, l Line
+		before.init("x y z\n", Position{}, &r)
+		l.init(s+"\n", Position{}, &r)
+		if words := l.Words(); fmt.Sprintf("%q", words) != fmt.Sprintf("%q", want.Words) || l.Comment() != want.Comment {
+			t.Fatalf("%q: the line has %q #%q, want %q #%q", s, words, l.Comment(), want.Words, want.Comment)
+		}
+		if w := before.Words(); !slices.Equal(w, []string{"x", "y", "z"}) {
+			t.Fatalf("%q: the line before has %q", s, w)
 		}
 	})
 }
