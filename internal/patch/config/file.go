@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unsafe"
+
+	"github.com/serve-launch/serve-launch/internal/hugepage"
 )
 
 // IsSectionKeyword reports whether word opens a section: the section
@@ -337,7 +339,7 @@ const bodySpare = 4
 // initLines splits text into lines and tokenizes each, into one slice, on
 // one goroutine (BENCHMARKS.md's design notes say why).
 func initLines(name, text string) []Line {
-	lines := make([]Line, strings.Count(text, "\n")+1)
+	lines := hugepage.Make[Line](strings.Count(text, "\n") + 1)
 	r := lineReader{words: wordArena{chunk: 16 << 10}}
 	n := 0
 	for len(text) > 0 {

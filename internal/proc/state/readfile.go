@@ -5,6 +5,8 @@ package state
 import (
 	"io"
 	"os"
+
+	"github.com/serve-launch/serve-launch/internal/hugepage"
 )
 
 // ReadLimited reads r to its end or to limit+1 bytes, whichever is first, so
@@ -20,7 +22,8 @@ func ReadLimited(r io.Reader, limit int64) ([]byte, error) {
 			size = min(fi.Size(), limit) + 1 // +1 to see EOF without growing
 		}
 	}
-	data := make([]byte, 0, size)
+	// Ray's file at 16384 servers is 2 MB, read in whole pages.
+	data := hugepage.Make[byte](int(size))[:0]
 	lr := io.LimitReader(r, limit+1)
 	for {
 		if len(data) == cap(data) {
