@@ -371,6 +371,9 @@ func TestMarkdownGolden(t *testing.T) {
 		"| `serve-launch render` / `haproxy -c`, 5 servers | 0.366 [0.363, 0.369] | 0.361 to 0.370 | ±0.0% | 0.361 to 0.370 | - | (context) |",
 		"| `serve-launch render` / `haproxy -c`, 16384 servers | 0.099 [0.098, 0.099] | 0.098 to 0.100 | ±0.5% | 0.098 to 0.100 | <= 0.100 | PASS |",
 		"| shim's own cost per start, 5 servers | 3.00 ms [3.00 ms, 3.00 ms] | 3.00 ms to 3.00 ms | ±0.00 ms | 3.00 ms to 3.00 ms | <= 2.00 ms | **MISS** |",
+		"| execfloor's own cost per start (Go, exec only), 5 servers | 1.10 ms [1.10 ms, 1.10 ms] | 1.10 ms to 1.10 ms | ±0.00 ms | 1.10 ms to 1.10 ms | <= 2.00 ms | PASS |",
+		"| shim's cost beyond execfloor's per start, 5 servers | 1.90 ms [1.90 ms, 1.90 ms] | 1.90 ms to 1.90 ms | ±0.00 ms | 1.90 ms to 1.90 ms | - | (context) |",
+		"| execfloor's own cost / haproxy's start to ready, 5 servers | 0.020 [0.019, 0.021] | 0.019 to 0.022 | ±0.000 | 0.019 to 0.022 | <= 0.050 | PASS |",
 		"| shim's own CPU time per start, 5 servers | 2.70 ms [2.70 ms, 2.70 ms] | 2.70 ms to 2.70 ms | ±0.00 ms | 2.70 ms to 2.70 ms | - | (context) |",
 		"| shim's own cost / haproxy's start to ready, 5 servers | 0.055 [0.053, 0.057] | 0.052 to 0.059 | ±0.000 | 0.052 to 0.059 | <= 0.050 | **MISS** |",
 		"| shim's own cost / haproxy's start to ready, 16384 servers | 0.040 [0.040, 0.040] | 0.040 to 0.040 | ±0.000 | 0.040 to 0.040 | <= 0.050 | PASS |",
@@ -387,5 +390,47 @@ func TestMarkdownGolden(t *testing.T) {
 		}
 	}
 
+	assert.NotContains(t, got, "no Go program in the shim's place", "execfloor meets both start goals in the sample")
+
 	testenv.Golden(t, filepath.Join("testdata", "report.md.golden"), []byte(got))
+}
+
+// TestFloorFinding: the report says that no Go shim can meet a start goal
+// only when execfloor's own rows miss it, and names the goals it misses.
+func TestFloorFinding(t *testing.T) {
+	ten := func(base float64) []float64 {
+		xs := make([]float64, 10)
+		for i := range xs {
+			xs[i] = base + 0.01*float64(i)
+		}
+		return xs
+	}
+	for _, tc := range []struct {
+		name         string
+		floor, ready float64 // execfloor's spawn to stamp and haproxy's start; direct's spawn is 0.5
+		want         []string
+		wantMissing  []string
+	}{
+		{name: "floor meets both", floor: 1.6, ready: 50, wantMissing: []string{"no Go program"}},
+		{name: "floor misses the share only", floor: 2.2, ready: 30,
+			want:        []string{"misses by itself\nthe 0.050 share of haproxy's start (it takes 0.057", "no Go program in the shim's place can meet that goal"},
+			wantMissing: []string{"the 2.00 ms bound"}},
+		{name: "floor misses both", floor: 7.5, ready: 50,
+			want: []string{"misses by itself\nthe 2.00 ms bound (it costs 7.00 ms a start, 95% CI 7.00 ms to 7.00 ms) and the 0.050 share",
+				"can meet those goals", "beyond execfloor's is 1.50 ms a start"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Results{Start: []StartResult{{Servers: GoalStartMsServers,
+				Spawn: Rounds{SideShim: ten(tc.floor + 1.5), SideDirect: ten(0.5), SideDirectAA: ten(0.5), SideFloor: ten(tc.floor)},
+				Ready: ten(tc.ready)}}}
+			var buf bytes.Buffer
+			r.floorFinding(func(format string, a ...any) { fmt.Fprintf(&buf, format, a...) })
+			for _, w := range tc.want {
+				assert.Contains(t, buf.String(), w)
+			}
+			for _, w := range tc.wantMissing {
+				assert.NotContains(t, buf.String(), w)
+			}
+		})
+	}
 }

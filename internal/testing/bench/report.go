@@ -145,6 +145,17 @@ func (r *Results) Rows() []Row {
 		}
 	}
 	for _, st := range r.Start {
+		if st.Servers == GoalStartMsServers {
+			if x, aa := st.FloorOwn(); x != nil {
+				rows = append(rows, judged(fmt.Sprintf("execfloor's own cost per start (Go, exec only), %d servers", st.Servers), Difference, x, aa,
+					Goal{Limit: GoalStartMs}, true, ms))
+				x, aa = st.BeyondFloor()
+				rows = append(rows, judged(fmt.Sprintf("shim's cost beyond execfloor's per start, %d servers", st.Servers), Difference, x, aa,
+					Goal{}, false, ms))
+			}
+		}
+	}
+	for _, st := range r.Start {
 		if st.Servers == GoalStartMsServers && len(st.CPU[SideShim]) > 0 {
 			x, aa := st.OwnCPU()
 			rows = append(rows, judged(fmt.Sprintf("shim's own CPU time per start, %d servers", st.Servers), Difference, x, aa,
@@ -155,6 +166,10 @@ func (r *Results) Rows() []Row {
 		x, aa := st.OwnShare()
 		rows = append(rows, judged(fmt.Sprintf("shim's own cost / haproxy's start to ready, %d servers", st.Servers), Difference, x, aa,
 			Goal{Limit: GoalStartShare}, true, ratio))
+		if x, aa := st.FloorShare(); x != nil {
+			rows = append(rows, judged(fmt.Sprintf("execfloor's own cost / haproxy's start to ready, %d servers", st.Servers), Difference, x, aa,
+				Goal{Limit: GoalStartShare}, true, ratio))
+		}
 	}
 	if d := r.DataPlane; d != nil {
 		x, aa := d.Throughput()
@@ -267,6 +282,7 @@ func (r *Results) Markdown(w io.Writer) {
 			row.Format(e.Lo), row.Format(e.Hi), row.band(), row.Format(row.Lo), row.Format(row.Hi), row.goal(), row.verdict())
 	}
 	p("\n")
+	r.floorFinding(p)
 	if len(r.Errors) > 0 {
 		p("## Sections that failed to run\n\n")
 		for _, e := range r.Errors {
@@ -281,6 +297,40 @@ func (r *Results) Markdown(w io.Writer) {
 	r.reloadSection(p)
 	r.memorySection(p)
 	p("%s", notes)
+}
+
+// floorFinding says what the summary's execfloor rows mean for the start
+// goals, when they mean something: a goal that a Go program doing nothing
+// but exec misses by itself is out of reach of any Go shim on the machine.
+// It writes nothing when the rows do not show that.
+func (r *Results) floorFinding(p func(string, ...any)) {
+	for _, st := range r.Start {
+		x, aa := st.FloorOwn()
+		if st.Servers != GoalStartMsServers || x == nil {
+			continue
+		}
+		floor := judged("", Difference, x, aa, Goal{Limit: GoalStartMs}, true, ms)
+		sx, saa := st.FloorShare()
+		share := judged("", Difference, sx, saa, Goal{Limit: GoalStartShare}, true, ratio)
+		var missed []string
+		if floor.Verdict == Miss {
+			missed = append(missed, fmt.Sprintf("the %s bound (it costs %s a start, 95%% CI %s to %s)", ms(GoalStartMs), ms(floor.Est.Median), ms(floor.Lo), ms(floor.Hi)))
+		}
+		if share.Verdict == Miss {
+			missed = append(missed, fmt.Sprintf("the %s share of haproxy's start (it takes %s, 95%% CI %s to %s)", ratio(GoalStartShare), ratio(share.Est.Median), ratio(share.Lo), ratio(share.Hi)))
+		}
+		if len(missed) == 0 {
+			continue
+		}
+		them := "that goal"
+		if len(missed) > 1 {
+			them = "those goals"
+		}
+		bx, _ := st.BeyondFloor()
+		p("At %d servers, execfloor, a static Go program that does nothing but exec, misses by itself\n", st.Servers)
+		p("%s: on this machine no Go program in the shim's place can meet %s. The shim's cost\n", strings.Join(missed, " and "), them)
+		p("beyond execfloor's is %s a start (median of the rounds).\n\n", ms(Median(bx)))
+	}
 }
 
 func (r *Results) startSection(p func(string, ...any)) {

@@ -54,6 +54,36 @@ func (r StartResult) OwnCPU() (own, aa []float64) {
 	return Diffs(r.CPU[SideShim], r.CPU[SideDirect]), Diffs(r.CPU[SideDirectAA], r.CPU[SideDirect])
 }
 
+// FloorOwn is execfloor's own cost per round, in ms, as Own is the
+// shim's: what a Go program that only execs costs a start, the least any
+// Go shim can. Nil when the rounds had no SideFloor.
+func (r StartResult) FloorOwn() (own, aa []float64) {
+	if len(r.Spawn[SideFloor]) == 0 {
+		return nil, nil
+	}
+	return Diffs(r.Spawn[SideFloor], r.Spawn[SideDirect]), Diffs(r.Spawn[SideDirectAA], r.Spawn[SideDirect])
+}
+
+// FloorShare is FloorOwn over haproxy's own start to ready of the same
+// round.
+func (r StartResult) FloorShare() (own, aa []float64) {
+	o, a := r.FloorOwn()
+	if o == nil {
+		return nil, nil
+	}
+	return Ratios(o, r.Ready), Ratios(a, r.Ready)
+}
+
+// BeyondFloor is the shim's cost beyond execfloor's per round, in ms: the
+// shim's spawn to stamp less execfloor's. Its A/A side is Own's. Nil
+// when the rounds had no SideFloor.
+func (r StartResult) BeyondFloor() (own, aa []float64) {
+	if len(r.Spawn[SideFloor]) == 0 {
+		return nil, nil
+	}
+	return Diffs(r.Spawn[SideShim], r.Spawn[SideFloor]), Diffs(r.Spawn[SideDirectAA], r.Spawn[SideDirect])
+}
+
 // OwnShare is Own over haproxy's own start to ready of the same round.
 func (r StartResult) OwnShare() (own, aa []float64) {
 	o, a := r.Own()

@@ -38,7 +38,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		wrk         = fs.String("wrk", "wrk", "wrk binary (a Go load generator is used when it is not found)")
 		cc          = fs.String("cc", "cc", "C compiler that builds the stamp (see package bench)")
 		out         = fs.String("out", "BENCHMARKS.md", "report to write")
-		rounds      = fs.String("rounds", "5:30,64:20,1024:16,4096:12,16384:8", "rounds of the start and render measurements per config size (SIZE:ROUNDS,...)")
+		rounds      = fs.String("rounds", "5:30,64:20,1024:16,4096:16,16384:16", "rounds of the start and render measurements per config size (SIZE:ROUNDS,...)")
 		checkRounds = fs.Int("check-rounds", 2, "rounds of starts that run haproxy -c, per size")
 		wrkRounds   = fs.Int("wrk-rounds", 12, "rounds of the data plane (three wrk runs each)")
 		wrkDur      = fs.Duration("wrk-duration", time.Second, "length of one wrk run")
