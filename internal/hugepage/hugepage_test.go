@@ -15,7 +15,7 @@ import (
 
 type line struct {
 	raw string
-	n   [9]int64 // 80 bytes a value, as config.Line: no divisor of Size
+	n   [8]int64 // 80 bytes a value, as config.Line: no divisor of Size
 }
 
 func TestMakeIsAZeroSliceOfN(t *testing.T) {
