@@ -17,7 +17,7 @@ func TestShimLinksNoLauncherDependencies(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	require.NoError(t, err)
 	deps := strings.Fields(string(out))
-	for _, bad := range []string{"net/http", "github.com/prometheus/client_golang/prometheus", "github.com/urfave/cli/v2", "github.com/fsnotify/fsnotify",
+	for _, bad := range []string{"net/http", "github.com/serve-launch/serve-launch/internal/metrics", "github.com/urfave/cli/v2", "github.com/fsnotify/fsnotify",
 		"github.com/hashicorp/go-envparse", "github.com/serve-launch/serve-launch/internal/envmap", "github.com/serve-launch/serve-launch/internal/raycfg",
 		"github.com/serve-launch/serve-launch/internal/proc/hotreload"} {
 		assert.NotContains(t, deps, bad, "serve-launch-shim links %s", bad)

@@ -400,8 +400,8 @@ func (r *Results) renderSection(p func(string, ...any)) {
 	p("Whole processes: `serve-launch render --config CFG --overrides overrides.d` (start, load the\n")
 	p("snippets, patch, print to /dev/null) against `haproxy -c -q -f CFG` on the same generated file,\n")
 	p("and `haproxy -c` again as the A/A side. The goal applies at %d servers; the other sizes are\n", GoalRenderServers)
-	p("shown for context (`serve-launch` links the Prometheus client for `run --metrics-addr`, whose\n")
-	p("package init every command pays). Milliseconds, median [Q1, Q3] of the rounds.\n\n")
+	p("shown for context (at small sizes render's time is mostly a Go process's start: the runtime\n")
+	p("and every linked package's init). Milliseconds, median [Q1, Q3] of the rounds.\n\n")
 	p("| servers | rounds | render | haproxy -c | haproxy -c again | render / haproxy -c |\n|---:|---:|---|---|---|---|\n")
 	for _, rr := range r.Render {
 		share, _ := rr.Share()
