@@ -1,12 +1,10 @@
 package main
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
 
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestShimLinksNoLauncherDependencies holds the reason the shim is a
@@ -14,9 +12,7 @@ import (
 // every start, and the shim starts at every haproxy start Ray makes. The
 // launcher's HTTP server, metrics client and CLI must stay out of it.
 func TestShimLinksNoLauncherDependencies(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").Output()
-	require.NoError(t, err)
-	deps := strings.Fields(string(out))
+	deps := testenv.Deps(t)
 	for _, bad := range []string{"net/http", "github.com/serve-launch/serve-launch/internal/metrics", "github.com/urfave/cli/v2", "github.com/fsnotify/fsnotify",
 		"github.com/hashicorp/go-envparse", "github.com/serve-launch/serve-launch/internal/envmap", "github.com/serve-launch/serve-launch/internal/raycfg",
 		"github.com/serve-launch/serve-launch/internal/proc/hotreload"} {

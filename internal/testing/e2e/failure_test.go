@@ -334,7 +334,13 @@ func TestStateDirRemoved(t *testing.T) {
 			r := start(t, opts{apps: 1, replicas: 2, raysim: tc.raysim})
 			before := r.waitState(t, state.StateServing)
 			from := r.Log.Len()
-			require.NoError(t, os.RemoveAll(r.StateDir))
+			// The launcher may make the directory anew while RemoveAll
+			// walks it (ENOTEMPTY), as it would under a tmp cleaner; the
+			// cleaner's next pass removes it.
+			testenv.Eventually(t, 10*time.Second, "the state dir is removed", func() (bool, string) {
+				err := os.RemoveAll(r.StateDir)
+				return err == nil, fmt.Sprint(err)
+			})
 			removed := time.Now()
 			testenv.Eventually(t, 10*time.Second, "the shim link is back", func() (bool, string) {
 				_, err := os.Readlink(filepath.Join(r.StateDir, "bin", "haproxy"))
