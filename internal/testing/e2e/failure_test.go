@@ -104,6 +104,24 @@ func (r *run) waitState(t *testing.T, want string) state.Instance {
 	return in
 }
 
+// waitStateOf is waitState for the haproxy raysim's status st names: after
+// a Ray reload, raysim may report the new haproxy (its readiness check is
+// Ray's, which the old haproxy can answer) before the new shim has written
+// its record, and the old record's state can be the one wanted.
+func (r *run) waitStateOf(t *testing.T, want string, st raysim.Status) state.Instance {
+	t.Helper()
+	var in state.Instance
+	testenv.Eventually(t, 15*time.Second, fmt.Sprintf("status says %s of haproxy %d", want, st.HAProxyPID), func() (bool, string) {
+		insts, _ := r.statusJSON(t)
+		if len(insts) != 1 {
+			return false, fmt.Sprintf("%d instances", len(insts))
+		}
+		in = insts[0]
+		return in.State == want && in.MasterPID == st.HAProxyPID, fmt.Sprintf("master %d %s: %s", in.MasterPID, in.State, in.StateDetail)
+	})
+	return in
+}
+
 // waitRate polls until the running haproxy's ConnRateLimit is want (old
 // workers may answer for a moment after a reload).
 func (r *run) waitRate(t *testing.T, want int) {
@@ -153,7 +171,7 @@ func TestSnippetFailsThenIsFixed(t *testing.T) {
 	// The sixth server: the template fails at this Ray reload.
 	line, st := r.scaleUp(t)
 	requireReloaded(t, line)
-	in := r.waitState(t, state.StateDegraded)
+	in := r.waitStateOf(t, state.StateDegraded, st)
 	require.Len(t, in.Quarantined, 1)
 	assert.Equal(t, "10-rate-limits.toml", in.Quarantined[0].Name)
 	assert.Contains(t, in.Quarantined[0].Error, "10-rate-limits.toml:4")
@@ -196,7 +214,7 @@ func TestSnippetFailsThenIsFixed(t *testing.T) {
 		row := rows["http-app1/"+added]
 		return row != nil && row["stot"] != "0" && row["stot"] != "", fmt.Sprintf("%s: %v (of %d requests)", added, row, ok)
 	})
-	r.waitState(t, state.StateServing)
+	r.waitStateOf(t, state.StateServing, st)
 	m = metricsAt(t, maddr)
 	assert.Equal(t, "1", m[`serve_launch_instances{state="serving"}`])
 	assert.Equal(t, "0", m["serve_launch_quarantined_snippets"])
@@ -300,9 +318,9 @@ func TestFIFOInOverrides(t *testing.T) {
 	_, line := r.Log.WaitFor(t, from, "60-x.toml", 20*time.Second)
 	assert.Contains(t, line, "not a regular file")
 
-	line, _ = r.scaleUp(t)
+	line, stUp := r.scaleUp(t)
 	requireReloaded(t, line)
-	in := r.waitState(t, state.StateDegraded)
+	in := r.waitStateOf(t, state.StateDegraded, stUp)
 	require.Len(t, in.Quarantined, 1, in.StateDetail)
 	assert.Equal(t, "60-x.toml", in.Quarantined[0].Name)
 	assert.Contains(t, in.Quarantined[0].Error, "not a regular file")
@@ -313,7 +331,7 @@ func TestFIFOInOverrides(t *testing.T) {
 	line, st := r.scaleUp(t)
 	requireReloaded(t, line)
 	r.waitRate(t, 4*512)
-	r.waitState(t, state.StateServing)
+	r.waitStateOf(t, state.StateServing, st)
 	assert.Zero(t, st.ReloadFails, st.LastError)
 }
 
@@ -354,7 +372,7 @@ func TestStateDirRemoved(t *testing.T) {
 			line, st := r.scaleUp(t)
 			requireReloaded(t, line)
 			r.waitRate(t, 3*512)
-			in = r.waitState(t, state.StateServing)
+			in = r.waitStateOf(t, state.StateServing, st)
 			assert.Equal(t, st.HAProxyPID, in.MasterPID)
 			assert.Zero(t, st.ReloadFails, st.LastError)
 		})
@@ -386,9 +404,9 @@ func TestHotReloadNotTaken(t *testing.T) {
 	assert.NotContains(t, strings.Join(in.Listeners, " "), strconv.Itoa(port))
 	assert.Contains(t, in.StateDetail, "the last hot reload was refused")
 
-	line, _ = r.scaleUp(t)
+	line, stUp := r.scaleUp(t)
 	requireReloaded(t, line)
-	in = r.waitState(t, state.StateDegraded)
+	in = r.waitStateOf(t, state.StateDegraded, stUp)
 	require.Len(t, in.Quarantined, 1, in.StateDetail)
 	assert.Equal(t, "70-extra.toml", in.Quarantined[0].Name)
 	assert.Contains(t, in.Quarantined[0].Error, "did not take a hot reload")
@@ -402,7 +420,7 @@ func TestHotReloadNotTaken(t *testing.T) {
 	assert.Contains(t, in.Listeners, fmt.Sprintf("127.0.0.1:%d", port))
 	line, st := r.scaleUp(t)
 	requireReloaded(t, line)
-	r.waitState(t, state.StateServing)
+	r.waitStateOf(t, state.StateServing, st)
 	assert.Zero(t, st.ReloadFails, st.LastError)
 }
 
@@ -444,7 +462,7 @@ func TestDiskFull(t *testing.T) {
 
 	line, st := r.scaleUp(t)
 	requireReloaded(t, line)
-	in := r.waitState(t, state.StateDegraded)
+	in := r.waitStateOf(t, state.StateDegraded, st)
 	assert.True(t, in.RecordStale, "the record could not be written")
 	assert.Contains(t, in.RecordError, "no space left on device")
 	assert.Equal(t, st.HAProxyPID, in.MasterPID, "status follows the event slot")
@@ -458,7 +476,7 @@ func TestDiskFull(t *testing.T) {
 	line, st = r.scaleUp(t)
 	requireReloaded(t, line)
 	r.waitRate(t, 4*512)
-	in = r.waitState(t, state.StateServing)
+	in = r.waitStateOf(t, state.StateServing, st)
 	assert.False(t, in.RecordStale)
 	assert.Equal(t, st.HAProxyPID, in.MasterPID)
 	assert.Equal(t, "0", metricsAt(t, maddr)["serve_launch_stale_records"])
