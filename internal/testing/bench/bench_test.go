@@ -325,7 +325,7 @@ func sampleResults() *Results {
 			{Op: "LoadDir", NsOp: rounds(86000, 90000, 88000), BytesOp: 51000, Allocs: 385},
 			{Op: "Patch", Servers: 1024, NsOp: rounds(774000, 780000), BytesOp: 911314, Allocs: 1064},
 		},
-		Scaling: &ScalingResult{Small: 1024, Large: 65536, Command: "patch.test -test.bench ...", NsPerServer: Rounds{
+		Scaling: &ScalingResult{Small: 1024, Large: 65536, Reps: 64, NsPerServer: Rounds{
 			SideSmall:   ten(700, 2),
 			SideLarge:   ten(800, 2),
 			SideSmallAA: ten(700, 2),

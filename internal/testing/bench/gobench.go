@@ -6,10 +6,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/serve-launch/serve-launch/internal/patch"
+	"github.com/serve-launch/serve-launch/internal/patch/load"
 )
 
 // GoBench is one Go benchmark of the patch engine over its repeated runs.
@@ -104,13 +108,14 @@ const (
 )
 
 // ScalingResult is the patch engine's cost per server at a small and a
-// large config, from the Patch benchmark run as a process of its own per
-// side and round, in rotating order: per side, each round's ns per server.
+// large config, measured in one process in rotating order (see
+// [PatchScaling]): per side, each round's ns per server.
 type ScalingResult struct {
 	Small, Large int
 	NsPerServer  Rounds
-	// Command is the test binary's command line for one run.
-	Command string
+	// Reps is how many patches of the small config a small side makes: as
+	// many servers as one patch of the large config.
+	Reps int
 }
 
 // Growth is the large size's ns per server over the small size's per
@@ -119,41 +124,55 @@ func (s ScalingResult) Growth() (ratio, aa []float64) {
 	return Ratios(s.NsPerServer[SideLarge], s.NsPerServer[SideSmall]), Ratios(s.NsPerServer[SideSmallAA], s.NsPerServer[SideSmall])
 }
 
-// PatchScaling builds the patch package's test binary once and runs its
-// Patch benchmark at small and large servers, and at small again (the A/A
-// side), rounds times in rotating order, each run for benchtime.
-func PatchScaling(goTool, repo, work string, small, large, rounds int, benchtime time.Duration) (ScalingResult, error) {
-	res := ScalingResult{Small: small, Large: large, NsPerServer: Rounds{}}
-	bin := filepath.Join(work, "patch.test")
-	if out, err := exec.Command(goTool, "test", "-c", "-o", bin, filepath.Join(repo, "internal", "patch")).CombinedOutput(); err != nil {
-		// A relative repo needs the package path spelled Go's way.
-		cmd := exec.Command(goTool, "test", "-c", "-o", bin, "./internal/patch")
-		cmd.Dir = repo
-		if out2, err2 := cmd.CombinedOutput(); err2 != nil {
-			return res, fmt.Errorf("go test -c ./internal/patch: %v: %s%s", err2, out, out2)
+// PatchScaling measures the patch engine (parse, apply the overrides of
+// repo's overrides.d, render: what the shim does) at small and large
+// servers, and at small again (the A/A side), rounds times in rotating
+// order, in this process. Each side patches as many servers: the large
+// config once, the small one large/small times, so the sides of a round
+// take about as long and run back to back, and the machine's drift, which
+// separate processes of a few hundred ms each let in (an A/A band of
+// +-20-90% in session 7), cancels in a round. Each side runs as the shim
+// does: on memory fresh from the kernel (the heap is handed back before
+// it), which its first touches fault in, and with the garbage collector
+// off. With the collector on and a warm heap, the small side reused the
+// same few hot megabytes while the large side faulted its own in again,
+// which measured the kernel's page faults, not the engine.
+func PatchScaling(repo string, small, large, rounds int) (ScalingResult, error) {
+	res := ScalingResult{Small: small, Large: large, NsPerServer: Rounds{}, Reps: max(1, large/small)}
+	o, err := load.Dir(filepath.Join(repo, "overrides.d"), load.Options{})
+	if err != nil {
+		return res, err
+	}
+	cfg := map[int][]byte{}
+	for _, n := range []int{small, large} {
+		if cfg[n], err = Config(n, ConfigOptions{Dir: "/tmp/haproxy-serve"}); err != nil {
+			return res, err
 		}
 	}
-	run := func(servers int) (float64, error) {
-		args := []string{"-test.run", "^$", "-test.bench", fmt.Sprintf("^BenchmarkShape255Patch$/^servers=%d$", servers),
-			"-test.benchtime", benchtime.String(), "-test.count", "1"}
-		res.Command = "patch.test " + strings.Join(args, " ")
-		cmd := exec.Command(bin, args...)
-		cmd.Dir = filepath.Join(repo, "internal", "patch") // the benchmarks read ../../overrides.d
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return 0, fmt.Errorf("%s: %v: %s", res.Command, err, out)
+	run := func(servers, reps int) (float64, error) {
+		// As in the shim: fresh memory from the kernel, and no collection.
+		debug.FreeOSMemory()
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		start := time.Now()
+		for range reps {
+			if _, err := o.Patch("haproxy.cfg", cfg[servers], patch.ApplyOptions{}); err != nil {
+				return 0, fmt.Errorf("patch %d servers: %v", servers, err)
+			}
 		}
-		list := parseGoBench(string(out))
-		if len(list) != 1 || len(list[0].NsOp) != 1 {
-			return 0, fmt.Errorf("%s printed no single benchmark line:\n%s", res.Command, out)
+		return float64(time.Since(start).Nanoseconds()) / float64(reps*servers), nil
+	}
+	// One untimed pass of each warms the caches and the heap's size.
+	for _, n := range []int{small, large} {
+		if _, err := run(n, 1); err != nil {
+			return res, err
 		}
-		return list[0].NsOp[0] / float64(servers), nil
 	}
 	sides := []string{SideSmall, SideLarge, SideSmallAA}
 	size := map[string]int{SideSmall: small, SideLarge: large, SideSmallAA: small}
+	reps := map[string]int{SideSmall: res.Reps, SideLarge: 1, SideSmallAA: res.Reps}
 	for i := range rounds {
 		for _, k := range Order(i, len(sides)) {
-			v, err := run(size[sides[k]])
+			v, err := run(size[sides[k]], reps[sides[k]])
 			if err != nil {
 				return res, err
 			}

@@ -418,9 +418,11 @@ func (r *Results) engineSection(p func(string, ...any)) {
 	p("## The patch engine (Go benchmarks)\n\n")
 	if s := r.Scaling; s != nil {
 		x, _ := s.Growth()
-		p("Scaling: the Patch benchmark (parse, apply the repository's overrides.d, render) run as a process\n")
-		p("of its own per side and round (`%s`, the size varied), at %d and %d\n", s.Command, s.Small, s.Large)
-		p("servers and at %d again (the A/A side), %d rounds. ns per server, median [Q1, Q3]: %d servers\n", s.Small, len(x), s.Small)
+		p("Scaling: patch.Overrides.Patch (parse, apply the repository's overrides.d, render: what the shim\n")
+		p("does) at %d and %d servers and at %d again (the A/A side), in benchrun's process, %d rounds in\n", s.Small, s.Large, s.Small, len(x))
+		p("rotating order. Each side patches as many servers, the large config once and the small one %d\n", s.Reps)
+		p("times, as the shim runs: on memory fresh from the kernel (the heap handed back before each side),\n")
+		p("with the garbage collector off. ns per server, median [Q1, Q3]: %d servers\n", s.Small)
 		p("%s; %d servers %s; %d again %s.\n\n", side(s.NsPerServer[SideSmall], "%.0f"), s.Large, side(s.NsPerServer[SideLarge], "%.0f"),
 			s.Small, side(s.NsPerServer[SideSmallAA], "%.0f"))
 	}

@@ -46,8 +46,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		rssRuns     = fs.Int("rss-runs", 10, "shim runs per size for the peak RSS")
 		goCount     = fs.Int("go-count", 5, "go test -count for the Go benchmarks table")
 		goTime      = fs.String("go-benchtime", "50ms", "go test -benchtime for the Go benchmarks table")
-		scaleRounds = fs.Int("scaling-rounds", 10, "rounds of the patch engine's scaling measurement")
-		scaleTime   = fs.Duration("scaling-benchtime", 300*time.Millisecond, "benchtime of one scaling run")
+		scaleRounds = fs.Int("scaling-rounds", 20, "rounds of the patch engine's scaling measurement")
 		only        = fs.String("only", "go,scaling,start,render,dataplane,reload,rss", "sections to run, comma separated")
 		sizesFlag   = fs.String("sizes", "", "config sizes of the whole-process sections, comma separated (default: every size of bench.Sizes)")
 		keep        = fs.Bool("keep", false, "keep the scratch directory (logs, state dirs) for a look afterwards")
@@ -144,9 +143,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if want["scaling"] {
 		small, large := 1024, bench.EngineSizes[len(bench.EngineSizes)-1]
 		logf("patch engine scaling, %d against %d servers, %d rounds", large, small, *scaleRounds)
-		if goErr != nil {
-			fail("scaling", goErr)
-		} else if s, err := bench.PatchScaling(goTool, *repo, work, small, large, *scaleRounds, *scaleTime); err != nil {
+		if s, err := bench.PatchScaling(*repo, small, large, *scaleRounds); err != nil {
 			fail("scaling", err)
 		} else {
 			res.Scaling = &s
