@@ -2,6 +2,8 @@ package launch
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 
@@ -55,7 +57,9 @@ func (r *Reloader) Reload(ctx context.Context) (rep hotreload.ReloadReport, load
 			// files that changed are kept out of Ray's next starts until
 			// they change again, or the start would fail the same way and
 			// Ray would track a dead process.
-			v.Refuse(changed(res.Snippets, res.Running), res.Detail)
+			if rerr := v.Refuse(changed(res.Snippets, res.Running), res.Detail); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("haproxy %d did not take the reload, and recording which snippet files to leave out of Ray's next start failed (that start may fail the same way): %w", res.MasterPID, rerr))
+			}
 		}
 	}
 	return rep, loadErr, err

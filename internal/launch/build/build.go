@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/serve-launch/serve-launch/internal/patch"
@@ -351,10 +352,14 @@ func (v Verdicts) Has(sig string) bool {
 const refusedPrefix = "refused "
 
 // Refuse records that haproxy did not take these snippet files, for why.
-func (v Verdicts) Refuse(snippets []state.Snippet, why string) {
+// Unlike an accepted signature it is not a cache: without it Ray's next
+// start includes the file and fails the same way, so its error is returned.
+func (v Verdicts) Refuse(snippets []state.Snippet, why string) error {
+	var errs []error
 	for _, sn := range snippets {
-		v.add(refusedPrefix + sn.Name + " " + sn.SHA256 + " " + strings.ReplaceAll(why, "\n", "; "))
+		errs = append(errs, v.add(refusedPrefix+sn.Name+" "+sn.SHA256+" "+strings.ReplaceAll(why, "\n", "; ")))
 	}
+	return errors.Join(errs...)
 }
 
 // Refused maps "NAME SHA256" of each refused snippet file to why.
@@ -379,14 +384,23 @@ func (v Verdicts) Refused() map[string]string {
 	return out
 }
 
-// Add records sig.
-func (v Verdicts) Add(sig string) { v.add(sig) }
+// Add records sig. A write that fails is not reported: acceptance is a
+// cache, and a signature not remembered costs the next start a haproxy -c.
+func (v Verdicts) Add(sig string) { _ = v.add(sig) }
 
-// add appends a line.
-func (v Verdicts) add(line string) {
+// add appends a line, under an exclusive lock on the file's .lock: the
+// shims of several instances and the launcher write it, and the trim
+// below rewrites it, which would drop a line another process appended
+// between the read and the rename.
+func (v Verdicts) add(line string) error {
 	if v.Path == "" {
-		return
+		return nil
 	}
+	lock, err := state.LockFile(v.Path+".lock", syscall.LOCK_EX, state.LockWait, nil)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	if data, err := os.ReadFile(v.Path); err == nil && bytes.Count(data, []byte("\n")) >= maxVerdicts {
 		// The older half of the accepted signatures goes; refusals stay,
 		// they keep a start from failing.
@@ -401,14 +415,17 @@ func (v Verdicts) add(line string) {
 		}
 		keep := append(refused, sigs[len(sigs)/2:]...)
 		tmp := v.Path + "." + strconv.Itoa(os.Getpid()) + ".tmp"
-		if os.WriteFile(tmp, []byte(strings.Join(keep, "\n")+"\n"), 0o600) == nil {
-			_ = os.Rename(tmp, v.Path)
+		if err := os.WriteFile(tmp, []byte(strings.Join(keep, "\n")+"\n"), 0o600); err != nil {
+			return fmt.Errorf("trim %s: %w", v.Path, err)
+		}
+		if err := os.Rename(tmp, v.Path); err != nil {
+			return fmt.Errorf("trim %s: %w", v.Path, err)
 		}
 	}
 	f, err := os.OpenFile(v.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return
+		return err
 	}
-	_, _ = f.WriteString(line + "\n")
-	_ = f.Close()
+	_, err = f.WriteString(line + "\n")
+	return errors.Join(err, f.Close())
 }

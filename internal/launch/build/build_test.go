@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/serve-launch/serve-launch/internal/patch"
 	"github.com/serve-launch/serve-launch/internal/patch/load"
 	"github.com/serve-launch/serve-launch/internal/proc/shim"
+	"github.com/serve-launch/serve-launch/internal/proc/state"
 	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -158,4 +160,25 @@ func lookup(environ []string) func(string) (string, bool) {
 		}
 	}
 	return func(name string) (string, bool) { v, ok := m[name]; return v, ok }
+}
+
+// TestVerdictsRefuse: a refusal is read back by name and hash, survives the
+// trim of old signatures, and a refusal that cannot be written is an error
+// (without it Ray's next start would include the file), while a signature
+// that cannot be written is not.
+func TestVerdictsRefuse(t *testing.T) {
+	v := Verdicts{Path: filepath.Join(t.TempDir(), VerdictsFile)}
+	sn := state.Snippet{Name: "70-extra.toml", SHA256: "abc"}
+	require.NoError(t, v.Refuse([]state.Snippet{sn}, "bind failed\nport in use"))
+	for i := range maxVerdicts + 10 {
+		v.Add(fmt.Sprintf("sig%d", i))
+	}
+	assert.Equal(t, map[string]string{"70-extra.toml abc": "bind failed; port in use"}, v.Refused())
+	assert.True(t, v.Has(fmt.Sprintf("sig%d", maxVerdicts+9)), "the newest signature stays")
+	assert.False(t, v.Has("sig0"), "the oldest signatures go")
+
+	gone := Verdicts{Path: filepath.Join(t.TempDir(), "missing", VerdictsFile)}
+	assert.Error(t, gone.Refuse([]state.Snippet{sn}, "x"))
+	gone.Add("sig") // a cache: nothing to report
+	assert.False(t, gone.Has("sig"))
 }
