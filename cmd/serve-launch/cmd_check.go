@@ -76,10 +76,17 @@ Example:
 			if err != nil {
 				return err
 			}
-			if c.String("config") == "" {
-				return checkBuiltIn(c, out, o, loadErrs, release, target)
+			env, err := builtInEnv(c, out, release)
+			if err != nil {
+				return err
 			}
-			_, f, err := patchConfig(c, out, o, loadErrs)
+			// Snippets' env sees Ray's environment, as in the shim and the
+			// preflight: the process's, with the env files.
+			getenv := launch.Lookup(env.ChildEnviron(os.Environ()))
+			if c.String("config") == "" {
+				return checkBuiltIn(c, out, o, loadErrs, env, getenv, release, target)
+			}
+			_, f, err := patchConfig(c, out, o, loadErrs, getenv)
 			if err != nil {
 				return err
 			}
@@ -102,19 +109,14 @@ Example:
 // checkBuiltIn is check without --config: the snippets applied to the
 // built-in configs of run's preflight, Ray's first start and one with an
 // app ([launch.BuiltInConfigs]), rendered in release's shape from the
-// user's settings (env files and environment). loadErrs are reported with
+// user's settings env (env files and environment), their env templates
+// reading getenv. loadErrs are reported with
 // the errors of applying the snippets that loaded.
-func checkBuiltIn(c *cli.Context, out *output, o *patch.Overrides, loadErrs config.ErrorList, release envmap.Release, target hapkw.Version) error {
-	env, err := builtInEnv(c, out, release)
-	if err != nil {
-		return err
-	}
+func checkBuiltIn(c *cli.Context, out *output, o *patch.Overrides, loadErrs config.ErrorList, env *envmap.Env, getenv func(string) (string, bool), release envmap.Release, target hapkw.Version) error {
 	cfgs, err := launch.BuiltInConfigs(release, launch.RayVars(env))
 	if err != nil {
 		return err
 	}
-	// Snippets' env sees Ray's environment, as in the shim and the preflight.
-	getenv := launch.Lookup(env.ChildEnviron(os.Environ()))
 	files, applyErrs := launch.ApplyBuiltIn(cfgs, o, patch.ApplyOptions{Getenv: getenv, NoProvenance: true})
 	if err := reportAll(out, loadErrs.Err(), applyErrs.Err()); err != nil {
 		return err
@@ -177,7 +179,8 @@ func versionCheck(out *output, target hapkw.Version, files ...*config.File) erro
 	return nil
 }
 
-// builtInEnv loads the user's settings for the built-in configs. Their
+// builtInEnv loads the user's settings: for the built-in configs, and for
+// the snippets' env templates. Their
 // warnings (a maxconn over the file limit) are about running, not about
 // snippets: only --audit, which judges the settings too, prints them; an
 // error in them is always printed.

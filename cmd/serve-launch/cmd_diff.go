@@ -45,7 +45,7 @@ Example:
 			if err != nil {
 				return asExit2(err)
 			}
-			generated, f, err := patchConfig(c, out, o, loadErrs)
+			generated, f, err := patchConfig(c, out, o, loadErrs, os.LookupEnv)
 			if err != nil {
 				return asExit2(err)
 			}

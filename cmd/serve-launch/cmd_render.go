@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"os"
 
 	"github.com/urfave/cli/v2"
 )
@@ -34,7 +35,7 @@ Example:
 			if err != nil {
 				return err
 			}
-			_, f, err := patchConfig(c, out, o, loadErrs)
+			_, f, err := patchConfig(c, out, o, loadErrs, os.LookupEnv)
 			if err != nil {
 				return err
 			}
