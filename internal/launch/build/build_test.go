@@ -136,18 +136,27 @@ func TestBuilderPassthrough(t *testing.T) {
 }
 
 // TestBuilderRayConfigRefused: when haproxy refuses Ray's own lines, no
-// snippet is to blame: none is quarantined, and the reason says so.
+// snippet is to blame: none is quarantined, and the reason says so. The
+// verdict cache does not answer for Ray's file: with a cache that accepted
+// a config without snippet lines before, the reason is the same.
 func TestBuilderRayConfigRefused(t *testing.T) {
 	f := newBuilderFixture(t)
 	gen := append(append([]byte{}, f.gen...), "    bogus-ray-line 1\n"...)
 	dir := writeSnippets(t, map[string]string{"10-good.toml": "[[edit]]\nsection = \"global\"\nset = [\"maxconnrate 500\"]\n"})
 	o, err := load.Dir(dir, load.Options{})
 	require.NoError(t, err)
-	b := &Builder{Load: func() (*patch.Overrides, error) { return o, nil }, HAProxy: f.haproxy}
-	res := b.Patch(context.Background(), shim.PatchRequest{Name: "haproxy.cfg", Generated: gen, Scratch: f.scratch})
-	assert.Empty(t, res.Quarantined)
-	assert.Contains(t, res.Unpatched, "haproxy -c refuses Ray's generated config itself")
-	assert.Contains(t, res.Unpatched, "bogus-ray-line")
+	for _, verdicts := range []string{"", filepath.Join(t.TempDir(), VerdictsFile)} {
+		if verdicts != "" {
+			empty := &Builder{Load: func() (*patch.Overrides, error) { return &patch.Overrides{}, nil }, HAProxy: f.haproxy, Verdicts: verdicts}
+			warm := empty.Patch(context.Background(), shim.PatchRequest{Name: "haproxy.cfg", Generated: f.gen, Scratch: f.scratch})
+			require.Empty(t, warm.Unpatched)
+		}
+		b := &Builder{Load: func() (*patch.Overrides, error) { return o, nil }, HAProxy: f.haproxy, Verdicts: verdicts}
+		res := b.Patch(context.Background(), shim.PatchRequest{Name: "haproxy.cfg", Generated: gen, Scratch: f.scratch})
+		assert.Empty(t, res.Quarantined)
+		assert.Contains(t, res.Unpatched, "haproxy -c refuses Ray's generated config itself", "verdicts %q", verdicts)
+		assert.Contains(t, res.Unpatched, "bogus-ray-line")
+	}
 }
 
 // lookup is a getenv over a KEY=VALUE list, as the launcher hands Ray's
