@@ -455,6 +455,9 @@ func (in *shimInstance) logResult(res []PatchResult) {
 		if r.Unpatched != "" {
 			in.logf("WARNING: haproxy runs Ray's config WITHOUT the overrides: %s", r.Unpatched)
 		}
+		if r.CheckError != "" {
+			in.logf("WARNING: haproxy runs snippet lines haproxy -c did not judge: %s", r.CheckError)
+		}
 	}
 }
 

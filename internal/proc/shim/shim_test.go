@@ -173,6 +173,21 @@ func TestRunShim(t *testing.T) {
 		assert.Empty(t, in.Snippets)
 	})
 
+	t.Run("snippet lines haproxy -c could not judge are said in shim.log", func(t *testing.T) {
+		s, cfg := setup(t, "global\n    maxconn 1000\n")
+		var rec proctest.ExecRecorder
+		err := shim.RunShim(context.Background(), shim.ShimConfig{
+			Argv: []string{"-db", "-f", cfg}, RealHAProxy: real, StateDir: s.Path(), Exec: rec.Exec,
+			Patcher: func(_ context.Context, req shim.PatchRequest) shim.PatchResult {
+				return shim.PatchResult{Data: req.Generated, CheckError: "haproxy -c ran longer than 3s"}
+			},
+		})
+		require.NoError(t, err)
+		log, err := os.ReadFile(filepath.Join(s.Path(), state.InstanceID([]string{cfg}), state.ShimLogFile))
+		require.NoError(t, err)
+		assert.Contains(t, string(log), "WARNING: haproxy runs snippet lines haproxy -c did not judge: haproxy -c ran longer than 3s")
+	})
+
 	t.Run("a state dir that cannot be used runs Ray's file as it is", func(t *testing.T) {
 		_, cfg := setup(t, "global\n    maxconn 1000\n")
 		notDir := filepath.Join(t.TempDir(), "state")
