@@ -104,12 +104,25 @@ func mayTripGuard(e *snippet.Edit) bool {
 		}
 	}
 	for _, v := range e.Set {
-		f := strings.Fields(v.Text)
-		if len(f) == 0 || guardKeywords[f[0]] || strings.Contains(f[0], "{{") {
+		kw, ok := leadWord(v.Text)
+		if !ok || guardKeywords[kw] {
 			return true
 		}
 	}
 	return false
+}
+
+// leadWord is the keyword a line of a snippet writes, as haproxy reads it
+// (quotes and escapes resolved: `"bind"` is bind); ok is false when it
+// cannot be told before the line is rendered (a template in it) or read
+// (unclosed quotes), and for an empty line, so that a caller deciding
+// whether a guard may skip an edit runs it.
+func leadWord(text string) (string, bool) {
+	tok, err := config.Tokenize(text)
+	if err != nil || len(tok.Words) == 0 || strings.Contains(tok.Words[0], "{{") {
+		return "", false
+	}
+	return tok.Words[0], true
 }
 
 // isRayHTTPFrontend reports whether s is the frontend that serves Ray's HTTP
@@ -332,8 +345,8 @@ func mayIntrude(e *snippet.Edit) bool {
 		lines = append(lines, op.Lines...)
 	}
 	for _, v := range lines {
-		f := strings.Fields(v.Text)
-		if len(f) > 0 && (intrusionKeywords[f[0]] || strings.Contains(f[0], "{{")) {
+		kw, ok := leadWord(v.Text)
+		if !ok || intrusionKeywords[kw] {
 			return true
 		}
 	}
