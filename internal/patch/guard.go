@@ -365,10 +365,12 @@ func (v *rayView) intrusions(sections []*config.Section) map[string]string {
 			}
 		}
 		for i, l := range s.Body {
-			w := l.Words()
-			if len(w) == 0 {
+			// Most lines of a large config are servers: only these
+			// keywords can intrude, and only their words are copied.
+			if !intrusionKeywords[l.Keyword()] {
 				continue
 			}
+			w := l.Words()
 			line := fmt.Sprintf("%s: %s", s.Title(), strings.Join(w, " "))
 			switch {
 			case s.Kind == "global" && len(w) >= 3 && w[0] == "stats" && w[1] == "socket" && v.adminPaths[w[2]] && v.secondSocket(s, l):
