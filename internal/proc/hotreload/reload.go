@@ -275,7 +275,10 @@ func reloadOne(ctx context.Context, s *state.StateDir, dir string, patcher shim.
 				res.Detail = "already runs these overrides; the failure on record is cleared"
 			}
 			adopt()
-			if err := commit(shim.ResultOf(results), shim.ErrorOf(results)); err != nil {
+			// Nothing was reloaded: the event (and its count, and status's
+			// "last hot reload") says unchanged, and the time every snippet
+			// was last put in force stays.
+			if err := commit(state.ResultUnchanged, shim.ErrorOf(results)); err != nil {
 				res.Outcome, res.Detail = OutcomeFailed, err.Error()
 				return res, err
 			}

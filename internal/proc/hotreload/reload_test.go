@@ -157,6 +157,10 @@ func TestReloadAll(t *testing.T) {
 		assert.Equal(t, state.ResultPatched, in.Result)
 		assert.Empty(t, in.LastError)
 		assert.Equal(t, proctest.TestSnippets, in.Snippets)
+		ev, err := state.ReadEvents(dir)
+		require.NoError(t, err)
+		assert.Equal(t, state.ResultUnchanged, ev.HotReload.Result, "nothing was reloaded")
+		assert.Equal(t, uint64(1), ev.Counts[state.EventHotReload+" "+state.ResultUnchanged])
 	})
 
 	// Several launchers can share a state dir: a launcher's hot reload
