@@ -18,6 +18,7 @@ import (
 	"github.com/serve-launch/serve-launch/internal/proc/procfs"
 	"github.com/serve-launch/serve-launch/internal/proc/shim"
 	"github.com/serve-launch/serve-launch/internal/proc/state"
+	"github.com/serve-launch/serve-launch/internal/testing/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -322,7 +323,9 @@ func TestReloadFailedAfterWriteIsNotCleared(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(stateDir, state.InstanceID([]string{e.Cfg}))
 
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	// Not port 0: haproxy binds the port once busy closes (see
+	// testenv.FreePort).
+	busy, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)))
 	require.NoError(t, err)
 	defer busy.Close()
 	patcher := func(_ context.Context, req shim.PatchRequest) shim.PatchResult {

@@ -387,10 +387,12 @@ func TestStateDirRemoved(t *testing.T) {
 // would track a dead process), until the file changes.
 func TestHotReloadNotTaken(t *testing.T) {
 	r := start(t, opts{apps: 1, replicas: 2})
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	// Not port 0: haproxy binds the port once busy closes, and an ephemeral
+	// one may be taken by a client connection by then (see FreePort).
+	port := testenv.FreePort(t)
+	busy, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	require.NoError(t, err)
 	defer busy.Close()
-	port := busy.Addr().(*net.TCPAddr).Port
 	snippet := fmt.Sprintf("[[section]]\nheader = \"frontend extra\"\nlines = [\"bind 127.0.0.1:%d\", \"default_backend default_backend\"]\n", port)
 	path := filepath.Join(r.OverridesDir, "70-extra.toml")
 	before := r.waitState(t, state.StateServing)
