@@ -158,8 +158,8 @@ func ApplyBuiltIn(cfgs []BuiltIn, o *patch.Overrides, opt patch.ApplyOptions) ([
 // Preflight renders the configs of [BuiltInConfigs] in the shape of env's
 // release from the user's settings, applies the overrides and runs
 // `haproxy -c` on each result, so that a snippet that cannot work fails
-// before Ray starts. getenv answers the snippets' env function, as for
-// [Patcher]. Every error of applying the snippets is returned together, as
+// before Ray starts. getenv answers the snippets' env function, as in the
+// shim ([build.ShimPatcher]). Every error of applying the snippets is returned together, as
 // a config.ErrorList; haproxy -c runs only when they apply.
 func Preflight(ctx context.Context, env *envmap.Env, o *patch.Overrides, haproxy string, getenv func(string) (string, bool)) error {
 	dir, err := os.MkdirTemp("", "serve-launch-preflight-")

@@ -90,6 +90,9 @@ func (c *Collector) gather() []*family {
 	build := &family{name: "serve_launch_build_info", typ: "gauge", labels: []string{"goversion", "version"},
 		help: "serve-launch's version and Go version, as labels; the value is 1."}
 
+	// Status returns every instance it could read with the errors of the
+	// others: a record that cannot be read leaves its instance out of this
+	// scrape (status names it) rather than failing the whole scrape.
 	insts, _ := state.Status(c.State)
 	counts := map[string]int{}
 	var nQuarantined, nStale int

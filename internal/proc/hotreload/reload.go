@@ -78,9 +78,7 @@ const (
 // patched file is not reloaded; a failure on record is then cleared.
 // Instances whose master is dead are pruned (except failed starts, kept for
 // status). The error joins every instance's
-// failure; the report has them all. snippets are the snippet files patcher
-// applies, recorded with each reloaded instance; nil means hash the files of
-// the instance's recorded overrides directory.
+// failure; the report has them all.
 //
 // scope limits the reload to the haproxy a caller may patch: several
 // launchers can share a state directory, and snippets applied to a haproxy

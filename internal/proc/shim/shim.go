@@ -242,7 +242,6 @@ type shimInstance struct {
 	sh       *shim
 	sd       *state.StateDir
 	dir      string
-	paths    []string // Ray's files
 	files    []string // what a haproxy of this instance runs: Ray's files or their copies
 	logw     io.Writer
 	logFile  *os.File
@@ -268,7 +267,7 @@ func (sh *shim) openInstance(paths []string) (*shimInstance, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &shimInstance{sh: sh, sd: sd, dir: dir, paths: paths}
+	in := &shimInstance{sh: sh, sd: sd, dir: dir}
 	in.files = append([]string{}, paths...)
 	for i := range paths {
 		in.files = append(in.files, filepath.Join(dir, state.Numbered(state.PatchedFile, i)))

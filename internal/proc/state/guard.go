@@ -76,6 +76,8 @@ func (g *Guard) Run(ctx context.Context) {
 		if n%5 != 0 {
 			continue
 		}
+		// The instances Status could read; one it could not is judged
+		// at a later tick (status names the error to the user).
 		insts, _ := Status(g.State)
 		for _, in := range insts {
 			if in.LauncherPID != g.LauncherPID {
