@@ -84,15 +84,20 @@ Example:
 			} else {
 				for _, r := range rep.Instances {
 					line := fmt.Sprintf("%-9s pid %d  %s", r.Outcome, r.MasterPID, r.Generated)
-					if r.Detail != "" {
+					// Why one failed is said once, on stderr with its
+					// file:line: above for overrides that do not load,
+					// below (the error returned) for the others.
+					if r.Detail != "" && r.Outcome != hotreload.OutcomeFailed {
 						line += "  (" + r.Detail + ")"
 					}
 					fmt.Fprintln(out.stdout, line)
-
 				}
 				if len(rep.Instances) == 0 {
 					fmt.Fprintf(out.stdout, "no haproxy recorded in %s\n", filepath.Clean(state.Path()))
 				}
+			}
+			if loadErr != nil {
+				return exitWith(1, nil) // every error is said above
 			}
 			if err != nil {
 				return err
@@ -101,9 +106,6 @@ Example:
 				if r.Outcome == hotreload.OutcomeFailed {
 					return exitWith(1, nil)
 				}
-			}
-			if loadErr != nil {
-				return exitWith(1, nil)
 			}
 			return nil
 		},

@@ -93,6 +93,7 @@ func TestLiveHAProxyStaysUp(t *testing.T) {
 			r := serveLaunch(t, l.Dir, 60*time.Second, l.Env, "reload", "--state-dir", l.StateDir, "--overrides", dir)
 			assert.NotEqual(t, 0, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 			assert.Contains(t, r.stderr, bs.want)
+			assert.Equal(t, 1, strings.Count(r.stdout+r.stderr, bs.want), "the error is said once\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
 			assert.Equal(t, base, l.snapshot(t), "haproxy changed after a bad snippet")
 			assert.Equal(t, 200, l.get(t))
 		})
