@@ -52,7 +52,7 @@ Example:
 					out.warnf("%s", p)
 				}
 			}
-			out.hintf("next: serve-launch env --env-file %s, then serve-launch check --overrides %s, then serve-launch run --env-file %s --overrides %s -- serve run app.yaml", env, od, env, od)
+			out.hintf("next: serve-launch env --env-file %s, then serve-launch check --env-file %s --overrides %s, then serve-launch run --env-file %s --overrides %s -- serve run app.yaml", env, env, od, env, od)
 			return nil
 		},
 	}

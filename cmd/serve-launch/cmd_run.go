@@ -76,7 +76,7 @@ Examples:
 			&cli.StringFlag{Name: "haproxy", Usage: "the real haproxy binary (default: RAY_SERVE_HAPROXY_BINARY_PATH if you set it, else haproxy on PATH)"},
 			&cli.StringFlag{Name: "on-patch-error", Value: string(shim.OnPatchErrorQuarantine),
 				Usage: "when a snippet file fails at a Ray start or reload: quarantine (leave that file out, apply the others, report the instance degraded) or passthrough (run Ray's config without any snippet, reported degraded)"},
-			&cli.BoolFlag{Name: "skip-preflight", Usage: "do not run haproxy -c on the snippets applied to a config in Ray's shape before starting"},
+			&cli.BoolFlag{Name: "skip-preflight", Usage: "do not apply the snippets to configs in Ray's shape and run haproxy -c on them before starting (snippet files that do not load still stop run)"},
 			&cli.BoolFlag{Name: "no-watch", Usage: "do not watch the overrides directory for changes"},
 			&cli.DurationFlag{Name: "grace-period", Value: proc.DefaultGracePeriod, Usage: "wait between forwarding a stop signal and SIGKILL"},
 			&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics at http://`ADDR`/metrics (host:port, for example 127.0.0.1:9102; off when empty): starts and hot reloads by result, quarantined snippets, instances by state"},
