@@ -229,8 +229,7 @@ func (m *migrator) snippet(r *Row, l *config.Line, t target, prec int) {
 		last := l.Word(l.NumWords() - 1)
 		if n, err := strconv.Atoi(last); err == nil && strconv.Itoa(n) == last && n > 0 && n%m.servers == 0 {
 			per := n / m.servers
-			words := append(slices.Clone(l.Words()[:l.NumWords()-1]), "")
-			text = snippetText(words) + fmt.Sprintf("{{ mul .Servers %d }}", per)
+			text = snippetText(l.Words()[:l.NumWords()-1]) + fmt.Sprintf(" {{ mul .Servers %d }}", per)
 			m.notes = append(m.notes, fmt.Sprintf("line %d: %s = %d servers x %d: written as {{ mul .Servers %d }}, so it follows the replica count Ray generates", l.Pos.Line, strings.Join(l.Words(), " "), m.servers, per, per))
 			r.Detail = fmt.Sprintf(" as {{ mul .Servers %d }} (%d servers x %d)", per, m.servers, per)
 		}
@@ -277,9 +276,6 @@ func (m *migrator) snippet(r *Row, l *config.Line, t target, prec int) {
 func snippetText(words []string) string {
 	q := make([]string, len(words))
 	for i, w := range words {
-		if w == "" {
-			continue
-		}
 		q[i] = strings.ReplaceAll(config.Quote(w), "{{", `{{"{{"}}`)
 	}
 	return strings.Join(q, " ")

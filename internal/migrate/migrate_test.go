@@ -601,6 +601,18 @@ func TestSetVarCarried(t *testing.T) {
 	assert.Contains(t, string(f.Render()), "http-request set-var(txn.model) str(m1)")
 }
 
+// TestEmptyWordCarried: an empty word ("" in haproxy.cfg) is an argument
+// of its own, and the snippet keeps it.
+func TestEmptyWordCarried(t *testing.T) {
+	data := []byte("backend be\n    http-request set-header X-Empty \"\"\n    server s0 127.0.0.1:30000\n")
+	res, err := Migrate(Options{Name: "empty.cfg", Data: data})
+	require.NoError(t, err)
+	assert.Contains(t, string(res.Snippet()), `'http-request set-header X-Empty ""'`)
+	f, err := res.Verify()
+	require.NoError(t, err)
+	assert.Contains(t, string(f.Render()), `http-request set-header X-Empty ""`)
+}
+
 // TestLaterLineSameAsRays checks that a repeated directive whose later line
 // says what Ray's config already says leaves Ray's line alone: the earlier
 // value of theirs, which HAProxy does not use, is not carried over it.
