@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -42,10 +43,10 @@ var benchLine = regexp.MustCompile(`^Benchmark(?:Shape255(\w+)/servers=(\d+)|(Lo
 // RunGoBench runs the patch package's Shape255 benchmarks (and the loading
 // of overrides.d, as Op "LoadDir" with Servers 0) count times in dir (the
 // repository) and keeps every run.
-func RunGoBench(goTool, dir string, count int, benchtime string) ([]GoBench, string, error) {
+func RunGoBench(ctx context.Context, goTool, dir string, count int, benchtime string) ([]GoBench, string, error) {
 	args := []string{"test", "-run", "^$", "-bench", "^Benchmark(Shape255|LoadRepoOverrides)", "-benchmem",
 		"-count", strconv.Itoa(count), "-benchtime", benchtime, "./internal/patch/"}
-	cmd := exec.Command(goTool, args...)
+	cmd := exec.CommandContext(ctx, goTool, args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	command := "go " + strings.Join(args, " ")

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -66,9 +67,11 @@ func (t *Tools) ShimEnv(stateDir, real string) []string {
 	})
 }
 
-// timeRun runs argv to completion and returns its wall time.
-func timeRun(argv, env []string, stdout *os.File) (time.Duration, error) {
-	cmd := &exec.Cmd{Path: argv[0], Args: argv, Env: env, Stdout: stdout}
+// timeRun runs argv to completion, or until ctx ends (then it is killed),
+// and returns its wall time.
+func timeRun(ctx context.Context, argv, env []string, stdout *os.File) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env, cmd.Stdout, cmd.WaitDelay = env, stdout, time.Second
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	start := time.Now()

@@ -159,7 +159,14 @@ func (t *Tools) HotReload(ctx context.Context, reloads, clients int) (res Reload
 		per := 512 + k
 		data := strings.ReplaceAll(rate, "mul .Servers 512", fmt.Sprintf("mul .Servers %d", per))
 		start := time.Now()
-		if err := os.WriteFile(filepath.Join(ov, rateFile), []byte(data), 0o644); err != nil {
+		// Written beside, then renamed in: a file rewritten in place can be
+		// seen empty by the watcher, a reload of its own in the interval.
+		tmp := filepath.Join(dir, rateFile+".tmp")
+		if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
+			stopLoad()
+			return res, err
+		}
+		if err := os.Rename(tmp, filepath.Join(ov, rateFile)); err != nil {
 			stopLoad()
 			return res, err
 		}

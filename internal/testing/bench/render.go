@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ func (r RenderResult) Share() (share, aa []float64) {
 // load overrides.d, patch, print) against `haproxy -c` on the same
 // generated file, and `haproxy -c` again as the A/A side, in rotating
 // order, rounds times.
-func (t *Tools) RenderVsCheck(servers, rounds int) (RenderResult, error) {
+func (t *Tools) RenderVsCheck(ctx context.Context, servers, rounds int) (RenderResult, error) {
 	res := RenderResult{Servers: servers, Times: Rounds{}}
 	dir := filepath.Join(t.Work, fmt.Sprintf("render-%d", servers))
 	cfg, err := WriteConfig(servers, ConfigOptions{Dir: dir})
@@ -51,13 +52,13 @@ func (t *Tools) RenderVsCheck(servers, rounds int) (RenderResult, error) {
 	sides := []string{SideRender, SideCheck, SideCheckAA}
 	// One untimed run of each fills the page cache for both.
 	for _, side := range sides[:2] {
-		if _, err := timeRun(argv[side], nil, devnull); err != nil {
+		if _, err := timeRun(ctx, argv[side], nil, devnull); err != nil {
 			return res, err
 		}
 	}
 	for i := range rounds {
 		for _, k := range Order(i, len(sides)) {
-			d, err := timeRun(argv[sides[k]], nil, devnull)
+			d, err := timeRun(ctx, argv[sides[k]], nil, devnull)
 			if err != nil {
 				return res, err
 			}

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -119,7 +121,7 @@ type RSSResult struct {
 // as the exec target (a tiny image, measured on its own as the baseline)
 // the maximum is the shim's own peak, taken right up to the exec, or the
 // spawner's floor if that were higher.
-func (t *Tools) ShimPeakRSS(servers, runs int) (RSSResult, error) {
+func (t *Tools) ShimPeakRSS(ctx context.Context, servers, runs int) (RSSResult, error) {
 	res := RSSResult{Servers: servers}
 	truePath, err := exec.LookPath("true")
 	if err != nil {
@@ -135,7 +137,8 @@ func (t *Tools) ShimPeakRSS(servers, runs int) (RSSResult, error) {
 	// `true -c`); the runs measured are the steady state after it.
 	for i := -1; i < runs; i++ {
 		for _, argv := range [][]string{{t.Shim, "-db", "-f", cfg, "-dR"}, {truePath}} {
-			cmd := &exec.Cmd{Path: t.Self, Args: append([]string{t.Self}, argv...), Env: env}
+			cmd := exec.CommandContext(ctx, t.Self, argv...)
+			cmd.Env, cmd.WaitDelay = env, time.Second
 			out, err := cmd.Output()
 			if err != nil {
 				return res, fmt.Errorf("spawner %s: %v: %s", strings.Join(argv, " "), err, out)

@@ -136,7 +136,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		logf("go benchmarks (go test -bench, count %d)", *goCount)
 		if goErr != nil {
 			fail("go benchmarks", goErr)
-		} else if res.GoBench, res.GoBenchCommand, err = bench.RunGoBench(goTool, *repo, *goCount, *goTime); err != nil {
+		} else if res.GoBench, res.GoBenchCommand, err = bench.RunGoBench(ctx, goTool, *repo, *goCount, *goTime); err != nil {
 			fail("go benchmarks", err)
 		}
 	}
@@ -174,7 +174,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 			break
 		}
 		logf("render vs haproxy -c, %d servers, %d rounds", n, roundsAt(n))
-		s, err := t.RenderVsCheck(n, roundsAt(n))
+		s, err := t.RenderVsCheck(ctx, n, roundsAt(n))
 		if err != nil {
 			fail(fmt.Sprintf("render vs haproxy -c at %d servers", n), err)
 			continue
@@ -202,7 +202,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 			break
 		}
 		logf("shim peak RSS, %d servers", n)
-		m, err := t.ShimPeakRSS(n, *rssRuns)
+		m, err := t.ShimPeakRSS(ctx, n, *rssRuns)
 		if err != nil {
 			fail(fmt.Sprintf("shim RSS at %d servers", n), err)
 			continue
