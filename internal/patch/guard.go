@@ -30,7 +30,7 @@ func guardFacts(sections []*config.Section) map[string]string {
 					why := "Ray talks to haproxy over this admin socket (show info, show stat, show servers state) and passes it to -x on reloads"
 					facts["admin socket "+w[2]] = why
 					facts["admin socket "+w[2]+" level admin"] = why
-					if hasSeq(w, "expose-fd", "listeners") {
+					if l.HasPair("expose-fd", "listeners") {
 						facts["admin socket "+w[2]+" expose-fd listeners"] = "Ray's reloads (-x) take the listening sockets over from this socket"
 					}
 				}
@@ -136,15 +136,6 @@ func isRayHTTPFrontend(s *config.Section) bool {
 	}
 	for l := range s.Lines("acl") {
 		if l.HasWord("/-/healthz") {
-			return true
-		}
-	}
-	return false
-}
-
-func hasSeq(words []string, a, b string) bool {
-	for i := 0; i+1 < len(words); i++ {
-		if words[i] == a && words[i+1] == b {
 			return true
 		}
 	}

@@ -39,7 +39,7 @@ func FactsOf(files ...*File) Facts {
 					switch kw := l.Keyword(); {
 					case n >= 3 && kw == "stats" && l.Word(1) == "socket":
 						addr := strings.TrimPrefix(l.Word(2), "unix@")
-						if facts.AdminSocket == "" && strings.HasPrefix(addr, "/") && hasPair(l.Words()[3:], "level", "admin") {
+						if facts.AdminSocket == "" && strings.HasPrefix(addr, "/") && l.HasPair("level", "admin") {
 							facts.AdminSocket = addr
 						}
 					// Both are first-wins in haproxy (GlobalFirstWins).
@@ -63,14 +63,4 @@ func FactsOf(files ...*File) Facts {
 	}
 	facts.ServerStateFile = file
 	return facts
-}
-
-// hasPair reports whether words hold a, b next to each other.
-func hasPair(words []string, a, b string) bool {
-	for i := 0; i+1 < len(words); i++ {
-		if words[i] == a && words[i+1] == b {
-			return true
-		}
-	}
-	return false
 }

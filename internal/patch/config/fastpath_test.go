@@ -73,6 +73,10 @@ func TestLineWordsMatchTokenize(t *testing.T) {
 			assert.True(t, l.HasWord(want.Words[len(want.Words)-1]), "line %q", line)
 		}
 		assert.False(t, l.HasWord("no such word"), "line %q", line)
+		if n := len(want.Words); n >= 2 {
+			assert.True(t, l.HasPair(want.Words[n-2], want.Words[n-1]), "line %q", line)
+		}
+		assert.False(t, l.HasPair("no such", "pair"), "line %q", line)
 	}
 }
 

@@ -95,6 +95,17 @@ func (l *Line) HasWord(w string) bool {
 	return false
 }
 
+// HasPair reports whether a and b stand next to each other, in that order,
+// among the line's words ("level admin", "expose-fd listeners").
+func (l *Line) HasPair(a, b string) bool {
+	for i := range l.NumWords() - 1 {
+		if l.Word(i) == a && l.Word(i+1) == b {
+			return true
+		}
+	}
+	return false
+}
+
 // SameWords reports whether the line's words are words. It compares from
 // the last word: lines of one section that differ mostly share their first
 // words (a keyword, an action), so a difference is found at once.

@@ -194,7 +194,7 @@ func TestWheelInstall(t *testing.T) {
 				run(t, launcher, "init", filepath.Dir(dir))
 			},
 		})
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/app1", l.HTTPPort))
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(fmt.Sprintf("http://127.0.0.1:%d/app1", l.HTTPPort))
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
