@@ -123,14 +123,21 @@ func (g *Guard) linkInPlace() bool {
 
 // remember keeps the latest record and event slot of every instance of
 // this launcher whose haproxy runs, to write back should the directory be
-// removed. It reads a few small files, every tick, so that a record a shim
-// wrote a moment before a removal is not lost.
+// removed. It runs every tick, so that a record a shim wrote a moment
+// before a removal is not lost, but decodes a record only when the event
+// slot's Seq moved: every record written moves it (the record takes the
+// slot's next Seq, then the slot is updated), and the slot is read
+// without decoding.
 func (g *Guard) remember(seen map[string]Instance) {
 	dirs, err := g.State.InstanceDirs()
 	if err != nil {
 		return
 	}
 	for _, dir := range dirs {
+		ev, evErr := ReadEvents(dir)
+		if prev, ok := seen[filepath.Base(dir)]; ok && evErr == nil && prev.Seq == ev.Seq {
+			continue
+		}
 		in, err := g.State.LoadInstance(dir)
 		if err != nil || in == nil || in.LauncherPID != g.LauncherPID {
 			continue
@@ -141,7 +148,7 @@ func (g *Guard) remember(seen map[string]Instance) {
 		if !procfs.Runs(in.MasterPID, in.Running) {
 			continue
 		}
-		if ev, err := ReadEvents(dir); err == nil {
+		if evErr == nil {
 			in.live(ev)
 		}
 		seen[in.ID] = *in
