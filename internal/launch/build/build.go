@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -184,7 +183,7 @@ func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides,
 	if v.Has(sig) {
 		return nil, "cached", nil
 	}
-	if err := writeFile(scratch, data); err != nil {
+	if err := state.WriteAtomicFrom(scratch, data, 0o600); err != nil {
 		return nil, "", fmt.Errorf("writing the candidate for haproxy -c: %v", err)
 	}
 	timeout := b.CheckTimeout
@@ -221,23 +220,6 @@ func (b *Builder) check(ctx context.Context, haproxy string, o *patch.Overrides,
 		other = append(other, strings.TrimSpace(res.Output))
 	}
 	return []patch.Quarantine{{Errs: config.ErrorList{{Err: errors.New(strings.Join(other, "; "))}}}}, "haproxy -c", nil
-}
-
-// writeFile writes what data writes to path, through a buffer.
-func writeFile(path string, data io.WriterTo) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 64<<10)
-	_, err = data.WriteTo(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // factsOf reads the facts of Ray's file as it is, for a result that runs it
@@ -419,12 +401,8 @@ func (v Verdicts) add(line string) error {
 			}
 		}
 		keep := append(refused, sigs[len(sigs)/2:]...)
-		tmp := v.Path + "." + strconv.Itoa(os.Getpid()) + ".tmp"
-		if err := os.WriteFile(tmp, []byte(strings.Join(keep, "\n")+"\n"), 0o600); err != nil {
-			return fmt.Errorf("trim %s: %w", v.Path, err)
-		}
-		if err := os.Rename(tmp, v.Path); err != nil {
-			return fmt.Errorf("trim %s: %w", v.Path, err)
+		if err := state.WriteAtomic(v.Path, []byte(strings.Join(keep, "\n")+"\n"), 0o600); err != nil {
+			return fmt.Errorf("trim: %w", err)
 		}
 	}
 	f, err := os.OpenFile(v.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)

@@ -186,8 +186,12 @@ func WriteAtomic(target string, data []byte, mode os.FileMode) error {
 	return writeAtomic(target, bytes.NewReader(data), mode)
 }
 
-// writeAtomic is WriteAtomic of what w writes, through a 64 KiB buffer
+// WriteAtomicFrom is WriteAtomic of what w writes, through a 64 KiB buffer
 // unless w is a *bytes.Reader, which writes in one call.
+func WriteAtomicFrom(target string, w io.WriterTo, mode os.FileMode) error {
+	return writeAtomic(target, w, mode)
+}
+
 func writeAtomic(target string, w io.WriterTo, mode os.FileMode) error {
 	dir := filepath.Dir(target)
 	var f *os.File
